@@ -1,0 +1,3 @@
+from weiwen.cli import main
+
+main()

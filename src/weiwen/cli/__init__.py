@@ -1,0 +1,53 @@
+"""The ``weiwen`` command: a thin Typer layer over the library.
+
+Each command parses its options, calls the core, renders the result and exits with one
+of the stable :class:`~weiwen.errors.ExitCode` values.  Nothing else happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from weiwen import __version__
+from weiwen.cli import samples as samples_cmd
+from weiwen.cli import template as template_cmd
+from weiwen.cli import validate as validate_cmd
+from weiwen.cli.common import guarded
+
+app = typer.Typer(
+    name="weiwen",
+    help="慰问：走访慰问花名册的校验、核定、发放与记账工具。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"weiwen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="显示版本号后退出。")
+    ] = False,
+) -> None:
+    """慰问：走访慰问花名册的校验、核定、发放与记账工具。
+
+    退出码：0 没有发现错误；1 数据有错误；2 用法错误或文件无法读取；3 另一任务正在运行；4 程序内部错误。
+    """
+
+
+app.command("validate", help=validate_cmd.HELP, no_args_is_help=True)(guarded(validate_cmd.validate))
+app.command("template", help=template_cmd.HELP)(guarded(template_cmd.template))
+app.add_typer(samples_cmd.app, name="samples")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,65 @@
+"""``weiwen validate``: check roster files and report every problem at its cell."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from weiwen.cli import render
+from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
+from weiwen.errors import WeiwenError
+from weiwen.intake import load_rosters
+from weiwen.io.annotate import write_reports
+from weiwen.vocab import load_vocabulary
+
+HELP = """校验花名册：身份证号、类别、户主和人口数等逐格检查，所有问题一次列出。
+
+退出码：0 没有错误（可能有警告）；1 发现错误；2 用法错误或有文件无法读取。
+
+示例：weiwen validate 花名册/*.xlsx --report 校验结果
+"""
+
+
+def validate(
+    files: Files,
+    sheet: SheetOpt = None,
+    as_json: JsonOpt = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="把每个文件的标注副本（问题单元格标色并加批注，另附“错误清单”表）写到这个文件夹。"),
+    ] = None,
+    aliases: AliasesOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--date", help="按这一天判断出生日期是否合理，格式 2027-01-10（默认今天）。")
+    ] = None,
+    show: Annotated[int, typer.Option("--show", help="在屏幕上最多列出多少条问题。", min=0)] = 40,
+) -> None:
+    today = _parse_day(as_of)
+    vocab = load_vocabulary(aliases)
+    progress = err_console()
+    with progress.status("正在读取……") as status:
+        intake = load_rosters(files, sheet=sheet, vocab=vocab, today=today,
+                              progress=lambda f: status.update(f"正在读取 {f} ……"))
+    written: list[Path] = []
+    if report is not None:
+        written = write_reports(intake, files, report)
+    if as_json:
+        doc = intake.to_json()
+        doc["reports"] = [str(p) for p in written]
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        render.validation(out_console(), intake, show=show, reports=written)
+    raise typer.Exit(int(intake.exit_code()))
+
+
+def _parse_day(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise WeiwenError(f"--date 的日期“{text}”无法识别，请写成 2027-01-10 的形式。") from None

@@ -1,0 +1,1 @@
+"""Everything that touches files: sniffing, reading, writing, atomic saves."""

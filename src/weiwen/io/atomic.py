@@ -1,0 +1,38 @@
+"""Write files atomically: a temporary file beside the target, fsync, then ``os.replace``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+FILE_MODE = 0o640  # outputs hold personal data: not world-readable
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, mode: int = FILE_MODE) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``target`` in one step."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, mode)
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_atomic(target: Path, write: Callable[[Path], None], mode: int = FILE_MODE) -> None:
+    with atomic_path(target, mode) as tmp:
+        write(tmp)
+
+
+def write_text_atomic(target: Path, text: str, mode: int = FILE_MODE) -> None:
+    write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"), mode)

@@ -1,0 +1,75 @@
+"""Tell what a file really is from its first bytes, never from its name."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
+
+# A roster of 1,000,000 persons unpacks to about 400 MB of sheet XML; anything far beyond
+# that, or packed far tighter than spreadsheets ever are, is refused before parsing.
+MAX_UNCOMPRESSED = 3 * 1024**3
+MAX_RATIO = 200
+MAX_MEMBERS = 10_000
+
+
+class Format(StrEnum):
+    XLSX = "xlsx"
+    XLS = "xls"
+    CSV = "csv"
+    HTML = "html"
+    ENCRYPTED = "encrypted"
+    EMPTY = "empty"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    format: Format
+    detail: str = ""
+
+
+def sniff(path: Path) -> Sniffed:
+    """Classify ``path`` by content.  Raises ``OSError`` when it cannot be read."""
+    size = path.stat().st_size
+    if size == 0:
+        return Sniffed(Format.EMPTY)
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if head.startswith(ZIP_MAGIC):
+        return _sniff_zip(path)
+    if head.startswith(OLE_MAGIC):
+        # An encrypted .xlsx is an OLE container holding an EncryptionInfo stream.
+        data = path.read_bytes() if size <= 64 * 1024**2 else head
+        if _ENCRYPTION_MARK in data:
+            return Sniffed(Format.ENCRYPTED)
+        return Sniffed(Format.XLS)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head")):
+        return Sniffed(Format.HTML)
+    if b"\x00" in head:
+        return Sniffed(Format.UNKNOWN, "二进制文件")
+    return Sniffed(Format.CSV)
+
+
+def _sniff_zip(path: Path) -> Sniffed:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return Sniffed(Format.UNKNOWN, f"corrupt:{exc.__class__.__name__}")
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        return Sniffed(Format.UNKNOWN, "ZIP 压缩包，不是 Excel 工作簿")
+    if len(infos) > MAX_MEMBERS:
+        return Sniffed(Format.UNKNOWN, f"toolarge:压缩包内有 {len(infos)} 个文件")
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNCOMPRESSED or (total > 100 * 1024**2 and total / packed > MAX_RATIO):
+        return Sniffed(Format.UNKNOWN, f"toolarge:{total // 1024**2} MB，压缩比 {total // packed}:1")
+    return Sniffed(Format.XLSX)

@@ -1,0 +1,202 @@
+"""Find where the table is in a sheet: the header row, the columns, the data and footer rows.
+
+Pure: works on a :class:`~weiwen.io.reader.RawSheet`'s cells, touches no file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from weiwen import problems as P
+from weiwen.io.reader import RawSheet
+from weiwen.text import clean, squash
+from weiwen.vocab import Vocabulary
+
+HEADER_SCAN_ROWS = 30
+REQUIRED = ("name", "id_number")
+# Fields whose merged cells are filled down (one value for the household).
+HOUSEHOLD_FIELDS = frozenset(
+    {"seq", "household_no", "head_name", "head_id", "village", "township", "household_size", "categories",
+     "address", "phone", "bank_card", "bank_name", "remark"}
+)
+PERSON_FIELDS = frozenset({"name", "id_number", "sex", "birth_date", "relation", "disability_grade", "age"})
+_VILLAGE_IN_TITLE = re.compile(r"([\u4e00-\u9fff]{1,12}?(?:村|社区|居委会|村委会|居))(?:[0-9一二三四五六七八九十]+组)?")
+
+
+@dataclass
+class SheetLayout:
+    header_index: int  # 0-based row of the header
+    columns: dict[str, int]  # field key -> 0-based column
+    headers: list[str]  # the header cells as written (cleaned), by column
+    flags: dict[str, int] = field(default_factory=dict)  # category -> yes/no column
+    extras: dict[str, int] = field(default_factory=dict)  # unknown header -> column
+    data_rows: list[int] = field(default_factory=list)  # 0-based rows holding persons
+    village_hint: str | None = None  # from the title rows when there is no village column
+    problems: list[P.Problem] = field(default_factory=list)
+
+    def header_of(self, key: str) -> str:
+        return self.headers[self.columns[key]]
+
+
+def cell_text(v: object) -> str:
+    """A cell as the text a user sees (integral numbers without ``.0``)."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return str(v)
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if hasattr(v, "isoformat"):
+        text = v.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(v)
+
+
+def _row_texts(row: list[object]) -> list[str]:
+    return [clean(cell_text(v)) for v in row]
+
+
+def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
+    """Locate the header and classify rows; ``None`` (with problems appended by caller) if no header."""
+    rows = sheet.rows
+    best: tuple[int, int] | None = None  # (matches, index)
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        keys = {vocab.field_for_header(t) for t in _row_texts(row) if t}
+        keys.discard(None)
+        if not set(REQUIRED) <= keys:
+            continue
+        if best is None or len(keys) > best[0]:
+            best = (len(keys), i)
+    if best is None:
+        return None
+    h = best[1]
+    headers = _row_texts(rows[h])
+    layout = SheetLayout(header_index=h, columns={}, headers=headers)
+    seen: dict[str, list[int]] = {}
+    for j, text in enumerate(headers):
+        if not text:
+            continue
+        key = vocab.field_for_header(text)
+        if key is not None:
+            seen.setdefault(key, []).append(j)
+            continue
+        cat = vocab.flag_category(text)
+        if cat is not None and cat not in layout.flags:
+            layout.flags[cat] = j
+        else:
+            layout.extras[text] = j
+    for key, cols in seen.items():
+        layout.columns[key] = cols[0]
+        if len(cols) > 1:
+            layout.problems.append(
+                P.make("header-duplicate", file=sheet.file, sheet=sheet.name, row=h + 1,
+                       column=headers[cols[1]], field=vocab.label(key),
+                       columns="、".join(f"“{headers[c]}”（{col_letter(c)} 列）" for c in cols))
+            )
+
+    # Title rows above the header.
+    title_rows = [i for i in range(h) if any(_row_texts(rows[i]))]
+    if title_rows:
+        text = " / ".join(" ".join(t for t in _row_texts(rows[i]) if t) for i in title_rows)
+        layout.problems.append(
+            P.make("rows-skipped-title", file=sheet.file, sheet=sheet.name, row=title_rows[0] + 1,
+                   count=len(title_rows), rows=_ranges(title_rows), text=_trim(text))
+        )
+        if "village" not in layout.columns:
+            m = _VILLAGE_IN_TITLE.search(text.replace(" ", ""))
+            if m:
+                layout.village_hint = m.group(1)
+
+    # Data, blank and footer rows below it.
+    id_col = layout.columns.get("id_number")
+    seq_col = layout.columns.get("seq")
+    markers = vocab.footer_markers
+    blank: list[int] = []
+    footer: list[int] = []
+    footer_text: list[str] = []
+    merged_rows = _merged_household_rows(sheet, layout)
+    for i in range(h + 1, len(rows)):
+        row = rows[i]
+        raw_id = row[id_col] if id_col is not None and id_col < len(row) else None
+        if raw_id is not None and (not isinstance(raw_id, str) or (raw_id.isascii() and raw_id.strip())):
+            layout.data_rows.append(i)  # the common case, decided without touching other cells
+            continue
+        texts = _row_texts(row)
+        person_cells = [t for j, t in enumerate(texts) if t and j != seq_col]
+        if not person_cells and i not in merged_rows:
+            blank.append(i)
+            continue
+        id_digits = sum(ch.isdigit() for ch in (texts[id_col] if id_col is not None and id_col < len(texts) else ""))
+        if id_digits < 6 and any(m in squash("".join(texts)) for m in markers):
+            footer.append(i)
+            footer_text.append(" ".join(t for t in texts if t))
+            continue
+        layout.data_rows.append(i)
+    # Trailing blank rows (formatted but empty) are not worth reporting one by one.
+    last_data = layout.data_rows[-1] if layout.data_rows else h
+    inner_blank = [i for i in blank if i < last_data]
+    if inner_blank:
+        layout.problems.append(
+            P.make("rows-skipped-blank", file=sheet.file, sheet=sheet.name, row=inner_blank[0] + 1,
+                   count=len(inner_blank), rows=_ranges(inner_blank))
+        )
+    if footer:
+        layout.problems.append(
+            P.make("rows-skipped-footer", file=sheet.file, sheet=sheet.name, row=footer[0] + 1,
+                   rows=_ranges(footer), text=_trim(" / ".join(footer_text)))
+        )
+    return layout
+
+
+def _merged_household_rows(sheet: RawSheet, layout: SheetLayout) -> set[int]:
+    """Rows covered (below their first row) by merged household cells: not blank rows."""
+    cols = {c for k, c in layout.columns.items() if k in HOUSEHOLD_FIELDS}
+    out: set[int] = set()
+    for r0, c0, r1, c1 in sheet.merged:
+        if r1 > r0 and any(c0 <= c <= c1 for c in cols):
+            out.update(range(r0 + 1, r1 + 1))
+    return out
+
+
+def _trim(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _ranges(rows0: list[int]) -> str:
+    """0-based rows → '3、5-7、9' in Excel numbering."""
+    out: list[str] = []
+    start = prev = None
+    for r in rows0:
+        if start is None:
+            start = prev = r
+        elif r == prev + 1:  # type: ignore[operator]
+            prev = r
+        else:
+            out.append(_span(start, prev))  # type: ignore[arg-type]
+            start = prev = r
+    if start is not None:
+        out.append(_span(start, prev))  # type: ignore[arg-type]
+    if len(out) > 8:
+        out = out[:8] + ["…"]
+    return "、".join(out)
+
+
+def _span(a: int, b: int) -> str:
+    return str(a + 1) if a == b else f"{a + 1}-{b + 1}"
+
+
+def col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+

@@ -1,0 +1,555 @@
+"""Turn a located sheet into the validated roster frame, collecting every problem.
+
+This is the boundary where cells become typed data.  The frame's columns are the
+:data:`ROSTER_COLUMNS`; each row is one person, ``row`` is the Excel row number, ``valid``
+says whether the row has no error.  Column checks are vectorised or cached on distinct
+values, so a million rows go through in seconds; a problem object is made only for a bad
+cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from stdnum import luhn
+
+from weiwen import problems as P
+from weiwen.ids import check_ids, mask_digits, mask_id
+from weiwen.io.reader import RawSheet
+from weiwen.layout import HOUSEHOLD_FIELDS, PERSON_FIELDS, SheetLayout, cell_text, col_letter
+from weiwen.text import clean, has_control, normalize_name
+from weiwen.vocab import Vocabulary
+
+ROSTER_COLUMNS = (
+    "file", "sheet", "row", "village", "township", "household", "household_no", "head_name", "head_id",
+    "name", "id_number", "sex", "birth_date", "relation", "is_head", "categories", "household_size",
+    "phone", "bank_card", "bank_name", "disability_grade", "address", "remark", "valid",
+)
+SENSITIVE_FIELDS = frozenset({"id_number", "head_id", "phone", "bank_card"})
+MAX_HOUSEHOLD_SIZE = 30
+_EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_YEAR_MONTH = (re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$"), re.compile(r"^(\d{4})(\d{2})$"))
+_GRADE_CHARS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_GRADE_RE = re.compile(r"^([一二三四1234])(?:级|等)?")
+_PHONE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_FIXED = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,5})?$")
+
+
+@dataclass
+class SheetRoster:
+    file: str
+    sheet: str
+    frame: pd.DataFrame
+    problems: list[P.Problem] = field(default_factory=list)
+
+
+class _Collector:
+    """Problems of one sheet, with the rows that carry an error."""
+
+    def __init__(self, sheet: RawSheet, layout: SheetLayout):
+        self.sheet = sheet
+        self.layout = layout
+        self.problems: list[P.Problem] = []
+        self.bad_rows: set[int] = set()
+
+    def add(self, code: str, row: int | None, key: str | None = None, shown: str | None = None,
+            **fields: object) -> None:
+        """Record a problem at ``row`` in the column of field ``key``; ``shown`` is the (masked) value."""
+        column = cell = None
+        if key is not None and key in self.layout.columns:
+            j = self.layout.columns[key]
+            column = self.layout.headers[j]
+            cell = f"{col_letter(j)}{row}" if row else None
+        p = P.make(code, file=self.sheet.file, sheet=self.sheet.name, row=row, column=column, cell=cell,
+                   value=shown, **fields)
+        self.problems.append(p)
+        if p.severity is P.Severity.ERROR and row is not None:
+            self.bad_rows.add(row)
+
+
+def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today: date) -> SheetRoster:
+    out = _Collector(sheet, layout)
+    out.problems.extend(layout.problems)
+    for p in layout.problems:
+        if p.severity is P.Severity.ERROR and p.row is not None and p.code != "header-duplicate":
+            out.bad_rows.add(p.row)
+    _fill_merged(sheet, layout, out)
+
+    rows_idx = layout.data_rows
+    excel_rows = [i + 1 for i in rows_idx]
+    n = len(rows_idx)
+    cols = layout.columns
+
+    def raw(key: str) -> list[object]:
+        j = cols.get(key)
+        if j is None:
+            return [None] * n
+        return [sheet.rows[i][j] if j < len(sheet.rows[i]) else None for i in rows_idx]
+
+    def text(key: str) -> list[str]:
+        return [clean(cell_text(v)) if v is not None else "" for v in raw(key)]
+
+    data: dict[str, object] = {
+        "file": sheet.file,
+        "sheet": sheet.name,
+        "row": np.asarray(excel_rows, dtype=np.int64),
+    }
+
+    # Names.
+    names_raw = [cell_text(v) for v in raw("name")]
+    names = []
+    for r, v in zip(excel_rows, names_raw, strict=True):
+        if has_control(v):
+            out.add("name-control-chars", r, "name")
+        nv = normalize_name(v)
+        if not nv:
+            out.add("name-missing", r, "name")
+        names.append(nv)
+    data["name"] = names
+
+    # Identity numbers, with sex and birth date derived from them.
+    id_norm, birth, male = _check_id_column(raw("id_number"), excel_rows, "id_number", out, today, required=True)
+    data["id_number"] = id_norm
+    derived_sex = np.where(male, "男", "女")
+    has_id = np.array([v is not None for v in id_norm], dtype=bool)
+    if "head_id" in cols:
+        head_ids, _, _ = _check_id_column(raw("head_id"), excel_rows, "head_id", out, today, required=False)
+    else:
+        head_ids = [None] * n
+    data["head_id"] = head_ids
+
+    # Sex and birth date: as given, cross-checked against the ID.
+    sex_out: list[str | None] = [derived_sex[i] if has_id[i] else None for i in range(n)]
+    if "sex" in cols:
+        lookup = _cached(vocab.sex)
+        for i, (r, v) in enumerate(zip(excel_rows, text("sex"), strict=True)):
+            if not v:
+                continue
+            given = lookup(v)
+            if given is None:
+                out.add("sex-invalid", r, "sex", v)
+            elif has_id[i] and given != derived_sex[i]:
+                out.add("sex-mismatch", r, "sex", v, given=given, derived=derived_sex[i])
+            elif not has_id[i]:
+                sex_out[i] = given
+    data["sex"] = sex_out
+    birth_out = birth.copy()
+    if "birth_date" in cols:
+        for i, (r, v) in enumerate(zip(excel_rows, raw("birth_date"), strict=True)):
+            if v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            parsed = parse_date(v, sheet.typed)
+            if parsed is None:
+                out.add("birthdate-invalid", r, "birth_date", cell_text(v))
+                continue
+            given, precision = parsed
+            if has_id[i]:
+                derived = birth[i].astype(object)
+                same = (given.year, given.month) == (derived.year, derived.month) and (
+                    precision == "month" or given.day == derived.day)
+                if not same:
+                    shown = given.isoformat()[:7] if precision == "month" else given.isoformat()
+                    out.add("birthdate-mismatch", r, "birth_date", shown, given=shown, derived=derived.isoformat())
+            elif precision == "day":
+                birth_out[i] = np.datetime64(given.isoformat(), "D")
+    data["birth_date"] = birth_out
+
+    # Relation and heads.
+    relations: list[str | None] = [None] * n
+    if "relation" in cols:
+        lookup = _cached(vocab.relation)
+        for i, (r, v) in enumerate(zip(excel_rows, text("relation"), strict=True)):
+            if not v:
+                continue
+            rel = lookup(v)
+            if rel is None:
+                out.add("relation-invalid", r, "relation", v)
+                relations[i] = v
+            else:
+                relations[i] = rel
+    data["relation"] = relations
+
+    # Categories: one column with several per cell, and/or one yes/no column per category.
+    cats: list[list[str]] = [[] for _ in range(n)]
+    if "categories" in cols:
+        parse = _cached(lambda cell: _parse_categories(cell, vocab))
+        for i, (r, v) in enumerate(zip(excel_rows, text("categories"), strict=True)):
+            if not v:
+                continue
+            known, unknown = parse(v)
+            cats[i].extend(known)
+            for token in unknown:
+                sugg = vocab.suggest_categories(token)
+                hint = f"是不是：{'、'.join(sugg)}？" if sugg else ""
+                out.add("category-unknown", r, "categories", token, suggest=hint)
+    for cat, j in layout.flags.items():
+        header = layout.headers[j]
+        flag = _cached(vocab.flag)
+        for i, ri in enumerate(rows_idx):
+            v = sheet.rows[ri][j] if j < len(sheet.rows[ri]) else None
+            t = clean(cell_text(v))
+            if isinstance(v, bool):
+                yes: bool | None = v
+            else:
+                yes = flag(t)
+            if yes is None:
+                out.problems.append(P.make("flag-invalid", file=sheet.file, sheet=sheet.name, row=excel_rows[i],
+                                           column=header, cell=f"{col_letter(j)}{excel_rows[i]}", value=t))
+                out.bad_rows.add(excel_rows[i])
+            elif yes and cat not in cats[i]:
+                cats[i].append(cat)
+    data["categories"] = ["、".join(c) for c in cats]
+
+    # Household size, disability grade.
+    data["household_size"] = _int_column(text("household_size"), excel_rows, "household_size", out,
+                                          _parse_household_size, "household-size-invalid", max=MAX_HOUSEHOLD_SIZE)
+    data["disability_grade"] = _int_column(text("disability_grade"), excel_rows, "disability_grade", out,
+                                            _parse_grade, "disability-grade-invalid")
+
+    # Phones and bank cards: text only.
+    data["phone"] = _phone_column(raw("phone"), excel_rows, out)
+    data["bank_card"] = _bank_column(raw("bank_card"), excel_rows, out)
+
+    # Plain text fields.
+    for key in ("household_no", "head_name", "township", "bank_name", "address", "remark"):
+        vals = text(key)
+        data[key] = [normalize_name(v) if key == "head_name" else v for v in vals] if key in cols else [""] * n
+    villages = text("village") if "village" in cols else [layout.village_hint or ""] * n
+    if "village" not in cols and layout.village_hint:
+        out.add("village-inferred", layout.header_index, None, source="表格标题", village=layout.village_hint)
+    data["village"] = villages
+
+    # Extra columns are carried through as text, under their header.
+    for header, j in layout.extras.items():
+        data[f"extra:{header}"] = [clean(cell_text(sheet.rows[i][j])) if j < len(sheet.rows[i]) else ""
+                                   for i in rows_idx]
+
+    frame = pd.DataFrame(data)
+    _households(frame, layout, out)
+    frame["valid"] = ~frame["row"].isin(out.bad_rows)
+    ordered = [c for c in ROSTER_COLUMNS if c in frame.columns] + [c for c in frame.columns if c.startswith("extra:")]
+    return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame[ordered], problems=out.problems)
+
+
+# --- columns ------------------------------------------------------------------------------
+
+def _check_id_column(values: list[object], rows: list[int], key: str, out: _Collector, today: date,
+                     *, required: bool) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+    n = len(values)
+    texts: list[str] = [""] * n
+    numeric: list[int] = []
+    for i, v in enumerate(values):
+        if isinstance(v, (float, int)) and not isinstance(v, bool):
+            numeric.append(i)
+        elif v is not None:
+            texts[i] = v if isinstance(v, str) else cell_text(v)
+    res = check_ids(texts, today)
+    for i in numeric:
+        shown = f"{float(values[i]):.5E}".replace("E+", "E+")  # type: ignore[arg-type]
+        out.add("id-numeric-cell", rows[i], key, shown)
+        res.normalized[i] = None
+    for i, chk in res.details.items():
+        if i in numeric:
+            continue
+        if chk.code == "id-missing" and not required:
+            continue
+        shown = mask_id(texts[i]) if texts[i] else None
+        if chk.code is not None:
+            out.add(chk.code, rows[i], key, shown, **chk.fields)
+        for code, fields in chk.warnings:
+            if code == "id-legacy-15":
+                fields = {"upgraded": mask_id(str(fields["upgraded"]))}
+            out.add(code, rows[i], key, shown, **fields)
+    birth = res.birth
+    male = res.male
+    if numeric:
+        birth[numeric] = np.datetime64("NaT")
+    return res.normalized, birth, male
+
+
+def parse_date(v: object, typed: bool) -> tuple[date, str] | None:
+    """A birth date as users write it; returns the date and its precision ('day' or 'month')."""
+    if isinstance(v, datetime):
+        return v.date(), "day"
+    if isinstance(v, date):
+        return v, "day"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        f = float(v)
+        if f.is_integer() and 19000101 <= f <= 29991231:
+            return parse_date(str(int(f)), typed)
+        if f.is_integer() and 190001 <= f <= 299912:
+            return parse_date(str(int(f)), typed)
+        if 61 <= f < 2958466 and typed:  # Excel serial (1900 system; serial 60 is the phantom 29 Feb 1900)
+            return _EXCEL_EPOCH + timedelta(days=int(f)), "day"
+        return None
+    s = clean(cell_text(v)).replace(" ", "")
+    for pat in _DATE_PATTERNS:
+        m = pat.match(s)
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3))), "day"
+            except ValueError:
+                return None
+    for pat in _YEAR_MONTH:
+        m = pat.match(s)
+        if m and 1 <= int(m.group(2)) <= 12:
+            return date(int(m.group(1)), int(m.group(2)), 1), "month"
+    return None
+
+
+def _parse_household_size(s: str) -> int | None:
+    m = re.fullmatch(r"(\d+)(?:\.0+)?\s*(?:人|口)?", s)
+    return int(m.group(1)) if m else None
+
+
+def _parse_grade(s: str) -> int | None:
+    m = _GRADE_RE.match(s.replace("级别", "级"))
+    return _GRADE_CHARS[m.group(1)] if m else None
+
+
+def _int_column(values: list[str], rows: list[int], key: str, out: _Collector,
+                parse: Callable[[str], int | None], code: str, **fields: object) -> pd.array:
+    result: list[int | None] = []
+    cache: dict[str, int | None] = {}
+    limit = fields.get("max")
+    for r, v in zip(rows, values, strict=True):
+        if not v:
+            result.append(None)
+            continue
+        if v not in cache:
+            cache[v] = parse(v)
+        got = cache[v]
+        if got is None or got < 1 or (isinstance(limit, int) and got > limit):
+            out.add(code, r, key, v, **fields)
+            result.append(None)
+        else:
+            result.append(got)
+    return pd.array(result, dtype="Int64")
+
+
+def _phone_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
+    result: list[str] = []
+    for r, v in zip(rows, values, strict=True):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            result.append("")
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            f = float(v)
+            if f.is_integer() and 0 < f < 1e15:
+                digits = str(int(f))
+                out.add("phone-numeric-cell", r, "phone", mask_digits(digits), digits=len(digits))
+                v = digits
+            else:
+                out.add("phone-invalid", r, "phone", "数字")
+                result.append("")
+                continue
+        s = clean(cell_text(v))
+        compact = re.sub(r"[\s()（）]", "", s)
+        compact = re.sub(r"^(\+?86|0086)-?(?=1)", "", compact)
+        if _PHONE_MOBILE.match(compact.replace("-", "")):
+            result.append(compact.replace("-", ""))
+        elif _PHONE_FIXED.match(compact):
+            result.append(compact)
+        else:
+            out.add("phone-invalid", r, "phone", mask_digits(s))
+            result.append("")
+    return result
+
+
+def _bank_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
+    result: list[str] = []
+    for r, v in zip(rows, values, strict=True):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            result.append("")
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            shown = f"{float(v):.5E}"
+            out.add("bank-numeric-cell", r, "bank_card", shown)
+            result.append("")
+            continue
+        s = re.sub(r"[\s\-]", "", clean(cell_text(v)))
+        if not re.fullmatch(r"\d{12,19}", s):
+            shown = mask_digits(s, 4, 4)
+            out.add("bank-invalid", r, "bank_card", shown)
+            result.append("")
+            continue
+        if not luhn.is_valid(s):
+            out.add("bank-luhn", r, "bank_card", mask_digits(s, 4, 4))
+        result.append(s)
+    return result
+
+
+def _parse_categories(cell: str, vocab: Vocabulary) -> tuple[list[str], list[str]]:
+    known: list[str] = []
+    unknown: list[str] = []
+    whole = vocab.category(cell)
+    tokens = [cell] if whole else vocab.split_categories(cell)
+    for t in tokens:
+        c = vocab.category(t)
+        if c is None:
+            unknown.append(t)
+        elif c not in known:
+            known.append(c)
+    return known, unknown
+
+
+def _cached(fn: Callable[[str], object]) -> Callable[[str], object]:
+    cache: dict[str, object] = {}
+
+    def get(v: str) -> object:
+        if v not in cache:
+            cache[v] = fn(v)
+        return cache[v]
+
+    return get  # type: ignore[return-value]
+
+
+# --- merged cells -------------------------------------------------------------------------
+
+def _fill_merged(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
+    by_col = {j: k for k, j in layout.columns.items()}
+    filled: dict[int, list[str]] = defaultdict(list)
+    for r0, c0, r1, c1 in sheet.merged:
+        if r1 <= layout.header_index or r1 == r0:
+            continue
+        for j in range(c0, c1 + 1):
+            key = by_col.get(j)
+            if key is None:
+                continue
+            rng = f"{col_letter(j)}{r0 + 1}:{col_letter(j)}{r1 + 1}"
+            if key in PERSON_FIELDS:
+                if j == c0:
+                    out.add("merged-person-field", r0 + 1, key, None, range=rng)
+                    for r in range(r0 + 1, r1 + 2):
+                        out.bad_rows.add(r)
+                continue
+            if key in HOUSEHOLD_FIELDS:
+                top = sheet.rows[r0][c0] if c0 < len(sheet.rows[r0]) else None
+                for r in range(r0 + 1, r1 + 1):
+                    row = sheet.rows[r]
+                    if len(row) <= j:
+                        row.extend([None] * (j + 1 - len(row)))
+                    row[j] = top if j == c0 else row[j]
+                filled[j].append(rng)
+    for j, ranges in filled.items():
+        shown = "、".join(ranges[:3]) + ("等" if len(ranges) > 3 else "")
+        out.problems.append(P.make("merged-cells-filled", file=sheet.file, sheet=sheet.name,
+                                   row=int(ranges[0].split(":")[0][len(col_letter(j)):]),
+                                   column=layout.headers[j], count=len(ranges), ranges=shown))
+
+
+# --- households ---------------------------------------------------------------------------
+
+def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector) -> None:
+    """Link members into households and check each household's structure."""
+    n = len(frame)
+    cols = layout.columns
+    keys: list[str] = [""] * n
+    labels: list[str] = [""] * n
+    hh_no = frame["household_no"].tolist()
+    head_id = frame["head_id"].tolist()
+    relation = frame["relation"].tolist()
+    ids = frame["id_number"].tolist()
+    villages = frame["village"].tolist()
+    rows = frame["row"].tolist()
+    has_relation = "relation" in cols
+    current: str | None = None
+    current_label = ""
+    for i in range(n):
+        if hh_no[i]:
+            keys[i] = f"no:{villages[i]}:{hh_no[i]}"
+            labels[i] = hh_no[i]
+        elif head_id[i]:
+            keys[i] = f"head:{head_id[i]}"
+            labels[i] = "户主 " + mask_id(head_id[i])
+        elif has_relation:
+            if relation[i] == "户主" or current is None:
+                current = f"seq:{rows[i]}"
+                current_label = f"第 {rows[i]} 行起"
+            keys[i] = current
+            labels[i] = current_label
+        else:
+            keys[i] = f"row:{rows[i]}"
+            labels[i] = f"第 {rows[i]} 行"
+    frame["household"] = [f"{frame['file'].iat[0] if n else ''}|{frame['sheet'].iat[0] if n else ''}|{k}"
+                          for k in keys]
+
+    # Who is the head.
+    is_head = np.zeros(n, dtype=bool)
+    if has_relation:
+        is_head = np.array([r == "户主" for r in relation], dtype=bool)
+    else:
+        head_names = frame["head_name"].tolist()
+        names = frame["name"].tolist()
+        first_seen: set[str] = set()
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, k in enumerate(keys):
+            groups[k].append(i)
+        for k, members in groups.items():
+            chosen = [i for i in members if ids[i] and head_id[i] and ids[i] == head_id[i]]
+            if not chosen:
+                chosen = [i for i in members if head_names[i] and names[i] == head_names[i]]
+            is_head[(chosen or members)[0]] = True
+            first_seen.add(k)
+    frame["is_head"] = is_head
+
+    label_of = dict(zip(keys, labels, strict=True))
+    groups_idx: dict[str, list[int]] = defaultdict(list)
+    for i, k in enumerate(keys):
+        groups_idx[k].append(i)
+    id_set = {v for v in ids if v}
+    sizes = frame["household_size"].tolist()
+    cats = frame["categories"].tolist()
+    head_names = frame["head_name"].tolist()
+    names = frame["name"].tolist()
+    for k, members in groups_idx.items():
+        label = label_of[k]
+        heads = [i for i in members if is_head[i]]
+        member_rows = [rows[i] for i in members]
+        if len(heads) > 1:
+            for i in heads[1:]:
+                out.add("household-multiple-heads", rows[i], "relation", None, household=label,
+                        count=len(heads), rows="、".join(str(rows[h]) for h in heads))
+        elif not heads:
+            out.add("household-no-head", member_rows[0], "relation", None, household=label,
+                    rows=_short_rows(member_rows))
+        hid = next((head_id[i] for i in members if head_id[i]), None)
+        if hid and hid not in id_set:
+            out.add("household-head-not-listed", rows[members[0]], "head_id", mask_id(hid), id=mask_id(hid))
+        for h in heads[:1]:
+            given = next((head_names[i] for i in members if head_names[i]), "")
+            if given and names[h] and given != names[h]:
+                out.add("household-head-name-mismatch", rows[h], "head_name", given, given=given, actual=names[h])
+        vs = {villages[i] for i in members if villages[i]}
+        if len(vs) > 1:
+            out.add("household-split-villages", rows[members[1]], "village", None, household=label,
+                    villages="、".join(sorted(vs)))
+        declared = sorted({int(sizes[i]) for i in members if sizes[i] is not pd.NA and sizes[i] is not None})
+        if len(declared) > 1:
+            out.add("household-size-inconsistent", rows[members[0]], "household_size", None, household=label,
+                    values="、".join(map(str, declared)))
+        elif declared:
+            size, listed = declared[0], len(members)
+            if size < listed:
+                out.add("household-size-fewer", rows[members[0]], "household_size", str(size), household=label,
+                        size=size, listed=listed)
+            elif size > listed and listed > 1:
+                out.add("household-size-more", rows[members[0]], "household_size", str(size), household=label,
+                        size=size, listed=listed)
+        if not any(cats[i] for i in members) and ("categories" in cols or layout.flags):
+            out.add("household-no-category", rows[members[0]], "categories", None, household=label)
+
+
+def _short_rows(rows: Sequence[int]) -> str:
+    shown = "、".join(str(r) for r in rows[:6])
+    return shown + ("…" if len(rows) > 6 else "")

@@ -1,0 +1,60 @@
+"""Text normalisation shared by headers, names, IDs and categories (pure functions)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width characters, BOM, bidi marks … (Unicode category Cf) and the C0/C1 controls.
+_INVISIBLE = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
+_CONTROL = {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
+_STRIP_TABLE = {ord(c): None for c in _INVISIBLE}
+_CONTROL_TABLE = {ord(c): None for c in _CONTROL}
+_SPACE_RE = re.compile(r"\s+")
+
+# Middle-dot variants used in minority and foreign names (阿卜杜·热合曼).
+_DOTS = str.maketrans({"•": "·", "．": "·", "‧": "·", "∙": "·", "⋅": "·", "・": "·", "･": "·"})
+
+
+def has_invisible(s: str) -> bool:
+    return any(ch in _INVISIBLE for ch in s)
+
+
+def has_control(s: str) -> bool:
+    return any(ch in _CONTROL for ch in s)
+
+
+def strip_invisible(s: str) -> str:
+    return s.translate(_STRIP_TABLE)
+
+
+def strip_control(s: str) -> str:
+    return s.translate(_CONTROL_TABLE)
+
+
+def clean(s: str) -> str:
+    """NFKC, no invisible or control characters, white space folded and trimmed."""
+    s = unicodedata.normalize("NFKC", s)
+    s = strip_control(strip_invisible(s))
+    return _SPACE_RE.sub(" ", s).strip()
+
+
+def squash(s: str) -> str:
+    """``clean`` without any white space at all: for keys and header matching."""
+    return _SPACE_RE.sub("", clean(s))
+
+
+def header_key(s: str) -> str:
+    """Key under which a header is looked up: brackets and punctuation dropped.
+
+    ``身份证号（18位）`` and ``身份证号(18位)`` and ``身份证 号`` become the same key;
+    so do ``村(社区)`` and ``村（社区）``.
+    """
+    s = squash(s).lower()
+    return re.sub(r"[()\[\]【】<>《》{}:：*＊#＃、,，.。/\\\-_'\"“”‘’]", "", s)
+
+
+def normalize_name(s: str) -> str:
+    """Name as compared and stored: cleaned, no spaces between CJK characters, one middle dot."""
+    s = clean(s).translate(_DOTS)
+    return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", s)
