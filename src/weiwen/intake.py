@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from weiwen import problems as P
@@ -126,7 +127,7 @@ def load_rosters(
         problems.extend(dup_problems)
         bad = {(p.file, p.sheet, p.row) for p in dup_problems}
         key = list(zip(frame["file"], frame["sheet"], frame["row"], strict=True))
-        frame["valid"] = frame["valid"] & [k not in bad for k in key]
+        frame["valid"] = frame["valid"].to_numpy() & np.array([k not in bad for k in key], dtype=bool)
     _summarise(files, frame, problems)
     return Intake(files=files, frame=frame, problems=problems)
 

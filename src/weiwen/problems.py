@@ -230,3 +230,26 @@ def make(
 
 def count(problems: Iterable[Problem], severity: Severity) -> int:
     return sum(1 for p in problems if p.severity is severity)
+
+
+def catalogue_markdown() -> str:
+    """docs/errors.md, generated from the catalogue (``python -m weiwen.problems``)."""
+    lines = [
+        "# 问题代码一览 / Problem codes",
+        "",
+        "weiwen 报告的每个问题都有一个稳定的代码（kebab-case），在 `--json` 输出的 `code` 字段和标注副本的"
+        "“错误清单”中出现。代码一经发布含义不变；说明文字可能改进。",
+        "级别为“错误”的问题使该行不合格（不参与核定）；“警告”和“提示”不影响。",
+        "",
+        "本页由 `python -m weiwen.problems > docs/errors.md` 生成，测试会检查它与程序一致。",
+        "",
+        "| 代码 | 级别 | 问题 | 说明模板 | 建议 |",
+        "|---|---|---|---|---|",
+    ]
+    for k in _KINDS.values():
+        lines.append(f"| `{k.code}` | {SEVERITY_ZH[k.severity]} | {k.title} | {k.template} | {k.hint} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(catalogue_markdown(), end="")

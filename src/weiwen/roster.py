@@ -181,11 +181,13 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 
     # Categories: one column with several per cell, and/or one yes/no column per category.
     cats: list[list[str]] = [[] for _ in range(n)]
+    written = [False] * n  # any category written, known or not
     if "categories" in cols:
         parse = _cached(lambda cell: _parse_categories(cell, vocab))
         for i, (r, v) in enumerate(zip(excel_rows, text("categories"), strict=True)):
             if not v:
                 continue
+            written[i] = True
             known, unknown = parse(v)
             cats[i].extend(known)
             for token in unknown:
@@ -208,6 +210,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
                 out.bad_rows.add(excel_rows[i])
             elif yes and cat not in cats[i]:
                 cats[i].append(cat)
+                written[i] = True
     data["categories"] = ["、".join(c) for c in cats]
 
     # Household size, disability grade.
@@ -235,7 +238,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
                                    for i in rows_idx]
 
     frame = pd.DataFrame(data)
-    _households(frame, layout, out)
+    _households(frame, layout, out, written)
     frame["valid"] = ~frame["row"].isin(out.bad_rows)
     ordered = [c for c in ROSTER_COLUMNS if c in frame.columns] + [c for c in frame.columns if c.startswith("extra:")]
     return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame[ordered], problems=out.problems)
@@ -450,7 +453,7 @@ def _fill_merged(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
 
 # --- households ---------------------------------------------------------------------------
 
-def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector) -> None:
+def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector, written: list[bool]) -> None:
     """Link members into households and check each household's structure."""
     n = len(frame)
     cols = layout.columns
@@ -509,7 +512,6 @@ def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector) -> No
         groups_idx[k].append(i)
     id_set = {v for v in ids if v}
     sizes = frame["household_size"].tolist()
-    cats = frame["categories"].tolist()
     head_names = frame["head_name"].tolist()
     names = frame["name"].tolist()
     for k, members in groups_idx.items():
@@ -546,7 +548,7 @@ def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector) -> No
             elif size > listed and listed > 1:
                 out.add("household-size-more", rows[members[0]], "household_size", str(size), household=label,
                         size=size, listed=listed)
-        if not any(cats[i] for i in members) and ("categories" in cols or layout.flags):
+        if not any(written[i] for i in members) and ("categories" in cols or layout.flags):
             out.add("household-no-category", rows[members[0]], "categories", None, household=label)
 
 

@@ -175,6 +175,8 @@ def _plant(villages: list[Village], rate: float, rng: random.Random) -> None:
         kind = ERROR_KINDS[n % len(ERROR_KINDS)]
         if kind == "household-multiple-heads" and (p.relation == "户主" or len(hh.members) < 2):
             kind = "sex-mismatch"
+        if kind == "id-numeric-cell" and p.id_number.endswith("X"):
+            kind = "id-checksum"  # Excel keeps an ID ending in X as text
         p.planted = kind
         if kind == "id-numeric-cell":
             p.id_as_number = True

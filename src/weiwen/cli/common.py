@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -49,6 +51,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             err_console().print("已中断，未写出任何不完整的文件。")
             raise typer.Exit(130) from None
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback reaches a user
+            if os.environ.get("WEIWEN_DEBUG") == "1":  # for maintainers only: may show personal data
+                traceback.print_exc()
             err_console().print(
                 "[bold red]程序内部错误[/]（这是 weiwen 的缺陷，不是您的数据的问题；输入文件没有被修改）："
                 f"{exc.__class__.__name__}。请把命令和这段提示报告给维护人员。",

@@ -1,0 +1,53 @@
+"""Shared helpers: build real workbooks in a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from weiwen.ids import check_digit
+
+TODAY = date(2026, 11, 23)
+
+
+def make_id(region: str = "110101", birth: str = "19900307", seq: str = "123") -> str:
+    body = region + birth + seq
+    return body + check_digit(body)
+
+
+def id_ending_in_x(region: str = "110101", birth: str = "19850101") -> str:
+    for n in range(1000):
+        body = f"{region}{birth}{n:03d}"
+        if check_digit(body) == "X":
+            return body + "X"
+    raise AssertionError("no sequence gives X")
+
+
+def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, sheet: str = "花名册",
+               merged: Sequence[str] = (), extra_sheets: dict[str, Sequence[Sequence[object]]] | None = None,
+               hidden: Sequence[str] = ()) -> Path:
+    """A workbook whose cells hold exactly the Python values given (numbers stay numbers)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r in rows:
+        ws.append(list(r))
+    for rng in merged:
+        ws.merge_cells(rng)
+    for name, srows in (extra_sheets or {}).items():
+        other = wb.create_sheet(name)
+        for r in srows:
+            other.append(list(r))
+        if name in hidden:
+            other.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def today() -> date:
+    return TODAY

@@ -1,0 +1,128 @@
+"""The command line end to end: help, exit codes, templates, samples, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from weiwen import __version__
+from weiwen.cli import app
+
+runner = CliRunner()
+SAMPLES = Path(__file__).parent.parent / "samples" / "rosters"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("args", [[], ["validate"], ["template"], ["samples"], ["samples", "generate"]])
+def test_help_is_chinese(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0
+    assert CJK.search(result.stdout)
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def test_bundled_samples_validate_clean() -> None:
+    files = sorted(SAMPLES.glob("*.xlsx"))
+    assert len(files) >= 3
+    result = runner.invoke(app, ["validate", *map(str, files)])
+    assert result.exit_code == 0, result.stdout
+    assert "错误 0 条" in result.stdout
+
+
+def test_template_is_a_valid_empty_roster(tmp_path: Path) -> None:
+    target = tmp_path / "模板.xlsx"
+    result = runner.invoke(app, ["template", "-o", str(target)])
+    assert result.exit_code == 0
+    wb = openpyxl.load_workbook(target)
+    ws = wb["花名册"]
+    headers = [c.value for c in ws[2]]
+    assert headers[:5] == ["序号", "村(社区)", "户号", "姓名", "身份证号"]
+    assert ws["E3"].number_format == "@"  # ID column is text
+    assert ws["L3"].number_format == "@"  # bank card column is text
+    sqrefs = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert any(f and "选项" in f for f in sqrefs.values())
+    assert "填写说明" in wb.sheetnames and wb["选项"].sheet_state == "hidden"
+    check = runner.invoke(app, ["validate", str(target), "--json"])
+    assert check.exit_code == 0 and json.loads(check.stdout)["rows"] == 0
+
+
+def test_template_bytes_are_stable(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    runner.invoke(app, ["template", "-o", str(a)])
+    runner.invoke(app, ["template", "-o", str(b)])
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_generated_samples_with_planted_errors(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    result = runner.invoke(app, ["samples", "generate", "-o", str(out), "--households", "60", "--villages", "3",
+                                 "--seed", "5", "--error-rate", "0.08"])
+    assert result.exit_code == 0, result.stdout
+    planted = json.loads((out / "埋入的错误.json").read_text(encoding="utf-8"))
+    assert len(planted) >= 9
+    check = runner.invoke(app, ["validate", *map(str, sorted(out.glob("*.xlsx"))), "--json"])
+    assert check.exit_code == 1
+    doc = json.loads(check.stdout)
+    found = {(Path(p["file"]).stem.split("-", 1)[1], p["row"]) for p in doc["errors"] + doc["warnings"]}
+    expected = {(p["village"], p["row"]) for p in planted}
+    assert found == expected
+    kinds = {p["kind"] for p in planted}
+    assert {"id-numeric-cell", "id-checksum", "name-missing", "sex-mismatch", "category-unknown"} <= kinds
+
+
+def test_generator_is_reproducible(tmp_path: Path) -> None:
+    for d in ("a", "b"):
+        runner.invoke(app, ["samples", "generate", "-o", str(tmp_path / d), "--households", "10", "--seed", "3"])
+    for f in sorted((tmp_path / "a").glob("*.xlsx")):
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes()
+
+
+def test_bad_date_option_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["validate", str(SAMPLES / "1-王楼村.xlsx"), "--date", "明天"])
+    assert result.exit_code == 2
+    assert "--date" in result.stderr
+
+
+def test_internal_error_shows_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import weiwen.cli.validate as v
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("secret 110101199003071233")
+
+    monkeypatch.setattr(v, "load_rosters", boom)
+    result = runner.invoke(app, ["validate", str(SAMPLES / "1-王楼村.xlsx")])
+    assert result.exit_code == 4
+    assert "Traceback" not in result.output and "110101199003071233" not in result.output
+    assert "内部错误" in result.stderr
+
+
+def test_real_entry_point_under_c_locale(tmp_path: Path) -> None:
+    env = {**os.environ, "LANG": "C", "LC_ALL": "C", "TERM": "dumb"}
+    files = sorted(str(p) for p in SAMPLES.glob("*.xlsx"))
+    proc = subprocess.run([sys.executable, "-m", "weiwen", "validate", *files, "--json"], capture_output=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    assert doc["valid_rows"] == doc["rows"] > 0
+    assert b"Traceback" not in proc.stderr
+
+
+def test_unsafe_xml_parser_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import openpyxl as ox
+
+    monkeypatch.setattr(ox, "DEFUSEDXML", False)
+    result = runner.invoke(app, ["validate", str(SAMPLES / "1-王楼村.xlsx"), "--report", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "defusedxml" in result.stderr
+    assert not (tmp_path / "r").exists()

@@ -1,0 +1,146 @@
+"""Bad files: each gets its own Chinese message and the other files are still processed."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import make_id, write_xlsx
+from weiwen.cli import app
+from weiwen.intake import load_rosters
+from weiwen.io.sniff import OLE_MAGIC
+
+GOOD_ROWS = [["姓名", "身份证号", "类别"], ["王建国", make_id(), "低保"], ["李秀英", make_id(seq="124"), "特困"]]
+
+
+def codes(path: Path) -> list[str]:
+    return [p.code for p in load_rosters([path]).problems if p.severity.value == "error"]
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    assert codes(tmp_path / "nope.xlsx") == ["file-not-found"]
+    assert codes(tmp_path) == ["file-is-directory"]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    p = tmp_path / "empty.xlsx"
+    p.write_bytes(b"")
+    assert codes(p) == ["file-empty"]
+
+
+def test_truncated_workbook_is_corrupt(tmp_path: Path) -> None:
+    good = write_xlsx(tmp_path / "good.xlsx", GOOD_ROWS)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    assert codes(bad) == ["file-corrupt"]
+
+
+def test_html_export_renamed_xlsx(tmp_path: Path) -> None:
+    p = tmp_path / "export.xlsx"
+    p.write_text("<html><body><table><tr><td>姓名</td></tr></table></body></html>", encoding="utf-8")
+    assert codes(p) == ["file-is-html"]
+
+
+def test_text_file_with_excel_extension(tmp_path: Path) -> None:
+    p = tmp_path / "notes.xlsx"
+    p.write_text("这不是表格", encoding="utf-8")
+    assert codes(p) == ["file-unsupported"]
+
+
+def test_encrypted_workbook(tmp_path: Path) -> None:
+    p = tmp_path / "secret.xlsx"
+    # An encrypted OOXML file is an OLE container with an EncryptionInfo stream.
+    p.write_bytes(OLE_MAGIC + b"\x00" * 100 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 400)
+    assert codes(p) == ["file-encrypted"]
+
+
+def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    p = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    assert codes(p) == ["file-unsupported"]
+
+
+def test_zip_bomb_refused_before_parsing(tmp_path: Path) -> None:
+    p = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"\x00" * (120 * 1024 * 1024))
+    assert codes(p) == ["file-too-large"]
+
+
+def test_sheet_without_header(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "x.xlsx", [["随便写点什么"], ["第二行"]])
+    assert codes(p) == ["header-not-found"]
+
+
+def test_all_sheets_empty(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "x.xlsx", [])
+    assert codes(p) == ["file-no-data"]
+
+
+def test_instruction_sheet_beside_roster_is_only_noted(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "x.xlsx", GOOD_ROWS, extra_sheets={"填表说明": [["请认真填写"]], "旧数据": GOOD_ROWS},
+                   hidden=["旧数据"])
+    intake = load_rosters([p])
+    assert not intake.errors
+    assert {i.code for i in intake.infos} >= {"sheet-no-table", "sheet-hidden"}
+    assert intake.rows == 2  # the hidden sheet was not read
+
+
+def test_sheet_option(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "x.xlsx", GOOD_ROWS, extra_sheets={"第二村": GOOD_ROWS[:2]})
+    assert load_rosters([p], sheet="第二村").rows == 1
+    missing = load_rosters([p], sheet="第三村")
+    assert [e.code for e in missing.errors] == ["sheet-not-found"]
+    assert "花名册" in missing.errors[0].message
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings_give_identical_records(tmp_path: Path, encoding: str) -> None:
+    text = "\n".join(",".join(r) for r in GOOD_ROWS) + "\n"
+    p = tmp_path / f"roster-{encoding}.csv"
+    p.write_bytes(text.encode(encoding))
+    intake = load_rosters([p])
+    assert not intake.errors
+    assert intake.frame["name"].tolist() == ["王建国", "李秀英"]
+    assert intake.frame["categories"].tolist() == ["低保", "特困"]
+
+
+def test_csv_in_unknown_encoding(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_bytes("姓名,身份证号\n".encode("utf-16"))
+    assert codes(p) in (["encoding-unknown"], ["file-unsupported"])
+
+
+def test_csv_na_strings_stay_text(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text(f"姓名,身份证号,备注\nNA,{make_id()},None\n", encoding="utf-8")
+    frame = load_rosters([p]).frame
+    assert frame["name"].tolist() == ["NA"] and frame["remark"].tolist() == ["None"]
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    good = write_xlsx(tmp_path / "good.xlsx", GOOD_ROWS)
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "missing.xlsx"), str(good), "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["rows"] == 2 and doc["valid_rows"] == 2
+    assert [e["code"] for e in doc["errors"]] == ["file-not-found"]
+
+
+def test_golden_xls_matches_xlsx() -> None:
+    """A genuine BIFF8 .xls (saved by LibreOffice from the .xlsx beside it) validates identically."""
+    fixtures = Path(__file__).parent / "fixtures"
+    a = load_rosters([fixtures / "golden.xlsx"])
+    b = load_rosters([fixtures / "golden.xls"])
+    cols = ["row", "name", "id_number", "categories", "household", "valid"]
+    a_frame = a.frame[cols].assign(household=a.frame["household"].str.split("|").str[-1])
+    b_frame = b.frame[cols].assign(household=b.frame["household"].str.split("|").str[-1])
+    assert a_frame.equals(b_frame)
+    assert [(p.row, p.code) for p in a.problems if p.severity.value != "info"] == [
+        (p.row, p.code) for p in b.problems if p.severity.value != "info"]

@@ -1,0 +1,192 @@
+"""Households: linking members, heads, 人口数, merged cells, duplicates within a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import TODAY, make_id, write_xlsx
+from weiwen.intake import load_rosters
+
+A1, A2, A3 = make_id(seq="111"), make_id(seq="112"), make_id(seq="113")
+B1, B2 = make_id(region="110102", seq="211"), make_id(region="110102", seq="212")
+
+
+def load(path: Path):  # noqa: ANN201
+    return load_rosters([path], today=TODAY)
+
+
+def problems(intake) -> set[tuple[int, str]]:  # noqa: ANN001
+    return {(p.row, p.code) for p in intake.problems if p.severity.value != "info"}
+
+
+def test_linked_by_household_number(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["村", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"],
+        ["张庄村", "1", "王一", A1, "户主", "低保", 3],
+        ["张庄村", "1", "王二", A2, "妻子", "", 3],
+        ["张庄村", "1", "王三", A3, "儿子", "残疾人", 3],
+        ["张庄村", "2", "李一", B1, "户主", "特困", 1],
+    ])
+    intake = load(p)
+    assert problems(intake) == set()
+    f = intake.frame
+    assert f["household"].nunique() == 2
+    assert f["is_head"].tolist() == [True, False, False, True]
+    assert f["relation"].tolist() == ["户主", "配偶", "子女", "户主"]
+    assert f["categories"].tolist() == ["低保", "", "残疾人", "特困"]
+
+
+def test_linked_by_head_id_without_relation_column(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "户主身份证号", "户主姓名", "类别"],
+        ["王二", A2, A1, "王一", ""],
+        ["王一", A1, A1, "王一", "低保"],
+        ["李一", B1, B1, "李一", "特困"],
+    ])
+    f = load(p).frame
+    assert f["household"].nunique() == 2
+    assert f["is_head"].tolist() == [False, True, True]
+
+
+def test_linked_by_order_of_relation(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "与户主关系", "类别"],
+        ["王一", A1, "户主", "低保"],
+        ["王二", A2, "配偶", ""],
+        ["李一", B1, "户主", "特困"],
+        ["李二", B2, "女儿", ""],
+    ])
+    f = load(p).frame
+    assert f.groupby("household").size().tolist() == [2, 2]
+
+
+def test_each_row_a_household_without_any_link(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "类别"], ["王一", A1, "低保"], ["李一", B1, "特困"]])
+    f = load(p).frame
+    assert f["household"].nunique() == 2 and f["is_head"].all()
+
+
+def test_two_heads_no_head_and_size_checks(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"],
+        ["1", "王一", A1, "户主", "低保", 2],
+        ["1", "王二", A2, "户主", "", 2],
+        ["2", "李一", B1, "配偶", "特困", 1],
+        ["3", "赵一", A3, "户主", "低保", 1],
+        ["3", "赵二", B2, "子", "", 1],
+    ])
+    got = problems(load(p))
+    assert got == {(3, "household-multiple-heads"), (4, "household-no-head"), (5, "household-size-fewer")}
+
+
+def test_size_larger_than_listed_is_explained(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"],
+        ["1", "王一", A1, "户主", "低保", 5],
+        ["1", "王二", A2, "配偶", "", 5],
+    ])
+    intake = load(p)
+    assert problems(intake) == set()
+    info = [i for i in intake.infos if i.code == "household-size-more"]
+    assert info and "5 人" in info[0].message and "2 人" in info[0].message
+
+
+def test_merged_household_cells_are_filled_down(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"],
+        ["张庄村", "1", "王一", A1, "户主", "低保", 3],
+        [None, None, "王二", A2, "配偶", None, None],
+        [None, None, "王三", A3, "子", None, None],
+    ], merged=["A2:A4", "B2:B4", "G2:G4"])
+    intake = load(p)
+    assert problems(intake) == set()
+    f = intake.frame
+    assert f["village"].tolist() == ["张庄村"] * 3
+    assert f["household"].nunique() == 1
+    assert f["household_size"].tolist() == [3, 3, 3]
+    assert any(i.code == "merged-cells-filled" for i in intake.infos)
+
+
+def test_merged_id_cells_are_an_error(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "类别"],
+        ["王一", A1, "低保"],
+        ["王二", None, "低保"],
+    ], merged=["B2:B3"])
+    got = problems(load(p))
+    assert (2, "merged-person-field") in got
+
+
+def test_same_person_twice_across_files(tmp_path: Path) -> None:
+    a = write_xlsx(tmp_path / "a.xlsx", [["姓名", "身份证号", "类别"], ["王一", A1, "低保"]])
+    b = write_xlsx(tmp_path / "b.xlsx", [["姓名", "身份证号", "类别"], ["王一", A1.lower(), "低保"]])
+    intake = load_rosters([a, b], today=TODAY)
+    dups = [p for p in intake.errors if p.code == "duplicate-person"]
+    assert len(dups) == 2
+    assert str(b) in dups[0].message or str(b) in dups[1].message
+    assert intake.valid_rows == 0
+
+
+def test_flag_columns_and_separators(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "类别", "是否低保", "是否残疾人"],
+        ["王一", A1, "三属；现役军人家属", "是", "√"],
+        ["王二", A2, "", "否", ""],
+        ["王三", A3, "特困", "也许", ""],
+    ])
+    intake = load(p)
+    f = intake.frame
+    assert f["categories"].tolist()[:2] == ["三属、现役军人家属、低保、残疾人", ""]
+    assert (4, "flag-invalid") in problems(intake)
+
+
+def test_birth_date_and_sex_columns(tmp_path: Path) -> None:
+    woman = make_id(birth="19800229", seq="124")
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "性别", "出生日期", "类别"],
+        ["王一", woman, "女", "1980年2月29日", "低保"],
+        ["王二", woman.replace("19800229", "19800229"), "女性", "1980.02", "低保"],
+        ["王三", make_id(seq="126"), "F", 19900307, "低保"],
+        ["王四", make_id(seq="128"), "男", "1990/3/8", "低保"],
+        ["王五", make_id(seq="130"), "?", "三月", "低保"],
+    ])
+    got = problems(load(p))
+    assert got == {
+        (2, "duplicate-person"), (3, "duplicate-person"),
+        (5, "sex-mismatch"), (5, "birthdate-mismatch"),
+        (6, "sex-invalid"), (6, "birthdate-invalid"),
+    }
+
+
+def test_phone_and_bank_columns(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "类别", "联系电话", "银行卡号"],
+        ["王一", A1, "低保", "+86 138 0013 8000", "6228 4804 0256 4890 018"],
+        ["王二", A2, "低保", 13800138000, 6228480402564890018],
+        ["王三", A3, "低保", "0731-8888888", "6228480402564890019"],
+        ["王四", B1, "低保", "12345", "62284804abc"],
+    ])
+    intake = load(p)
+    assert problems(intake) == {
+        (3, "phone-numeric-cell"), (3, "bank-numeric-cell"), (4, "bank-luhn"),
+        (5, "phone-invalid"), (5, "bank-invalid"),
+    }
+    f = intake.frame
+    assert f["phone"].tolist() == ["13800138000", "13800138000", "0731-8888888", ""]
+    assert f["bank_card"].tolist()[0] == "6228480402564890018"
+
+
+def test_unknown_columns_are_carried(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "类别", "家庭人均收入"], ["王一", A1, "低保", 1200]])
+    assert load(p).frame["extra:家庭人均收入"].tolist() == ["1200"]
+
+
+def test_user_aliases_file(tmp_path: Path) -> None:
+    from weiwen.vocab import load_vocabulary
+
+    extra = tmp_path / "aliases.yaml"
+    extra.write_text("fields:\n  id_number:\n    aliases: [身份证编码]\ncategories:\n  低保:\n    aliases: [低保老户]\n",
+                     encoding="utf-8")
+    p = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证编码", "类别"], ["王一", A1, "低保老户"]])
+    intake = load_rosters([p], vocab=load_vocabulary(extra), today=TODAY)
+    assert not intake.errors and intake.frame["categories"].tolist() == ["低保"]
