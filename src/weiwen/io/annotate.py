@@ -127,6 +127,12 @@ def _open_copy(path: Path) -> openpyxl.Workbook:
     return wb
 
 
+def _lines(text: str, width: int) -> int:
+    """Rough number of lines ``text`` takes in a column ``width`` characters wide (CJK counts 2)."""
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return max(1, -(-units // max(width - 1, 1)))
+
+
 def _set_text(cell: object, value: str) -> None:
     """Write ``value`` as a text cell, whatever it starts with (no formula, no link)."""
     cell.value = strip_control(value)  # type: ignore[attr-defined]
@@ -138,7 +144,7 @@ def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem]) -> None:
         del wb[LIST_SHEET]
     ws: Worksheet = wb.create_sheet(LIST_SHEET, 0)
     headers = ["级别", "工作表", "单元格", "行", "列", "问题", "说明", "建议", "代码"]
-    widths = [6, 14, 8, 6, 14, 18, 60, 40, 26]
+    widths = [6, 10, 7, 5, 12, 18, 48, 36, 24]
     for c, (h, w) in enumerate(zip(headers, widths, strict=True), start=1):
         cell = ws.cell(row=1, column=c)
         _set_text(cell, h)
@@ -154,7 +160,17 @@ def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem]) -> None:
             _set_text(cell, v)
             cell.alignment = Alignment(wrap_text=c in (7, 8), vertical="top")
         ws.cell(row=r, column=1).fill = ERROR_FILL if p.severity is P.Severity.ERROR else WARNING_FILL
+        # Wrapped text does not grow the row by itself in every spreadsheet program.
+        lines = max(_lines(p.message, widths[6]), _lines(p.hint, widths[7]))
+        ws.row_dimensions[r].height = 15 * lines
     ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 1)}"
     if not rows:
         _set_text(ws.cell(row=2, column=1), "没有发现问题。")
