@@ -121,7 +121,10 @@ def load_rosters(
         rosters.extend(sheet_rosters)
         problems.extend(file_problems)
     frames = [r.frame for r in rosters if len(r.frame)]
-    frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
+    if len(frames) == 1:
+        frame = frames[0]
+    else:
+        frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
     dup_problems = _duplicates(frame)
     if dup_problems:
         problems.extend(dup_problems)

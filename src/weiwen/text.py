@@ -34,6 +34,10 @@ def strip_control(s: str) -> str:
 
 def clean(s: str) -> str:
     """NFKC, no invisible or control characters, white space folded and trimmed."""
+    # Fast path for the usual cell: printable (so no controls, Cf or odd spaces), already NFKC,
+    # nothing to trim or fold.
+    if s.isprintable() and unicodedata.is_normalized("NFKC", s) and s == s.strip() and "  " not in s:
+        return s
     s = unicodedata.normalize("NFKC", s)
     s = strip_control(strip_invisible(s))
     return _SPACE_RE.sub(" ", s).strip()
