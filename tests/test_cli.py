@@ -126,3 +126,14 @@ def test_unsafe_xml_parser_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path:
     result = runner.invoke(app, ["validate", str(SAMPLES / "1-王楼村.xlsx"), "--report", str(tmp_path / "r")])
     assert result.exit_code == 2 and "defusedxml" in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    runner.invoke(app, ["samples", "generate", "-o", str(out), "--households", "80", "--villages", "6",
+                        "--seed", "9", "--error-rate", "0.05"])
+    files = [str(p) for p in sorted(out.glob("*.xlsx"))]
+    serial = runner.invoke(app, ["validate", *files, "--json", "--jobs", "1"])
+    parallel = runner.invoke(app, ["validate", *files, "--json", "--jobs", "2"])
+    assert serial.exit_code == parallel.exit_code == 1
+    assert json.loads(serial.stdout) == json.loads(parallel.stdout)

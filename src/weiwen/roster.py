@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
             out_.append(got)
         return out_
 
-    data: dict[str, object] = {
+    data: dict[str, Any] = {
         "file": sheet.file,
         "sheet": sheet.name,
         "row": np.asarray(excel_rows, dtype=np.int64),
@@ -245,11 +246,13 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
         data[f"extra:{header}"] = [clean(cell_text(sheet.rows[i][j])) if j < len(sheet.rows[i]) else ""
                                    for i in rows_idx]
 
-    frame = pd.DataFrame(data)
-    _households(frame, layout, out, written)
-    frame["valid"] = ~frame["row"].isin(out.bad_rows)
-    ordered = [c for c in ROSTER_COLUMNS if c in frame.columns] + [c for c in frame.columns if c.startswith("extra:")]
-    return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame[ordered], problems=out.problems)
+    households, is_head = _households(data, n, layout, out, written)
+    data["household"] = households
+    data["is_head"] = is_head
+    data["valid"] = ~np.isin(data["row"], np.fromiter(out.bad_rows, dtype=np.int64, count=len(out.bad_rows)))
+    ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
+    frame = pd.DataFrame({c: data[c] for c in ordered}, index=pd.RangeIndex(n))
+    return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame, problems=out.problems)
 
 
 # --- columns ------------------------------------------------------------------------------
@@ -478,18 +481,18 @@ def _fill_merged(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
 
 # --- households ---------------------------------------------------------------------------
 
-def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector, written: list[bool]) -> None:
-    """Link members into households and check each household's structure."""
-    n = len(frame)
+def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collector, written: list[bool]
+                ) -> tuple[list[str], np.ndarray]:
+    """Link members into households, find each head and check each household's structure."""
     cols = layout.columns
     keys: list[str] = [""] * n
     labels: list[str] = [""] * n
-    hh_no = frame["household_no"].tolist()
-    head_id = frame["head_id"].tolist()
-    relation = frame["relation"].tolist()
-    ids = frame["id_number"].tolist()
-    villages = frame["village"].tolist()
-    rows = frame["row"].tolist()
+    hh_no = data["household_no"]
+    head_id = data["head_id"]
+    relation = data["relation"]
+    ids = data["id_number"]
+    villages = data["village"]
+    rows = data["row"].tolist()
     has_relation = "relation" in cols
     current: str | None = None
     current_label = ""
@@ -509,16 +512,16 @@ def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector, writt
         else:
             keys[i] = f"row:{rows[i]}"
             labels[i] = f"第 {rows[i]} 行"
-    scope = f"{frame['file'].iat[0]}|{frame['sheet'].iat[0]}|" if n else ""
-    frame["household"] = [scope + k for k in keys]
+    scope = f"{data['file']}|{data['sheet']}|"
+    households = [scope + k for k in keys]
 
     # Who is the head.
     is_head = np.zeros(n, dtype=bool)
     if has_relation:
         is_head = np.array([r == "户主" for r in relation], dtype=bool)
     else:
-        head_names = frame["head_name"].tolist()
-        names = frame["name"].tolist()
+        head_names = data["head_name"]
+        names = data["name"]
         first_seen: set[str] = set()
         groups: dict[str, list[int]] = defaultdict(list)
         for i, k in enumerate(keys):
@@ -529,16 +532,15 @@ def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector, writt
                 chosen = [i for i in members if head_names[i] and names[i] == head_names[i]]
             is_head[(chosen or members)[0]] = True
             first_seen.add(k)
-    frame["is_head"] = is_head
 
     label_of = dict(zip(keys, labels, strict=True))
     groups_idx: dict[str, list[int]] = defaultdict(list)
     for i, k in enumerate(keys):
         groups_idx[k].append(i)
     id_set = {v for v in ids if v}
-    sizes = frame["household_size"].tolist()
-    head_names = frame["head_name"].tolist()
-    names = frame["name"].tolist()
+    sizes = data["household_size"].tolist()
+    head_names = data["head_name"]
+    names = data["name"]
     for k, members in groups_idx.items():
         label = label_of[k]
         heads = [i for i in members if is_head[i]]
@@ -575,6 +577,7 @@ def _households(frame: pd.DataFrame, layout: SheetLayout, out: _Collector, writt
                         size=size, listed=listed)
         if not any(written[i] for i in members) and ("categories" in cols or layout.flags):
             out.add("household-no-category", rows[members[0]], "categories", None, household=label)
+    return households, is_head
 
 
 def _short_rows(rows: Sequence[int]) -> str:

@@ -37,12 +37,15 @@ def validate(
         str | None, typer.Option("--date", help="按这一天判断出生日期是否合理，格式 2027-01-10（默认今天）。")
     ] = None,
     show: Annotated[int, typer.Option("--show", help="在屏幕上最多列出多少条问题。", min=0)] = 40,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="同时读取几个文件（默认等于 CPU 核数）。", min=1)
+    ] = None,
 ) -> None:
     today = _parse_day(as_of)
     vocab = load_vocabulary(aliases)
     progress = err_console()
     with progress.status("正在读取……") as status:
-        intake = load_rosters(files, sheet=sheet, vocab=vocab, today=today,
+        intake = load_rosters(files, sheet=sheet, vocab=vocab, today=today, jobs=jobs,
                               progress=lambda f: status.update(f"正在读取 {f} ……"))
     written: list[Path] = []
     if report is not None:
