@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from operator import itemgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,7 +24,7 @@ from weiwen import problems as P
 from weiwen.ids import check_ids, mask_digits, mask_id
 from weiwen.io.reader import RawSheet
 from weiwen.layout import HOUSEHOLD_FIELDS, PERSON_FIELDS, SheetLayout, cell_text, col_letter
-from weiwen.text import clean, has_control, normalize_name
+from weiwen.text import clean, clean_column, has_control, normalize_names
 from weiwen.vocab import Vocabulary
 
 ROSTER_COLUMNS = (
@@ -90,23 +91,20 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     n = len(rows_idx)
     cols = layout.columns
 
+    data_rows = [sheet.rows[i] for i in rows_idx]
+    width = max((len(row) for row in data_rows), default=0)
+    for row in data_rows:  # CSV rows may be ragged; workbook rows are already rectangular
+        if len(row) < width:
+            row.extend([None] * (width - len(row)))
+
     def raw(key: str) -> list[object]:
         j = cols.get(key)
-        if j is None:
+        if j is None or j >= width:
             return [None] * n
-        return [sheet.rows[i][j] if j < len(sheet.rows[i]) else None for i in rows_idx]
+        return list(map(itemgetter(j), data_rows))
 
     def text(key: str) -> list[str]:
-        cache: dict[object, str] = {}
-        out_: list[str] = []
-        for v in raw(key):
-            got = cache.get(v) if isinstance(v, str) else None
-            if got is None:
-                got = clean(cell_text(v)) if v is not None else ""
-                if isinstance(v, str) and len(cache) < 100_000:
-                    cache[v] = got
-            out_.append(got)
-        return out_
+        return clean_column(as_text(raw(key)))
 
     data: dict[str, Any] = {
         "file": sheet.file,
@@ -115,15 +113,13 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     }
 
     # Names.
-    names_raw = [cell_text(v) for v in raw("name")]
-    names = []
-    for r, v in zip(excel_rows, names_raw, strict=True):
-        if has_control(v):
-            out.add("name-control-chars", r, "name")
-        nv = normalize_name(v)
+    names_raw = as_text(raw("name"))
+    names = normalize_names(names_raw)
+    for r, v, nv in zip(excel_rows, names_raw, names, strict=True):
         if not nv:
             out.add("name-missing", r, "name")
-        names.append(nv)
+        elif not v.isprintable() and has_control(v):
+            out.add("name-control-chars", r, "name")
     data["name"] = names
 
     # Identity numbers, with sex and birth date derived from them.
@@ -206,8 +202,8 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     for cat, j in layout.flags.items():
         header = layout.headers[j]
         flag = _cached(vocab.flag)
-        for i, ri in enumerate(rows_idx):
-            v = sheet.rows[ri][j] if j < len(sheet.rows[ri]) else None
+        for i, row in enumerate(data_rows):
+            v = row[j]
             t = clean(cell_text(v))
             if isinstance(v, bool):
                 yes: bool | None = v
@@ -234,8 +230,10 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 
     # Plain text fields.
     for key in ("household_no", "head_name", "township", "bank_name", "address", "remark"):
-        vals = text(key)
-        data[key] = [normalize_name(v) if key == "head_name" else v for v in vals] if key in cols else [""] * n
+        if key not in cols:
+            data[key] = [""] * n
+        else:
+            data[key] = normalize_names(as_text(raw(key))) if key == "head_name" else text(key)
     villages = text("village") if "village" in cols else [layout.village_hint or ""] * n
     if "village" not in cols and layout.village_hint:
         out.add("village-inferred", layout.header_index, None, source="表格标题", village=layout.village_hint)
@@ -243,8 +241,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 
     # Extra columns are carried through as text, under their header.
     for header, j in layout.extras.items():
-        data[f"extra:{header}"] = [clean(cell_text(sheet.rows[i][j])) if j < len(sheet.rows[i]) else ""
-                                   for i in rows_idx]
+        data[f"extra:{header}"] = clean_column(as_text(list(map(itemgetter(j), data_rows)))) if j < width else [""] * n
 
     households, is_head = _households(data, n, layout, out, written)
     data["household"] = households
@@ -321,6 +318,11 @@ def parse_date(v: object, typed: bool) -> tuple[date, str] | None:
     return None
 
 
+def as_text(values: list[object]) -> list[str]:
+    """Cells as text: strings as they are, empty cells as "", numbers and dates as a user sees them."""
+    return [v if type(v) is str else ("" if v is None else cell_text(v)) for v in values]
+
+
 def _parse_household_size(s: str) -> int | None:
     m = re.fullmatch(r"(\d+)(?:\.0+)?\s*(?:人|口)?", s)
     return int(m.group(1)) if m else None
@@ -367,6 +369,9 @@ def _phone_column(values: list[object], rows: list[int], out: _Collector) -> lis
                 out.add("phone-invalid", r, "phone", "数字")
                 result.append("")
                 continue
+        if type(v) is str and len(v) == 11 and v.isdigit() and v[0] == "1" and v.isascii():
+            result.append(v)  # the usual mobile number, as typed
+            continue
         s = clean(cell_text(v))
         compact = re.sub(r"[\s()（）]", "", s)
         compact = re.sub(r"^(\+?86|0086)-?(?=1)", "", compact)
@@ -390,6 +395,9 @@ def _bank_column(values: list[object], rows: list[int], out: _Collector) -> list
             shown = f"{float(v):.5E}"
             out.add("bank-numeric-cell", r, "bank_card", shown)
             result.append("")
+            continue
+        if type(v) is str and 12 <= len(v) <= 19 and v.isascii() and v.isdigit():
+            result.append(v)
             continue
         s = re.sub(r"[\s\-]", "", clean(cell_text(v)))
         if not re.fullmatch(r"\d{12,19}", s):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Zero-width characters, BOM, bidi marks … (Unicode category Cf) and the C0/C1 controls.
 _INVISIBLE = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
@@ -62,3 +66,32 @@ def normalize_name(s: str) -> str:
     """Name as compared and stored: cleaned, no spaces between CJK characters, one middle dot."""
     s = clean(s).translate(_DOTS)
     return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", s)
+
+
+def clean_column(texts: Sequence[str]) -> list[str]:
+    """``clean`` applied to a whole column, in Arrow's vectorised string kernels.
+
+    Equivalent to ``[clean(s) for s in texts]`` (a property test holds the two together) and
+    about ten times faster on a million cells.
+    """
+    if not texts:
+        return []
+    arr = pa.array(texts, type=pa.large_string())
+    arr = pc.utf8_normalize(arr, "NFKC")
+    arr = pc.replace_substring_regex(arr, r"[\p{Cf}\p{Cc}]+", "")
+    arr = pc.replace_substring_regex(arr, r"[\s\p{Z}]+", " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    return arr.to_pylist()  # type: ignore[no-any-return]
+
+
+def normalize_names(texts: Sequence[str]) -> list[str]:
+    """``normalize_name`` for a whole column: cleaned in Arrow, the rare odd name in Python."""
+    cleaned = clean_column(texts)
+    return [normalize_name(s) if (" " in s or not s.isascii() and _has_dot_variant(s)) else s for s in cleaned]
+
+
+_DOT_VARIANTS = frozenset("•．‧∙⋅・･")
+
+
+def _has_dot_variant(s: str) -> bool:
+    return not _DOT_VARIANTS.isdisjoint(s)
