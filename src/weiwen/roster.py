@@ -491,100 +491,116 @@ def _fill_merged(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
 
 def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collector, written: list[bool]
                 ) -> tuple[list[str], np.ndarray]:
-    """Link members into households, find each head and check each household's structure."""
+    """Link members into households, find each head and check each household's structure.
+
+    Members are linked by 户号 (within a village), else by 户主身份证号, else by the order of
+    rows when there is a 与户主关系 column (a 户主 row starts a household), else each row is a
+    household.  Checks run as group-bys; Python loops only over households with a problem.
+    """
     cols = layout.columns
-    keys: list[str] = [""] * n
-    labels: list[str] = [""] * n
-    hh_no = data["household_no"]
-    head_id = data["head_id"]
-    relation = data["relation"]
-    ids = data["id_number"]
-    villages = data["village"]
-    rows = data["row"].tolist()
+    rows = data["row"]
+    hh_no = np.array(data["household_no"], dtype=object)
+    head_id = np.array([v or "" for v in data["head_id"]], dtype=object)
+    village = np.array(data["village"], dtype=object)
+    relation = np.array([v or "" for v in data["relation"]], dtype=object)
+    ids = np.array([v or "" for v in data["id_number"]], dtype=object)
     has_relation = "relation" in cols
-    current: str | None = None
-    current_label = ""
-    for i in range(n):
-        if hh_no[i]:
-            keys[i] = f"no:{villages[i]}:{hh_no[i]}"
-            labels[i] = hh_no[i]
-        elif head_id[i]:
-            keys[i] = f"head:{head_id[i]}"
-            labels[i] = "户主 " + mask_id(head_id[i])
-        elif has_relation:
-            if relation[i] == "户主" or current is None:
-                current = f"seq:{rows[i]}"
-                current_label = f"第 {rows[i]} 行起"
-            keys[i] = current
-            labels[i] = current_label
-        else:
-            keys[i] = f"row:{rows[i]}"
-            labels[i] = f"第 {rows[i]} 行"
-    scope = f"{data['file']}|{data['sheet']}|"
-    households = [scope + k for k in keys]
+    marked_head = relation == "户主"
 
-    # Who is the head.
-    is_head = np.zeros(n, dtype=bool)
     if has_relation:
-        is_head = np.array([r == "户主" for r in relation], dtype=bool)
+        starts = marked_head.copy()
+        if n:
+            starts[0] = True
+        start_row = rows[np.maximum.accumulate(np.where(starts, np.arange(n), 0))] if n else rows
+        fallback = np.char.add("seq:", start_row.astype(str)).astype(object)
     else:
-        head_names = data["head_name"]
-        names = data["name"]
-        first_seen: set[str] = set()
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, k in enumerate(keys):
-            groups[k].append(i)
-        for k, members in groups.items():
-            chosen = [i for i in members if ids[i] and head_id[i] and ids[i] == head_id[i]]
-            if not chosen:
-                chosen = [i for i in members if head_names[i] and names[i] == head_names[i]]
-            is_head[(chosen or members)[0]] = True
-            first_seen.add(k)
+        fallback = np.char.add("row:", rows.astype(str)).astype(object)
+    keys = np.where(hh_no != "", "no:" + village + ":" + hh_no, np.where(head_id != "", "head:" + head_id, fallback))
+    scope = f"{data['file']}|{data['sheet']}|"
+    households = (scope + keys).tolist()
 
-    label_of = dict(zip(keys, labels, strict=True))
-    groups_idx: dict[str, list[int]] = defaultdict(list)
-    for i, k in enumerate(keys):
-        groups_idx[k].append(i)
-    id_set = {v for v in ids if v}
-    sizes = data["household_size"].tolist()
-    head_names = data["head_name"]
-    names = data["name"]
-    for k, members in groups_idx.items():
-        label = label_of[k]
-        heads = [i for i in members if is_head[i]]
-        member_rows = [rows[i] for i in members]
-        if len(heads) > 1:
-            for i in heads[1:]:
-                out.add("household-multiple-heads", rows[i], "relation", None, household=label,
-                        count=len(heads), rows="、".join(str(rows[h]) for h in heads))
-        elif not heads:
-            out.add("household-no-head", member_rows[0], "relation", None, household=label,
-                    rows=_short_rows(member_rows))
-        hid = next((head_id[i] for i in members if head_id[i]), None)
-        if hid and hid not in id_set:
-            out.add("household-head-not-listed", rows[members[0]], "head_id", mask_id(hid), id=mask_id(hid))
-        for h in heads[:1]:
-            given = next((head_names[i] for i in members if head_names[i]), "")
-            if given and names[h] and given != names[h]:
-                out.add("household-head-name-mismatch", rows[h], "head_name", given, given=given, actual=names[h])
-        vs = {villages[i] for i in members if villages[i]}
-        if len(vs) > 1:
-            out.add("household-split-villages", rows[members[1]], "village", None, household=label,
-                    villages="、".join(sorted(vs)))
-        declared = sorted({int(sizes[i]) for i in members if sizes[i] is not pd.NA and sizes[i] is not None})
-        if len(declared) > 1:
-            out.add("household-size-inconsistent", rows[members[0]], "household_size", None, household=label,
-                    values="、".join(map(str, declared)))
-        elif declared:
-            size, listed = declared[0], len(members)
-            if size < listed:
-                out.add("household-size-fewer", rows[members[0]], "household_size", str(size), household=label,
-                        size=size, listed=listed)
-            elif size > listed and listed > 1:
-                out.add("household-size-more", rows[members[0]], "household_size", str(size), household=label,
-                        size=size, listed=listed)
-        if not any(written[i] for i in members) and ("categories" in cols or layout.flags):
-            out.add("household-no-category", rows[members[0]], "categories", None, household=label)
+    df = pd.DataFrame({"key": keys, "row": rows, "pos": np.arange(n)})
+    groups = df.groupby("key", sort=False)
+    if has_relation:
+        is_head = marked_head
+    else:
+        # The head is the member whose ID is the 户主身份证号, else whose name is the 户主姓名, else the first.
+        names = np.array(data["name"], dtype=object)
+        head_names = np.array(data["head_name"], dtype=object)
+        score = 2 * ((ids == head_id) & (head_id != "")) + ((names == head_names) & (head_names != ""))
+        df["score"] = score
+        chosen = df.sort_values(["key", "score", "pos"], ascending=[True, False, True]).drop_duplicates("key")["pos"]
+        is_head = np.zeros(n, dtype=bool)
+        is_head[chosen.to_numpy()] = True
+
+    df["head"] = is_head
+    df["hid"] = head_id
+    df["village"] = village
+    df["size"] = pd.array(data["household_size"], dtype="Int64")
+    df["written"] = np.asarray(written, dtype=bool)
+    stats = groups.agg(first=("pos", "first"), members=("pos", "size"))
+    stats["heads"] = df.groupby("key", sort=False)["head"].sum()
+    stats["villages"] = df[df["village"] != ""].groupby("key", sort=False)["village"].nunique()
+    stats["sizes"] = df.groupby("key", sort=False)["size"].nunique()
+    stats["size"] = df.groupby("key", sort=False)["size"].max()
+    stats["written"] = df.groupby("key", sort=False)["written"].any()
+    stats["hid"] = df[df["hid"] != ""].groupby("key", sort=False)["hid"].first()
+    stats = stats.fillna({"villages": 0, "hid": ""})
+
+    def label(key: str) -> str:
+        kind, _, rest = key.partition(":")
+        if kind == "no":
+            return rest.split(":", 1)[1]
+        if kind == "head":
+            return "户主 " + mask_id(rest)
+        return f"第 {rest} 行起" if kind == "seq" else f"第 {rest} 行"
+
+    def rows_of(key: str) -> list[int]:
+        return rows[groups.indices[key]].tolist()
+
+    for key, s in stats[stats["heads"] > 1].iterrows():
+        member_rows = rows_of(key)
+        head_rows = [r for r, h in zip(member_rows, is_head[groups.indices[key]], strict=True) if h]
+        for r in head_rows[1:]:
+            out.add("household-multiple-heads", r, "relation", None, household=label(key), count=len(head_rows),
+                    rows="、".join(map(str, head_rows)))
+    for key, s in stats[stats["heads"] == 0].iterrows():
+        member_rows = rows_of(key)
+        out.add("household-no-head", member_rows[0], "relation", None, household=label(key),
+                rows=_short_rows(member_rows))
+    listed = set(ids[ids != ""].tolist())
+    for key, s in stats[(stats["hid"] != "") & ~stats["hid"].isin(listed)].iterrows():
+        out.add("household-head-not-listed", int(rows[s["first"]]), "head_id", mask_id(s["hid"]), id=mask_id(s["hid"]))
+    if "head_name" in cols:
+        names_l, head_names_l = data["name"], data["head_name"]
+        given_by_key: dict[str, str] = {}
+        for pos in np.flatnonzero(np.array([bool(h) for h in head_names_l])):
+            given_by_key.setdefault(keys[pos], head_names_l[pos])
+        for pos in np.flatnonzero(is_head):
+            given = given_by_key.get(keys[pos], "")
+            if given and names_l[pos] and given != names_l[pos]:
+                out.add("household-head-name-mismatch", int(rows[pos]), "head_name", given, given=given,
+                        actual=names_l[pos])
+    for key, s in stats[stats["villages"] > 1].iterrows():
+        members = groups.indices[key]
+        vs = sorted({v for v in village[members] if v})
+        out.add("household-split-villages", int(rows[members[1]]), "village", None, household=label(key),
+                villages="、".join(vs))
+    for key, s in stats[stats["sizes"] > 1].iterrows():
+        members = groups.indices[key]
+        values = sorted({int(v) for v in df["size"].iloc[members].dropna()})
+        out.add("household-size-inconsistent", int(rows[s["first"]]), "household_size", None, household=label(key),
+                values="、".join(map(str, values)))
+    single = stats[(stats["sizes"] == 1)]
+    for key, s in single[single["size"] < single["members"]].iterrows():
+        out.add("household-size-fewer", int(rows[s["first"]]), "household_size", str(s["size"]), household=label(key),
+                size=int(s["size"]), listed=int(s["members"]))
+    for key, s in single[(single["size"] > single["members"]) & (single["members"] > 1)].iterrows():
+        out.add("household-size-more", int(rows[s["first"]]), "household_size", str(s["size"]), household=label(key),
+                size=int(s["size"]), listed=int(s["members"]))
+    if "categories" in cols or layout.flags:
+        for key, s in stats[~stats["written"].astype(bool)].iterrows():
+            out.add("household-no-category", int(rows[s["first"]]), "categories", None, household=label(key))
     return households, is_head
 
 
