@@ -519,8 +519,28 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     scope = f"{data['file']}|{data['sheet']}|"
     households = (scope + keys).tolist()
 
-    df = pd.DataFrame({"key": keys, "row": rows, "pos": np.arange(n)})
-    groups = df.groupby("key", sort=False)
+    codes, uniques = pd.factorize(keys)
+    g = len(uniques)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(g + 1))
+
+    def members_of(c: int) -> np.ndarray:
+        return order[bounds[c]:bounds[c + 1]]
+
+    def first_where(mask: np.ndarray) -> np.ndarray:
+        """Per group, the first position where ``mask`` holds (-1 where it never does)."""
+        out_ = np.full(g, -1, dtype=np.int64)
+        pos = np.flatnonzero(mask)
+        uniq, idx = np.unique(codes[pos], return_index=True)
+        out_[uniq] = pos[idx]
+        return out_
+
+    def distinct(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Per group, how many distinct ``values`` where ``mask`` holds."""
+        vcodes, _ = pd.factorize(values)
+        pairs = np.unique(codes[mask].astype(np.int64) * (int(vcodes.max(initial=0)) + 1) + vcodes[mask])
+        return np.bincount(pairs // (int(vcodes.max(initial=0)) + 1), minlength=g)
+
     if has_relation:
         is_head = marked_head
     else:
@@ -528,79 +548,74 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         names = np.array(data["name"], dtype=object)
         head_names = np.array(data["head_name"], dtype=object)
         score = 2 * ((ids == head_id) & (head_id != "")) + ((names == head_names) & (head_names != ""))
-        df["score"] = score
-        chosen = df.sort_values(["key", "score", "pos"], ascending=[True, False, True]).drop_duplicates("key")["pos"]
+        ranked = np.lexsort((np.arange(n), -score, codes))
+        firsts = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if n else ranked
         is_head = np.zeros(n, dtype=bool)
-        is_head[chosen.to_numpy()] = True
+        is_head[firsts] = True
 
-    df["head"] = is_head
-    df["hid"] = head_id
-    df["village"] = village
-    df["size"] = pd.array(data["household_size"], dtype="Int64")
-    df["written"] = np.asarray(written, dtype=bool)
-    stats = groups.agg(first=("pos", "first"), members=("pos", "size"))
-    stats["heads"] = df.groupby("key", sort=False)["head"].sum()
-    stats["villages"] = df[df["village"] != ""].groupby("key", sort=False)["village"].nunique()
-    stats["sizes"] = df.groupby("key", sort=False)["size"].nunique()
-    stats["size"] = df.groupby("key", sort=False)["size"].max()
-    stats["written"] = df.groupby("key", sort=False)["written"].any()
-    stats["hid"] = df[df["hid"] != ""].groupby("key", sort=False)["hid"].first()
-    stats = stats.fillna({"villages": 0, "hid": ""})
+    size = data["household_size"]
+    size_na = np.asarray(size.isna(), dtype=bool)
+    size_val = np.where(size_na, -1, np.asarray(size.fillna(-1), dtype=np.int64))
+    first = first_where(np.ones(n, dtype=bool))
+    members = np.bincount(codes, minlength=g)
+    heads = np.bincount(codes, weights=is_head, minlength=g).astype(np.int64)
+    villages = distinct(village, village != "")
+    sizes = distinct(size_val, ~size_na)
+    max_size = np.full(g, -1, dtype=np.int64)
+    np.maximum.at(max_size, codes, size_val)
+    any_written = np.bincount(codes, weights=np.asarray(written, dtype=bool), minlength=g) > 0
+    hid_at = first_where(head_id != "")
 
-    def label(key: str) -> str:
-        kind, _, rest = key.partition(":")
+    def label(c: int) -> str:
+        kind, _, rest = str(uniques[c]).partition(":")
         if kind == "no":
             return rest.split(":", 1)[1]
         if kind == "head":
             return "户主 " + mask_id(rest)
         return f"第 {rest} 行起" if kind == "seq" else f"第 {rest} 行"
 
-    def rows_of(key: str) -> list[int]:
-        return rows[groups.indices[key]].tolist()
-
-    for key, s in stats[stats["heads"] > 1].iterrows():
-        member_rows = rows_of(key)
-        head_rows = [r for r, h in zip(member_rows, is_head[groups.indices[key]], strict=True) if h]
+    for c in np.flatnonzero(heads > 1):
+        head_rows = sorted(rows[m] for m in members_of(c) if is_head[m])
         for r in head_rows[1:]:
-            out.add("household-multiple-heads", r, "relation", None, household=label(key), count=len(head_rows),
+            out.add("household-multiple-heads", int(r), "relation", None, household=label(c), count=len(head_rows),
                     rows="、".join(map(str, head_rows)))
-    for key, s in stats[stats["heads"] == 0].iterrows():
-        member_rows = rows_of(key)
-        out.add("household-no-head", member_rows[0], "relation", None, household=label(key),
+    for c in np.flatnonzero(heads == 0):
+        member_rows = sorted(rows[members_of(c)].tolist())
+        out.add("household-no-head", member_rows[0], "relation", None, household=label(c),
                 rows=_short_rows(member_rows))
     listed = set(ids[ids != ""].tolist())
-    for key, s in stats[(stats["hid"] != "") & ~stats["hid"].isin(listed)].iterrows():
-        out.add("household-head-not-listed", int(rows[s["first"]]), "head_id", mask_id(s["hid"]), id=mask_id(s["hid"]))
+    for c in np.flatnonzero(hid_at >= 0):
+        hid = head_id[hid_at[c]]
+        if hid not in listed:
+            out.add("household-head-not-listed", int(rows[first[c]]), "head_id", mask_id(hid), id=mask_id(hid))
     if "head_name" in cols:
         names_l, head_names_l = data["name"], data["head_name"]
-        given_by_key: dict[str, str] = {}
-        for pos in np.flatnonzero(np.array([bool(h) for h in head_names_l])):
-            given_by_key.setdefault(keys[pos], head_names_l[pos])
+        given_at = first_where(np.array([bool(h) for h in head_names_l], dtype=bool))
         for pos in np.flatnonzero(is_head):
-            given = given_by_key.get(keys[pos], "")
+            at = given_at[codes[pos]]
+            given = head_names_l[at] if at >= 0 else ""
             if given and names_l[pos] and given != names_l[pos]:
                 out.add("household-head-name-mismatch", int(rows[pos]), "head_name", given, given=given,
                         actual=names_l[pos])
-    for key, s in stats[stats["villages"] > 1].iterrows():
-        members = groups.indices[key]
-        vs = sorted({v for v in village[members] if v})
-        out.add("household-split-villages", int(rows[members[1]]), "village", None, household=label(key),
+    for c in np.flatnonzero(villages > 1):
+        m = np.sort(members_of(c))
+        vs = sorted({v for v in village[m] if v})
+        out.add("household-split-villages", int(rows[m[1]]), "village", None, household=label(c),
                 villages="、".join(vs))
-    for key, s in stats[stats["sizes"] > 1].iterrows():
-        members = groups.indices[key]
-        values = sorted({int(v) for v in df["size"].iloc[members].dropna()})
-        out.add("household-size-inconsistent", int(rows[s["first"]]), "household_size", None, household=label(key),
+    for c in np.flatnonzero(sizes > 1):
+        values = sorted({int(v) for v in size_val[members_of(c)] if v >= 0})
+        out.add("household-size-inconsistent", int(rows[first[c]]), "household_size", None, household=label(c),
                 values="、".join(map(str, values)))
-    single = stats[(stats["sizes"] == 1)]
-    for key, s in single[single["size"] < single["members"]].iterrows():
-        out.add("household-size-fewer", int(rows[s["first"]]), "household_size", str(s["size"]), household=label(key),
-                size=int(s["size"]), listed=int(s["members"]))
-    for key, s in single[(single["size"] > single["members"]) & (single["members"] > 1)].iterrows():
-        out.add("household-size-more", int(rows[s["first"]]), "household_size", str(s["size"]), household=label(key),
-                size=int(s["size"]), listed=int(s["members"]))
+    one = sizes == 1
+    for c in np.flatnonzero(one & (max_size < members)):
+        out.add("household-size-fewer", int(rows[first[c]]), "household_size", str(max_size[c]), household=label(c),
+                size=int(max_size[c]), listed=int(members[c]))
+    for c in np.flatnonzero(one & (max_size > members) & (members > 1)):
+        out.add("household-size-more", int(rows[first[c]]), "household_size", str(max_size[c]), household=label(c),
+                size=int(max_size[c]), listed=int(members[c]))
     if "categories" in cols or layout.flags:
-        for key, s in stats[~stats["written"].astype(bool)].iterrows():
-            out.add("household-no-category", int(rows[s["first"]]), "categories", None, household=label(key))
+        for c in np.flatnonzero(~any_written):
+            out.add("household-no-category", int(rows[first[c]]), "categories", None, household=label(c))
     return households, is_head
 
 
