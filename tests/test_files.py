@@ -144,3 +144,26 @@ def test_golden_xls_matches_xlsx() -> None:
     assert a_frame.equals(b_frame)
     assert [(p.row, p.code) for p in a.problems if p.severity.value != "info"] == [
         (p.row, p.code) for p in b.problems if p.severity.value != "info"]
+
+
+def test_annotated_copy_of_csv_never_makes_formulas(tmp_path: Path) -> None:
+    """Cells that look like formulas or links stay text in every output (no <f>, no hyperlink)."""
+    p = tmp_path / "inject.csv"
+    p.write_text(
+        "姓名,身份证号,类别,备注\n"
+        f"=HYPERLINK(\"http://evil\"),{make_id()},=1+1,@SUM(A1)\n"
+        f"+张三,{make_id(seq='124')},低保,http://example.com\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["validate", str(p), "--report", str(tmp_path / "r"), "--json"])
+    assert result.exit_code == 1  # "=1+1" is not a known category
+    copy = tmp_path / "r" / "inject.标注.xlsx"
+    with zipfile.ZipFile(copy) as zf:
+        xml = "".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("xl/worksheets/"))
+        assert "<f>" not in xml and "<f " not in xml
+        assert not any("hyperlink" in n.lower() for n in zf.namelist())
+        assert "<hyperlink" not in xml.lower()
+    import openpyxl
+
+    ws = openpyxl.load_workbook(copy)["inject"]
+    assert ws["A2"].value == '=HYPERLINK("http://evil")' and ws["A2"].data_type == "s"

@@ -101,6 +101,9 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
                        columns="、".join(f"“{headers[c]}”（{col_letter(c)} 列）" for c in cols))
             )
 
+    if "categories" not in layout.columns and not layout.flags:
+        layout.problems.append(P.make("category-column-missing", file=sheet.file, sheet=sheet.name, row=h + 1))
+
     # Title rows above the header.
     title_rows = [i for i in range(h) if any(_row_texts(rows[i]))]
     if title_rows:

@@ -82,6 +82,8 @@ _kind("header-missing", E, "缺少必需的列", "缺少必需的列“{field}�
       "请补上该列，或在别名文件中为现有列名补充别名。")
 _kind("header-duplicate", E, "列名重复", "列“{field}”出现了两次（{columns}），无法确定用哪一列。",
       "请删除或改名其中一列。")
+_kind("category-column-missing", W, "没有类别列", "表中没有“类别”列，也没有“是否××”列，核定慰问标准时将无法判断类别。",
+      "请增加“类别”列（多个类别用顿号分开），或为每个类别增加“是否××”列。")
 _kind("rows-skipped-title", I, "跳过标题行", "表头上方的 {count} 行（第 {rows} 行）是标题或说明，已跳过：{text}")
 _kind("rows-skipped-footer", I, "跳过表尾行", "第 {rows} 行是合计或签字等表尾内容，已跳过：{text}")
 _kind("rows-skipped-blank", I, "跳过空行", "跳过空行 {count} 行（第 {rows} 行）。")

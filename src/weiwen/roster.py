@@ -97,11 +97,17 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
         if len(row) < width:
             row.extend([None] * (width - len(row)))
 
+    # Take each used column out of the rows once, then let the row lists go.
+    wanted = set(cols.values()) | set(layout.flags.values()) | set(layout.extras.values())
+    columns: dict[int, list[object]] = {j: list(map(itemgetter(j), data_rows)) for j in sorted(wanted) if j < width}
+    del data_rows
+    sheet.rows = []
+
     def raw(key: str) -> list[object]:
         j = cols.get(key)
-        if j is None or j >= width:
+        if j is None or j not in columns:
             return [None] * n
-        return list(map(itemgetter(j), data_rows))
+        return columns[j]
 
     def text(key: str) -> list[str]:
         return clean_column(as_text(raw(key)))
@@ -202,8 +208,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     for cat, j in layout.flags.items():
         header = layout.headers[j]
         flag = _cached(vocab.flag)
-        for i, row in enumerate(data_rows):
-            v = row[j]
+        for i, v in enumerate(columns.get(j, [None] * n)):
             t = clean(cell_text(v))
             if isinstance(v, bool):
                 yes: bool | None = v
@@ -241,7 +246,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 
     # Extra columns are carried through as text, under their header.
     for header, j in layout.extras.items():
-        data[f"extra:{header}"] = clean_column(as_text(list(map(itemgetter(j), data_rows)))) if j < width else [""] * n
+        data[f"extra:{header}"] = clean_column(as_text(columns[j])) if j in columns else [""] * n
 
     households, is_head = _households(data, n, layout, out, written)
     data["household"] = households

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,14 +75,20 @@ def clean_column(texts: Sequence[str]) -> list[str]:
     Equivalent to ``[clean(s) for s in texts]`` (a property test holds the two together) and
     about ten times faster on a million cells.
     """
-    if not texts:
-        return []
-    arr = pa.array(texts, type=pa.large_string())
-    arr = pc.utf8_normalize(arr, "NFKC")
+    result = list(texts)
+    if not result:
+        return result
+    original = pa.array(result, type=pa.large_string())
+    arr = pc.utf8_normalize(original, "NFKC")
     arr = pc.replace_substring_regex(arr, r"[\p{Cf}\p{Cc}]+", "")
     arr = pc.replace_substring_regex(arr, r"[\s\p{Z}]+", " ")
     arr = pc.utf8_trim_whitespace(arr)
-    return arr.to_pylist()  # type: ignore[no-any-return]
+    # Most cells are clean already: keep their string objects, convert only the changed ones.
+    changed = np.flatnonzero(pc.not_equal(original, arr).to_numpy(zero_copy_only=False))
+    if len(changed):
+        for i, value in zip(changed.tolist(), arr.take(pa.array(changed)).to_pylist(), strict=True):
+            result[i] = value
+    return result
 
 
 def normalize_names(texts: Sequence[str]) -> list[str]:
