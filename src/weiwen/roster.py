@@ -142,11 +142,8 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     # Sex and birth date: as given, cross-checked against the ID.
     sex_out: list[str | None] = [derived_sex[i] if has_id[i] else None for i in range(n)]
     if "sex" in cols:
-        lookup = _cached(vocab.sex)
-        for i, (r, v) in enumerate(zip(excel_rows, text("sex"), strict=True)):
-            if not v:
-                continue
-            given = lookup(v)
+        for i, v, given in _coded(text("sex"), vocab.sex):
+            r = excel_rows[i]
             if given is None:
                 out.add("sex-invalid", r, "sex", v)
             elif has_id[i] and given != derived_sex[i]:
@@ -178,13 +175,9 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     # Relation and heads.
     relations: list[str | None] = [None] * n
     if "relation" in cols:
-        lookup = _cached(vocab.relation)
-        for i, (r, v) in enumerate(zip(excel_rows, text("relation"), strict=True)):
-            if not v:
-                continue
-            rel = lookup(v)
+        for i, v, rel in _coded(text("relation"), vocab.relation):
             if rel is None:
-                out.add("relation-invalid", r, "relation", v)
+                out.add("relation-invalid", excel_rows[i], "relation", v)
                 relations[i] = v
             else:
                 relations[i] = rel
@@ -445,6 +438,18 @@ def _parse_categories(cell: str, vocab: Vocabulary) -> tuple[list[str], list[str
         elif c not in known:
             known.append(c)
     return known, unknown
+
+
+def _coded(values: list[str], fn: Callable[[str], str | None]) -> list[tuple[int, str, str | None]]:
+    """``(index, text, fn(text))`` for each non-empty cell; ``fn`` runs once per distinct text."""
+    cache: dict[str, str | None] = {}
+    found = []
+    for i, v in enumerate(values):
+        if v:
+            if v not in cache:
+                cache[v] = fn(v)
+            found.append((i, v, cache[v]))
+    return found
 
 
 def _cached(fn: Callable[[str], object]) -> Callable[[str], object]:
