@@ -190,3 +190,21 @@ def test_user_aliases_file(tmp_path: Path) -> None:
     p = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证编码", "类别"], ["王一", A1, "低保老户"]])
     intake = load_rosters([p], vocab=load_vocabulary(extra), today=TODAY)
     assert not intake.errors and intake.frame["categories"].tolist() == ["低保"]
+
+
+def test_two_level_header(tmp_path: Path) -> None:
+    """序号/户主/身份证号 merged over two header rows, 家庭成员情况 over 姓名 | 与户主关系."""
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["张庄村困难群众花名册"],
+        ["序号", "户号", "身份证号", "家庭成员情况", None, "类别"],
+        [None, None, None, "姓名", "与户主关系", None],
+        [1, "1", A1, "王一", "户主", "低保"],
+        [2, "1", A2, "王二", "配偶", ""],
+    ], merged=["A1:F1", "A2:A3", "B2:B3", "C2:C3", "D2:E2", "F2:F3"])
+    intake = load(p)
+    assert problems(intake) == set()
+    f = intake.frame
+    assert f["name"].tolist() == ["王一", "王二"] and f["row"].tolist() == [4, 5]
+    assert f["relation"].tolist() == ["户主", "配偶"]
+    title = [i for i in intake.infos if i.code == "rows-skipped-title"]
+    assert title and "第 1 行" in title[0].message

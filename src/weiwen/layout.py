@@ -63,21 +63,56 @@ def _row_texts(row: list[object]) -> list[str]:
     return [clean(cell_text(v)) for v in row]
 
 
+def _header_cells(sheet: RawSheet, i: int) -> list[str]:
+    """Row ``i`` as header texts; a cell merged down from the row above takes that row's text."""
+    texts = _row_texts(sheet.rows[i])
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 < i <= r1:
+            top = clean(cell_text(sheet.rows[r0][c0])) if c0 < len(sheet.rows[r0]) else ""
+            for j in range(c0, min(c1 + 1, len(texts))):
+                if not texts[j]:
+                    texts[j] = top
+    return texts
+
+
+def _fields(texts: list[str], vocab: Vocabulary) -> set[str]:
+    keys = {vocab.field_for_header(t) for t in texts if t}
+    keys.discard(None)
+    return keys  # type: ignore[return-value]
+
+
 def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
-    """Locate the header and classify rows; ``None`` (with problems appended by caller) if no header."""
+    """Locate the header and classify rows; ``None`` when no row looks like a roster header.
+
+    The header is the row (or pair of rows, for a two-level header such as
+    ``家庭成员情况`` over ``姓名 | 与户主关系``) that names the most known fields, among them
+    姓名 and 身份证号.
+    """
     rows = sheet.rows
-    best: tuple[int, int] | None = None  # (matches, index)
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        keys = {vocab.field_for_header(t) for t in _row_texts(row) if t}
-        keys.discard(None)
-        if not set(REQUIRED) <= keys:
-            continue
-        if best is None or len(keys) > best[0]:
-            best = (len(keys), i)
+    scan = min(HEADER_SCAN_ROWS, len(rows))
+    cells = [_header_cells(sheet, i) for i in range(scan)]
+    best: tuple[int, int, int] | None = None  # (matches, -rows used, last header row)
+    for i in range(scan):
+        candidates = [(cells[i], i)]
+        if i + 1 < scan:
+            lower = cells[i + 1]
+            upper = cells[i] + [""] * max(0, len(lower) - len(cells[i]))
+            candidates.append(([lo or up for up, lo in zip(upper, lower + [""] * (len(upper) - len(lower)))],
+                               i + 1))
+        for texts, last in candidates:
+            keys = _fields(texts, vocab)
+            if not set(REQUIRED) <= keys:
+                continue
+            score = (len(keys), -(last - i), last)
+            if best is None or score[:2] > best[:2]:
+                best = score
+                best_texts, top = texts, i
     if best is None:
         return None
-    h = best[1]
-    headers = _row_texts(rows[h])
+    h = best[2]
+    headers = best_texts
+    # Header cells merged down from rows above make those rows part of the header too.
+    top = min([top] + [r0 for r0, _c0, r1, _c1 in sheet.merged if r0 < h <= r1])
     layout = SheetLayout(header_index=h, columns={}, headers=headers)
     seen: dict[str, list[int]] = {}
     for j, text in enumerate(headers):
@@ -105,7 +140,7 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
         layout.problems.append(P.make("category-column-missing", file=sheet.file, sheet=sheet.name, row=h + 1))
 
     # Title rows above the header.
-    title_rows = [i for i in range(h) if any(_row_texts(rows[i]))]
+    title_rows = [i for i in range(top) if any(_row_texts(rows[i]))]
     if title_rows:
         text = " / ".join(" ".join(t for t in _row_texts(rows[i]) if t) for i in title_rows)
         layout.problems.append(
