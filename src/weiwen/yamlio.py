@@ -44,3 +44,62 @@ def load_text_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else ""
         raise WeiwenError(f"{path} {where} YAML 格式错误：{getattr(exc, 'problem', exc)}", code="yaml-invalid") from None
+
+
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
+
+
+class Located:
+    """A YAML document turned into plain data, with the line of every key and item kept."""
+
+    def __init__(self, data: Any, lines: dict[tuple[Any, ...], int]):
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        """The line of the deepest node on ``loc`` that exists in the document."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def load_located_yaml(text: str, origin: str) -> Located:
+    """Parse ``text`` (all scalars as text, duplicate keys refused) keeping line numbers."""
+    try:
+        node = yaml.compose(text, Loader=_StrictTextLoader)  # noqa: S506 - BaseLoader builds text only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行：" if mark else ""
+        raise WeiwenError(f"{origin} {where}YAML 格式错误（{getattr(exc, 'problem', exc)}）。", code="rules-invalid") from None
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def convert(n: yaml.Node | None, path: tuple[Any, ...]) -> Any:
+        if n is None:
+            return None
+        if n.tag not in _PLAIN_TAGS:
+            raise WeiwenError(f"{origin} 第 {n.start_mark.line + 1} 行：不允许使用 YAML 标签 {n.tag}。",
+                              code="rules-invalid")
+        lines.setdefault(path, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    raise WeiwenError(f"{origin} 第 {k.start_mark.line + 1} 行：键必须是文字。", code="rules-invalid")
+                key = k.value
+                if key in out:
+                    raise WeiwenError(
+                        f"{origin} 第 {k.start_mark.line + 1} 行：键“{key}”重复（第 {lines[(*path, key)]} 行已有）。",
+                        code="rules-invalid",
+                    )
+                lines[(*path, key)] = k.start_mark.line + 1
+                out[key] = convert(v, (*path, key))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [convert(v, (*path, i)) for i, v in enumerate(n.value)]
+        if n.value == "" and n.style is None:
+            return None
+        return n.value
+
+    return Located(convert(node, ()), lines)

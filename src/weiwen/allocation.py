@@ -1,0 +1,223 @@
+"""From validated rosters and rules to the decision for every household (the allocate step).
+
+``decide(intake, loaded_rules, vocab)`` leaves out rows with errors and excluded households
+(each listed with its reason), applies the rules engine, and returns a :class:`Decision`:
+one row per aided household with every number explained, the left-out list and totals.
+Pure apart from what it is given: writing the sheets is :mod:`weiwen.io.allocation_writer`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from weiwen.engine.allocate import MILLI, Allocation, allocate, yuan
+from weiwen.engine.facts import build_population
+from weiwen.ids import mask_id
+from weiwen.intake import Intake
+from weiwen.rules import LoadedRules
+from weiwen.vocab import Vocabulary
+
+
+@dataclass
+class LeftOut:
+    """A roster row or household that receives nothing, and why."""
+
+    kind: str  # 行有错误 / 排除 / 不符合条件
+    file: str
+    sheet: str
+    row: int
+    village: str
+    name: str
+    id_masked: str
+    reason: str
+
+
+@dataclass
+class Decision:
+    allocation: Allocation
+    table: pd.DataFrame  # one row per aided household (see HOUSEHOLD_COLUMNS)
+    left_out: list[LeftOut]
+    goods: list[tuple[str, str]]  # (item, unit) in first-seen order
+    rules: LoadedRules
+    persons_aided: int = 0
+    by_standard: dict[str, dict[str, object]] = field(default_factory=dict)
+    by_village: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def cash(self) -> Decimal:
+        return yuan(int(self.table["cash_fen"].sum())) if len(self.table) else Decimal("0.00")
+
+    @property
+    def goods_value(self) -> Decimal:
+        return yuan(int(self.table["goods_fen"].sum())) if len(self.table) else Decimal("0.00")
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.goods_value
+
+
+def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
+    rules = loaded.rules
+    frame = intake.frame
+    left_out: list[LeftOut] = []
+
+    # 1. Rows with errors are left out, each with its messages.
+    errors_by_row: dict[tuple[str, str | None, int | None], list[str]] = defaultdict(list)
+    for p in intake.errors:
+        if p.row is not None:
+            errors_by_row[(p.file, p.sheet, p.row)].append(p.message)
+    valid = frame["valid"].to_numpy(dtype=bool) if len(frame) else np.zeros(0, bool)
+    for r in frame.loc[~valid].itertuples(index=False):
+        msgs = errors_by_row.get((r.file, r.sheet, int(r.row)), ["该行有错误"])
+        left_out.append(LeftOut("行有错误", r.file, r.sheet, int(r.row), r.village, r.name,
+                                mask_id(r.id_number) if r.id_number else "", "；".join(msgs)))
+
+    # 2. Households whose head row has an error cannot sign: the whole household waits for the fix.
+    good = frame.loc[valid]
+    bad_heads = set(frame.loc[~valid & frame["is_head"].to_numpy(dtype=bool), "household"])
+    # 3. Exclusions from the rules (objections upheld, roster columns, other townships).
+    reasons: dict[str, str] = {}
+    for hh in bad_heads:
+        reasons[hh] = "户主所在行有错误，待更正后再核定"
+    ex = rules.exclusions
+    if loaded.excluded_ids:
+        for hh in good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]:
+            reasons.setdefault(hh, ex.reason)
+    for column, value in ex.column.items():
+        name = f"extra:{column}"
+        if name in good.columns:
+            for hh in good.loc[good[name].astype(str) == value, "household"]:
+                reasons.setdefault(hh, f"{column}为“{value}”")
+    if rules.campaign.township:
+        outside = (good["township"] != "") & (good["township"] != rules.campaign.township)
+        for hh in good.loc[outside, "household"]:
+            reasons.setdefault(hh, f"不属于{rules.campaign.township}")
+    excluded_mask = good["household"].isin(reasons).to_numpy(dtype=bool)
+    for r in good.loc[excluded_mask & good["is_head"].to_numpy(dtype=bool)].itertuples(index=False):
+        left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name,
+                                mask_id(r.id_number) if r.id_number else "", reasons[r.household]))
+    considered = good.loc[~excluded_mask]
+
+    pop = build_population(considered, vocab, rules.campaign.reference_date)
+    alloc = allocate(pop, rules)
+    aided = alloc.aided
+    hh = pop.households
+    for i in np.flatnonzero(~aided):
+        left_out.append(LeftOut("不符合条件", hh["file"].iat[i], hh["sheet"].iat[i], int(hh["row"].iat[i]),
+                                hh["village"].iat[i], hh["head_name"].iat[i],
+                                mask_id(hh["head_id"].iat[i]) if hh["head_id"].iat[i] else "", "不符合任何慰问标准"))
+    left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
+    goods = list(alloc.items)
+    table = _table(alloc, aided, goods)
+    decision = Decision(allocation=alloc, table=table, left_out=left_out, goods=goods, rules=loaded)
+    decision.persons_aided = int(table["persons"].sum()) if len(table) else 0
+    decision.by_standard = _by_standard(alloc, aided)
+    decision.by_village = _by_village(table)
+    return decision
+
+
+HOUSEHOLD_COLUMNS = (
+    "key", "village", "township", "household_no", "head_name", "head_id", "head_phone", "head_bank", "size",
+    "persons", "categories", "applied", "applied_names", "suppressed", "cash_fen", "goods_fen", "total_fen",
+    "capped_fen", "reason", "file", "sheet", "row",
+)
+
+
+def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -> pd.DataFrame:
+    pop = alloc.pop
+    idx = np.flatnonzero(aided)
+    hh = pop.households.iloc[idx].reset_index(drop=True)
+    outcomes = alloc.outcomes
+    names = [o.standard.name for o in outcomes]
+    codes = [o.standard.code for o in outcomes]
+    cats_by_h = _categories_by_household(alloc)
+    applied, applied_names, suppressed, reasons, persons = [], [], [], [], []
+    applies = alloc.applies
+    for i in idx:
+        paid_i = np.flatnonzero(alloc.paid[i])
+        lost = [j for j in np.flatnonzero(applies[i]) if not alloc.paid[i, j]]
+        applied.append("、".join(codes[j] for j in paid_i))
+        applied_names.append("、".join(names[j] for j in paid_i))
+        suppressed.append("、".join(f"{names[j]}（{_money(outcomes[j].value[i])}元）" for j in lost))
+        persons.append(int(max((outcomes[j].qualifying[i] for j in paid_i), default=0)))
+        reasons.append(_reason(alloc, i, paid_i, lost))
+    table = pd.DataFrame({
+        "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
+        "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
+        "head_bank": hh["head_bank"], "size": hh["size"], "persons": persons,
+        "categories": [cats_by_h[i] for i in idx], "applied": applied, "applied_names": applied_names,
+        "suppressed": suppressed, "cash_fen": alloc.cash[idx], "goods_fen": alloc.goods_value[idx],
+        "total_fen": alloc.total[idx], "capped_fen": alloc.capped[idx], "reason": reasons,
+        "file": hh["file"], "sheet": hh["sheet"], "row": hh["row"],
+    })
+    for key in goods:
+        table[f"goods:{key[0]}"] = alloc.items[key][idx] / MILLI
+    return table.sort_values(["village", "file", "row"], kind="stable").reset_index(drop=True)
+
+
+def _categories_by_household(alloc: Allocation) -> list[str]:
+    pop = alloc.pop
+    out: list[list[str]] = [[] for _ in range(pop.n_households)]
+    for code, cats in zip(pop.household.tolist(), pop.persons["categories"].tolist(), strict=True):
+        for c in cats.split("、") if cats else ():
+            if c not in out[code]:
+                out[code].append(c)
+    return ["、".join(c) for c in out]
+
+
+def _money(amount_fen: int) -> str:
+    value = yuan(int(amount_fen))
+    return f"{value:.0f}" if value == value.to_integral_value() else f"{value}"
+
+
+def _reason(alloc: Allocation, i: int, paid: np.ndarray, lost: list[int]) -> str:
+    """One plain-language line: why this household gets what it gets."""
+    outs = alloc.outcomes
+    parts = []
+    competing_paid = [j for j in paid if not outs[j].standard.stacking]
+    stacking_paid = [j for j in paid if outs[j].standard.stacking]
+    if competing_paid and lost and alloc.rules.combination.mode != "all":
+        mode = "按优先顺序" if alloc.rules.combination.mode == "priority" else "按最高标准"
+        parts.append(f"同时符合{len(lost) + len(competing_paid)}项标准，{mode}享受“{outs[competing_paid[0]].standard.name}”")
+    else:
+        parts.extend(f"享受“{outs[j].standard.name}”" for j in competing_paid)
+    parts.extend(f"另加“{outs[j].standard.name}”" for j in stacking_paid)
+    if alloc.capped[i]:
+        parts.append(f"超过每户上限 {alloc.rules.cap} 元，现金减少 {_money(alloc.capped[i])} 元")
+    return "；".join(parts)
+
+
+def _by_standard(alloc: Allocation, aided: np.ndarray) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for j, o in enumerate(alloc.outcomes):
+        paid = alloc.paid[:, j] & aided
+        out[o.standard.code] = {
+            "name": o.standard.name,
+            "households": int(paid.sum()),
+            "units": int(o.units[paid].sum()),
+            "cash": str(yuan(int(o.cash[paid].sum()))),
+            "goods_value": str(yuan(int(o.goods_value[paid].sum()))),
+            "total": str(yuan(int(o.value[paid].sum()))),
+        }
+    if alloc.capped.any():
+        out["_cap"] = {"name": "每户上限扣减", "households": int((alloc.capped > 0).sum()),
+                       "cash": str(-yuan(int(alloc.capped.sum()))), "total": str(-yuan(int(alloc.capped.sum())))}
+    return out
+
+
+def _by_village(table: pd.DataFrame) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    if not len(table):
+        return out
+    g = table.groupby("village", sort=True).agg(households=("key", "size"), persons=("persons", "sum"),
+                                                 cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
+    for village, r in g.iterrows():
+        out[str(village)] = {"households": int(r["households"]), "persons": int(r["persons"]),
+                             "cash": str(yuan(int(r["cash"]))), "goods_value": str(yuan(int(r["goods"]))),
+                             "total": str(yuan(int(r["cash"] + r["goods"])))}
+    return out

@@ -1,0 +1,90 @@
+"""The facts the rules look at, as aligned numpy arrays (pure: no I/O).
+
+A :class:`Population` is built once from the validated roster frame: one entry per person
+who can be considered, grouped into households by an integer code.  Conditions and
+amounts are then computed for every person or household at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from weiwen.vocab import Vocabulary
+
+
+@dataclass
+class Population:
+    persons: pd.DataFrame  # the roster rows considered, index 0..n-1
+    household: np.ndarray  # int code of each person's household
+    households: pd.DataFrame  # one row per household code: key, village, township, head fields, size
+    age: np.ndarray  # completed years at the reference date (-1 when unknown)
+    size: np.ndarray  # household size of each household (declared 人口数, else members listed)
+    ancestors: dict[str, frozenset[str]]  # categories string -> every category and parent it implies
+    reference_date: date
+
+    @property
+    def n_households(self) -> int:
+        return len(self.households)
+
+
+def ages_at(birth: np.ndarray, when: date) -> np.ndarray:
+    """Completed years between ``birth`` (datetime64[D], NaT allowed) and ``when``; -1 for NaT."""
+    b = birth.astype("datetime64[D]")
+    valid = ~np.isnat(b)
+    safe = np.where(valid, b, np.datetime64("2000-01-01", "D"))
+    years = safe.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = safe.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    days = (safe - safe.astype("datetime64[M]")).astype(np.int64) + 1
+    # Not yet had this year's birthday: compare (month, day), so leap years shift nothing.
+    before = (months > when.month) | ((months == when.month) & (days > when.day))
+    return np.where(valid, when.year - years - before.astype(np.int64), -1)
+
+
+def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date) -> Population:
+    """Group the (already filtered) roster rows into households and derive the facts."""
+    persons = frame.reset_index(drop=True)
+    codes, keys = pd.factorize(persons["household"], sort=False)
+    codes = np.asarray(codes, dtype=np.int64)
+    h = len(keys)
+    listed = np.bincount(codes, minlength=h)
+    declared = persons["household_size"].to_numpy(dtype="float64", na_value=np.nan)
+    declared_h = np.full(h, np.nan)
+    ok = ~np.isnan(declared)
+    np.fmax.at(declared_h, codes[ok], declared[ok])
+    size = np.where(np.isnan(declared_h), listed, np.maximum(declared_h, listed)).astype(np.int64)
+
+    first = np.full(h, -1, dtype=np.int64)
+    order = np.arange(len(persons))[::-1]
+    first[codes[order]] = order  # the first member of each household
+    heads = np.flatnonzero(persons["is_head"].to_numpy(dtype=bool))
+    head_pos = first.copy()
+    head_pos[codes[heads[::-1]]] = heads[::-1]
+    pick = persons.iloc[head_pos] if h else persons.iloc[[]]
+    households = pd.DataFrame({
+        "key": np.asarray(keys, dtype=object),
+        "village": pick["village"].to_numpy(dtype=object),
+        "township": pick["township"].to_numpy(dtype=object),
+        "household_no": pick["household_no"].to_numpy(dtype=object),
+        "head_name": pick["name"].to_numpy(dtype=object),
+        "head_id": pick["id_number"].to_numpy(dtype=object),
+        "head_phone": pick["phone"].to_numpy(dtype=object),
+        "head_bank": pick["bank_card"].to_numpy(dtype=object),
+        "file": pick["file"].to_numpy(dtype=object),
+        "sheet": pick["sheet"].to_numpy(dtype=object),
+        "row": pick["row"].to_numpy(dtype=np.int64),
+        "listed": listed,
+        "size": size,
+    })
+    birth = persons["birth_date"].to_numpy(dtype="datetime64[D]")
+    ancestors: dict[str, frozenset[str]] = {}
+    for cats in pd.unique(persons["categories"]):
+        expanded: set[str] = set()
+        for c in str(cats).split("、") if cats else ():
+            expanded.update(vocab.ancestors(c))
+        ancestors[str(cats)] = frozenset(expanded)
+    return Population(persons=persons, household=codes, households=households, age=ages_at(birth, reference_date),
+                      size=size, ancestors=ancestors, reference_date=reference_date)

@@ -1,0 +1,248 @@
+"""The rules language: a campaign's standards as strict pydantic models.
+
+A rules file is YAML whose every scalar is read as text; pydantic then turns text into
+exact values (money as ``Decimal`` quantised to the fen, dates as ``date``).  Unknown keys
+are errors.  Conditions are structured data, never code.  ``docs/rules.md`` documents every
+key; ``weiwen rules schema`` prints the JSON Schema generated from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+FEN = Decimal("0.01")
+
+
+def _money(v: Decimal) -> Decimal:
+    if not v.is_finite():
+        raise ValueError("金额必须是有限的数")
+    if v < 0:
+        raise ValueError("金额不能为负数")
+    q = v.quantize(FEN, rounding=ROUND_HALF_UP)
+    if q != v:
+        raise ValueError(f"金额 {v} 超过两位小数（精确到分）")
+    return q
+
+
+Money = Annotated[Decimal, AfterValidator(_money)]
+Quantity = Annotated[Decimal, Field(gt=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Range(Strict):
+    """A numeric comparison: any of lt, lte, gt, gte, eq."""
+
+    lt: Decimal | None = None
+    lte: Decimal | None = None
+    gt: Decimal | None = None
+    gte: Decimal | None = None
+    eq: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Range:
+        if all(v is None for v in (self.lt, self.lte, self.gt, self.gte, self.eq)):
+            raise ValueError("比较条件至少要写 lt（小于）、lte（不大于）、gt（大于）、gte（不小于）、eq（等于）之一")
+        return self
+
+
+LEAF_KEYS = ("category", "age", "sex", "disability_grade", "household_size", "village", "township", "relation",
+             "column")
+GROUP_KEYS = ("all", "any", "not")
+
+
+class Condition(Strict):
+    """One condition.  Exactly one kind per mapping; combine with all / any / not.
+
+    Person facts: category, age, sex, disability_grade, relation, column.
+    Household facts (the same for every member): household_size, village, township.
+    """
+
+    category: list[str] | None = None
+    age: Range | None = None
+    sex: Literal["男", "女"] | None = None
+    disability_grade: Range | None = None
+    household_size: Range | None = None
+    village: list[str] | None = None
+    township: list[str] | None = None
+    relation: list[str] | None = None
+    column: str | None = None
+    # with column: a numeric comparison, or equals / in for text
+    lt: Decimal | None = None
+    lte: Decimal | None = None
+    gt: Decimal | None = None
+    gte: Decimal | None = None
+    equals: str | None = None
+    within: list[str] | None = Field(default=None, alias="in")
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("category", "village", "township", "relation", "in"):
+                if isinstance(data.get(key), str):
+                    data[key] = [data[key]]
+        return data
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Condition:
+        kinds = [k for k in (*LEAF_KEYS, "all", "any") if getattr(self, k) is not None]
+        if self.not_ is not None:
+            kinds.append("not")
+        if len(kinds) != 1:
+            raise ValueError(
+                "每个条件只能写一种：category、age、sex、disability_grade、household_size、village、township、"
+                f"relation、column、all、any、not；这里写了 {len(kinds)} 种（{'、'.join(kinds) or '无'}）"
+            )
+        comparisons = [self.lt, self.lte, self.gt, self.gte, self.equals, self.within]
+        if self.column is not None:
+            if all(c is None for c in comparisons):
+                raise ValueError("column 条件要写比较方式：lt、lte、gt、gte（数值）或 equals、in（文字）")
+        elif any(c is not None for c in comparisons):
+            raise ValueError("lt、lte、gt、gte、equals、in 只能与 column 一起使用")
+        return self
+
+    def kind(self) -> str:
+        for k in (*LEAF_KEYS, "all", "any"):
+            if getattr(self, k) is not None:
+                return k
+        return "not"
+
+
+class GoodsItem(Strict):
+    """An in-kind item: 面粉 25 公斤 at 4 元/公斤, or 生活用品 折价 100 元 (quantity 1)."""
+
+    item: str
+    unit: str = "份"
+    quantity: Quantity = Decimal(1)
+    unit_value: Money
+
+    @property
+    def value(self) -> Decimal:
+        return (self.quantity * self.unit_value).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+class Tier(Strict):
+    """One step of an amount that varies: applies when min <= key <= max."""
+
+    min: int | None = None
+    max: int | None = None
+    cash: Money | None = None
+    goods: list[GoodsItem] | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Tier:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"档次的 min（{self.min}）大于 max（{self.max}）")
+        if self.cash is None and self.goods is None:
+            raise ValueError("档次至少要写 cash 或 goods")
+        return self
+
+
+class Tiers(Strict):
+    by: Literal["household_size", "disability_grade", "age"]
+    steps: list[Tier] = Field(min_length=1)
+
+
+class Standard(Strict):
+    """One standard (档次): who qualifies, what is paid, per what."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str
+    when: Condition
+    per: Literal["household", "person", "member"] = "household"
+    cash: Money = Decimal(0)
+    goods: list[GoodsItem] = Field(default_factory=list)
+    tiers: Tiers | None = None
+    goods_once: bool = False
+    stacking: bool = False
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Standard:
+        if self.goods_once and self.per != "person":
+            raise ValueError("goods_once（物资每户只发一次，其余折现金）只用于 per: person 的标准")
+        if self.tiers is not None and self.tiers.by == "household_size" and self.per == "member":
+            raise ValueError("per: member 已按人口数计算，不能再按 household_size 分档")
+        return self
+
+
+class Combination(Strict):
+    """How a household's applicable standards combine.
+
+    highest: non-stacking standards compete, only the one of greatest value is paid (ties: the
+    one declared first); priority: the first applicable one in ``order``; all: everything is paid.
+    Stacking standards are always paid on top.
+    """
+
+    mode: Literal["highest", "priority", "all"] = "highest"
+    order: list[str] | None = None
+
+
+class Exclusions(Strict):
+    ids: list[str] = Field(default_factory=list)
+    ids_file: str | None = None
+    column: dict[str, str] = Field(default_factory=dict)
+    reason: str = "举报属实取消"
+
+
+class CategoryDef(Strict):
+    parent: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Campaign(Strict):
+    name: str
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    reference_date: date
+    source: str = ""
+    effective_from: date | None = None
+    effective_to: date | None = None
+    township: str | None = None
+    rosters: str | None = None
+    budget: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Campaign:
+        if self.effective_from and self.effective_to and self.effective_from > self.effective_to:
+            raise ValueError("effective_from 晚于 effective_to")
+        return self
+
+
+class Rules(Strict):
+    campaign: Campaign
+    categories: dict[str, CategoryDef] = Field(default_factory=dict)
+    combination: Combination = Combination()
+    cap: Money | None = None
+    exclusions: Exclusions = Exclusions()
+    standards: list[Standard] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Rules:
+        codes = [s.code for s in self.standards]
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup:
+            raise ValueError(f"标准代码重复：{'、'.join(dup)}")
+        if self.combination.order is not None:
+            unknown = [c for c in self.combination.order if c not in codes]
+            if unknown:
+                raise ValueError(f"combination.order 中的 {'、'.join(unknown)} 不是已定义的标准代码")
+        return self
+
+
+ALL_KEYS: frozenset[str] = frozenset(
+    {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Standard, Combination, Exclusions, CategoryDef,
+                        Campaign, Rules) for name in model.model_fields} | {"in", "not"}
+)
