@@ -121,6 +121,15 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     return decision
 
 
+def goods_column(key: tuple[str, str]) -> str:
+    """Table column of one goods item: the same item in two units (大米 公斤 / 袋) stays apart."""
+    return f"goods:{key[0]}|{key[1]}"
+
+
+def goods_total(decision: Decision, key: tuple[str, str]) -> float:
+    return float(decision.table[goods_column(key)].sum()) if len(decision.table) else 0.0
+
+
 HOUSEHOLD_COLUMNS = (
     "key", "village", "township", "household_no", "head_name", "head_id", "head_phone", "head_bank", "size",
     "persons", "categories", "applied", "applied_names", "suppressed", "cash_fen", "goods_fen", "total_fen",
@@ -156,7 +165,7 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
         "file": hh["file"], "sheet": hh["sheet"], "row": hh["row"],
     })
     for key in goods:
-        table[f"goods:{key[0]}"] = alloc.items[key][idx] / MILLI
+        table[goods_column(key)] = alloc.items[key][idx] / MILLI
     return table.sort_values(["village", "file", "row"], kind="stable").reset_index(drop=True)
 
 

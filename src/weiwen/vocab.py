@@ -8,7 +8,7 @@ aliases and categories; they never remove bundled ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -193,3 +193,21 @@ def load_vocabulary(extra: Path | None = None, cwd: Path | None = None) -> Vocab
         relation_index={squash(a): canon for canon, al in relations.items() for a in (canon, *al)},
         sources=sources,
     )
+
+
+def extend_categories(vocab: Vocabulary, extra: dict[str, tuple[str | None, list[str]]]) -> Vocabulary:
+    """A copy of ``vocab`` with the categories a rules file declares (name -> (parent, aliases))."""
+    if not extra:
+        return vocab
+    categories = dict(vocab.categories)
+    index = dict(vocab.category_index)
+    for name, (parent, aliases) in extra.items():
+        if parent is not None and parent not in categories and parent not in extra:
+            raise WeiwenError(f"规则文件中类别 {name} 的上级类别 {parent} 不存在。", code="rules-invalid")
+        categories[name] = parent if parent is not None else categories.get(name)
+        for alias in (name, *aliases):
+            k = squash(alias).upper()
+            if index.get(k, name) != name:
+                raise WeiwenError(f"规则文件中的类别别名“{alias}”已属于类别 {index[k]}。", code="rules-invalid")
+            index[k] = name
+    return replace(vocab, categories=categories, category_index=index)

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from weiwen import problems as P
+from weiwen.allocation import Decision, goods_total
 from weiwen.intake import Intake
 
 _STYLE = {P.Severity.ERROR: "red", P.Severity.WARNING: "yellow", P.Severity.INFO: "dim"}
@@ -56,3 +57,46 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
     )
     for path in reports:
         console.print(f"已写出标注副本：{escape(str(path))}")
+
+
+def decision_json(d: Decision, outputs: list[Path]) -> dict[str, object]:
+    """The allocate result for programs; money as exact decimal strings."""
+    return {
+        "campaign": d.rules.rules.campaign.code,
+        "rules_sha256": d.rules.digest,
+        "households": len(d.table),
+        "persons": d.persons_aided,
+        "cash": str(d.cash),
+        "goods_value": str(d.goods_value),
+        "total": str(d.total),
+        "by_standard": d.by_standard,
+        "by_village": d.by_village,
+        "goods": {f"{item}（{unit}）": f"{goods_total(d, (item, unit)):g}" for item, unit in d.goods},
+        "excluded": [
+            {"kind": x.kind, "file": x.file, "sheet": x.sheet, "row": x.row, "village": x.village,
+             "name": x.name, "id_masked": x.id_masked, "reason": x.reason}
+            for x in d.left_out
+        ],
+        "outputs": [str(p) for p in outputs],
+    }
+
+
+def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake) -> None:
+    table = Table(title=f"{escape(d.rules.rules.campaign.name)} 核定结果", title_justify="left")
+    for col in ("慰问标准", "户数", "现金（元）", "物资折价（元）", "合计（元）"):
+        table.add_column(col, justify="left" if col == "慰问标准" else "right")
+    for s in d.by_standard.values():
+        table.add_row(escape(str(s["name"])), str(s["households"]), str(s["cash"]), str(s.get("goods_value", "")),
+                      str(s["total"]))
+    table.add_row("合计", str(len(d.table)), str(d.cash), str(d.goods_value), str(d.total), style="bold")
+    console.print(table)
+    kinds = Counter(x.kind for x in d.left_out)
+    if kinds:
+        console.print("未纳入：" + "，".join(f"{k} {n} 条" for k, n in kinds.items()) + "（详见“未纳入”表）")
+    if intake.errors:
+        console.print(f"[yellow]花名册有 {len(intake.errors)} 条错误，相关行未参与核定；"
+                      "可用 weiwen validate --report 生成标注副本发回修改。[/]", markup=True)
+    for p in outputs[:5]:
+        console.print(f"已写出：{escape(str(p))}")
+    if len(outputs) > 5:
+        console.print(f"……另有 {len(outputs) - 5} 个文件")
