@@ -36,6 +36,10 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, sheet: str = "èŠ
     ws.title = sheet
     for r in rows:
         ws.append(list(r))
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text that merely looks like a formula, as typed with a leading '
     for rng in merged:
         ws.merge_cells(rng)
     for name, srows in (extra_sheets or {}).items():

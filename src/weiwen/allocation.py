@@ -75,7 +75,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     for r in frame.loc[~valid].itertuples(index=False):
         msgs = errors_by_row.get((r.file, r.sheet, int(r.row)), ["该行有错误"])
         left_out.append(LeftOut("行有错误", r.file, r.sheet, int(r.row), r.village, r.name,
-                                mask_id(r.id_number) if r.id_number else "", "；".join(msgs)))
+                                mask_id(r.id_number), "；".join(msgs)))
 
     # 2. Households whose head row has an error cannot sign: the whole household waits for the fix.
     good = frame.loc[valid]
@@ -100,7 +100,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     excluded_mask = good["household"].isin(reasons).to_numpy(dtype=bool)
     for r in good.loc[excluded_mask & good["is_head"].to_numpy(dtype=bool)].itertuples(index=False):
         left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name,
-                                mask_id(r.id_number) if r.id_number else "", reasons[r.household]))
+                                mask_id(r.id_number), reasons[r.household]))
     considered = good.loc[~excluded_mask]
 
     pop = build_population(considered, vocab, rules.campaign.reference_date)
@@ -110,7 +110,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     for i in np.flatnonzero(~aided):
         left_out.append(LeftOut("不符合条件", hh["file"].iat[i], hh["sheet"].iat[i], int(hh["row"].iat[i]),
                                 hh["village"].iat[i], hh["head_name"].iat[i],
-                                mask_id(hh["head_id"].iat[i]) if hh["head_id"].iat[i] else "", "不符合任何慰问标准"))
+                                mask_id(hh["head_id"].iat[i]), "不符合任何慰问标准"))
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
     goods = list(alloc.items)
     table = _table(alloc, aided, goods)

@@ -218,8 +218,10 @@ def check_ids(values: list[str], today: date) -> IdColumn:
     return IdColumn(normalized=normalized, birth=birth, male=male, details=details)
 
 
-def mask_id(value: str) -> str:
-    """Keep the first 6 and last 4 characters: 110101********123X."""
+def mask_id(value: object) -> str:
+    """Keep the first 6 and last 4 characters: 110101********123X ("" for a missing value)."""
+    if not isinstance(value, str):
+        return ""
     s = value.strip()
     if len(s) <= 10:
         return s[:2] + "*" * max(len(s) - 2, 0) if len(s) > 2 else "*" * len(s)

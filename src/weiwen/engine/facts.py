@@ -44,6 +44,11 @@ def ages_at(birth: np.ndarray, when: date) -> np.ndarray:
     return np.where(valid, when.year - years - before.astype(np.int64), -1)
 
 
+def _text(column: pd.Series) -> np.ndarray:
+    """A text column as Python strings, missing values as ""."""
+    return column.astype(object).where(column.notna(), "").to_numpy(dtype=object)
+
+
 def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date) -> Population:
     """Group the (already filtered) roster rows into households and derive the facts."""
     persons = frame.reset_index(drop=True)
@@ -66,15 +71,15 @@ def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: dat
     pick = persons.iloc[head_pos] if h else persons.iloc[[]]
     households = pd.DataFrame({
         "key": np.asarray(keys, dtype=object),
-        "village": pick["village"].to_numpy(dtype=object),
-        "township": pick["township"].to_numpy(dtype=object),
-        "household_no": pick["household_no"].to_numpy(dtype=object),
-        "head_name": pick["name"].to_numpy(dtype=object),
-        "head_id": pick["id_number"].to_numpy(dtype=object),
-        "head_phone": pick["phone"].to_numpy(dtype=object),
-        "head_bank": pick["bank_card"].to_numpy(dtype=object),
-        "file": pick["file"].to_numpy(dtype=object),
-        "sheet": pick["sheet"].to_numpy(dtype=object),
+        "village": _text(pick["village"]),
+        "township": _text(pick["township"]),
+        "household_no": _text(pick["household_no"]),
+        "head_name": _text(pick["name"]),
+        "head_id": _text(pick["id_number"]),
+        "head_phone": _text(pick["phone"]),
+        "head_bank": _text(pick["bank_card"]),
+        "file": _text(pick["file"]),
+        "sheet": _text(pick["sheet"]),
         "row": pick["row"].to_numpy(dtype=np.int64),
         "listed": listed,
         "size": size,

@@ -1,0 +1,182 @@
+"""weiwen allocate end to end: the county plan to the yuan, exclusions, the sheets, privacy."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import zipfile
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import make_id, write_xlsx
+from weiwen.allocation import decide
+from weiwen.cli import app
+from weiwen.intake import load_rosters
+from weiwen.rules import find_campaign, load_rules
+from weiwen.vocab import load_vocabulary
+
+runner = CliRunner()
+ROOT = Path(__file__).parent.parent
+
+# The county plan in DOMAIN.md: (roster category, persons, standard code, cash + goods per person)
+COUNTY = [
+    ("重点优抚对象", 3726, "youfu", 100), ("城市低保", 7500, "urban-dibao", 100),
+    ("农村低保", 10572, "rural-dibao", 100), ("农村五保", 4171, "wubao", 100), ("孤儿", 267, "orphan", 100),
+    ("40%定救", 37, "dingjiu-40", 100), ("一次性定救", 220, "dingjiu-once", 100), ("麻风病人", 49, "leprosy", 100),
+    ("红军失散人员", 83, "veterans", 400), ("百岁老人", 138, "centenarian", 500),
+    ("敬老院集中供养五保", 196, "nursing-home", 100),
+]
+
+
+def county_roster(path: Path) -> Path:
+    """One person per row and household; 25 persons in each of three categories marked for 点上慰问."""
+    lines = ["姓名,身份证号,类别,点上慰问"]
+    n = 0
+    start = date(1930, 1, 1)
+    for category, count, _code, _amount in COUNTY:
+        for k in range(count):
+            birth = (start + timedelta(days=n // 900)).strftime("%Y%m%d")
+            marked = "是" if category in ("重点优抚对象", "城市低保", "农村低保") and k < 25 else ""
+            lines.append(f"对象{n},{make_id('410526', birth, f'{n % 900:03d}')},{category},{marked}")
+            n += 1
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_county_plan_reproduces_2813500_line_by_line(tmp_path: Path) -> None:
+    vocab = load_vocabulary()
+    intake = load_rosters([county_roster(tmp_path / "county.csv")], vocab=vocab, today=date(2027, 1, 20))
+    assert not intake.errors
+    d = decide(intake, load_rules(find_campaign("county")), vocab)
+    for _category, count, code, amount in COUNTY:
+        line = d.by_standard[code]
+        assert line["households"] == count, code
+        assert Decimal(line["total"]) == count * amount, code
+    assert Decimal(d.by_standard["leaders-visit"]["total"]) == Decimal(37500)
+    assert d.by_standard["leaders-visit"]["households"] == 75
+    assert d.total == Decimal("2813500.00")
+    assert d.total - Decimal(37500) == Decimal("2776000.00")  # 面上慰问
+    assert d.by_standard["nursing-home"]["cash"] == "0.00"  # gift only
+
+
+SPRING_PEOPLE = [
+    ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数", "联系电话", "银行卡号", "上年已慰问"],
+    ["张庄村", "1", "王建国", make_id(seq="111"), "户主", "低保、三属", 3, "13800138000", "6228480402564890018", ""],
+    ["张庄村", "1", "李秀英", make_id(seq="112"), "配偶", "", 3, "", "", ""],
+    ["张庄村", "1", "王小明", make_id(birth="20100101", seq="113"), "儿子", "", 3, "", "", ""],
+    ["张庄村", "2", "赵强", make_id(seq="211"), "户主", "三属、现役军人家属", 2, "13900139000", "", ""],
+    ["张庄村", "3", "=HYPERLINK(\"http://x\")", make_id(seq="311"), "户主", "低保边缘", 1, "", "", ""],
+    ["李家湾村", "1", "孙丽", make_id(seq="411"), "户主", "低保", 1, "", "", "是"],
+    ["李家湾村", "2", "周涛", make_id(seq="511"), "户主", "困难家庭", 1, "", "", ""],
+    ["李家湾村", "3", "吴军", make_id(seq="611"), "户主", "", 1, "", "", ""],
+    ["李家湾村", "4", "郑芳", "110101199003071234", "户主", "低保", 1, "", "", ""],
+]
+# By hand, spring.yaml: 王建国户 低保 3 人 1100 + 物资 180 = 1280 (三属 960 未享受)；赵强户 三属 960 + 军属 300 = 1260；
+# “=HYPERLINK” 户 低保边缘 400 + 大米 100 = 500；周涛户 困难家庭 600 + 物资 190 = 790；
+# 孙丽 上年已慰问 → 排除；吴军 无类别 → 不符合；郑芳 身份证号错 → 行有错误。合计 3830。
+SPRING_TOTAL = Decimal("3830.00")
+
+
+@pytest.fixture
+def spring_out(tmp_path: Path) -> tuple[Path, dict]:
+    roster = write_xlsx(tmp_path / "花名册.xlsx", SPRING_PEOPLE)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(out), "--json"])
+    assert result.exit_code == 1, result.output  # the roster has an error row
+    return out, json.loads(result.stdout)
+
+
+def test_hand_computed_households(spring_out: tuple[Path, dict]) -> None:
+    out, doc = spring_out
+    assert Decimal(doc["total"]) == SPRING_TOTAL
+    assert doc["households"] == 4
+    kinds = sorted((x["kind"], x["name"]) for x in doc["excluded"])
+    assert kinds == [("不符合条件", "吴军"), ("排除", "孙丽"), ("行有错误", "郑芳")]
+    ws = openpyxl.load_workbook(out / "allocation.xlsx")["慰问明细"]
+    by_head = {ws.cell(r, 4).value: r for r in range(3, ws.max_row + 1)}
+    total_col = next(c for c in range(1, ws.max_column + 1) if ws.cell(2, c).value == "合计（元）")
+    assert ws.cell(by_head["王建国"], total_col).value == 1280
+    assert ws.cell(by_head["赵强"], total_col).value == 1260
+    lost_col = next(c for c in range(1, ws.max_column + 1) if ws.cell(2, c).value == "未享受标准")
+    assert "三属" in ws.cell(by_head["王建国"], lost_col).value
+
+
+def test_json_csv_and_sheets_agree(spring_out: tuple[Path, dict]) -> None:
+    out, doc = spring_out
+    with (out / "allocation.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sum(Decimal(r["合计"]) for r in rows) == Decimal(doc["total"])
+    assert len(rows) == doc["households"]
+    wb = openpyxl.load_workbook(out / "allocation.xlsx")
+    detail = wb["慰问明细"]
+    total_col = next(c for c in range(1, detail.max_column + 1) if detail.cell(2, c).value == "合计（元）")
+    values = [detail.cell(r, total_col).value for r in range(3, detail.max_row)]
+    assert Decimal(str(sum(values))) == Decimal(doc["total"])
+    assert str(detail.cell(detail.max_row, total_col).value).startswith("=SUM(")
+    assert {"慰问明细", "公示名单", "汇总", "未纳入"} <= set(wb.sheetnames)
+    assert {"签领表-张庄村", "签领表-李家湾村"} <= set(wb.sheetnames)
+    sign = wb["签领表-张庄村"]
+    texts = [c.value for row in sign.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "壹仟壹佰元整" in texts  # 王建国户 cash 1100 in capitals
+
+
+def test_public_list_leaks_nothing(spring_out: tuple[Path, dict]) -> None:
+    out, _ = spring_out
+    ws = openpyxl.load_workbook(out / "allocation.xlsx")["公示名单"]
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert not re.search(r"\d{17}[\dX]", text)
+    assert "13800138000" not in text and "6228480402564890018" not in text
+    assert "王*国" in text and "赵*" in text
+    assert "110101********1113" in text or "110101" in text
+
+
+def test_no_formula_from_data_and_stable_bytes(spring_out: tuple[Path, dict], tmp_path: Path) -> None:
+    out, _ = spring_out
+    with zipfile.ZipFile(out / "allocation.xlsx") as zf:
+        xml = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    formulas = re.findall(r"<f>(.*?)</f>", xml)
+    assert formulas and all(f.startswith("SUM(") for f in formulas)
+    assert "<hyperlink" not in xml
+    roster = write_xlsx(tmp_path / "again.xlsx", SPRING_PEOPLE)
+    again = tmp_path / "again"
+    runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(again)])
+    first = (out / "allocation.xlsx").read_bytes()
+    # Same rosters (the file name differs only in the 未纳入 sheet): compare the other sheets' XML.
+    assert (again / "allocation.csv").read_bytes() == (out / "allocation.csv").read_bytes()
+    with zipfile.ZipFile(again / "allocation.xlsx") as a, zipfile.ZipFile(out / "allocation.xlsx") as b:
+        assert a.read("xl/worksheets/sheet1.xml") == b.read("xl/worksheets/sheet1.xml")
+    assert first
+
+
+def test_csv_guards_against_injection(spring_out: tuple[Path, dict]) -> None:
+    out, _ = spring_out
+    text = (out / "allocation.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text
+
+
+def test_strict_refuses(tmp_path: Path) -> None:
+    roster = write_xlsx(tmp_path / "r.xlsx", SPRING_PEOPLE)
+    result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(tmp_path / "o"),
+                                 "--strict"])
+    assert result.exit_code == 1 and not (tmp_path / "o").exists()
+
+
+def test_samples_from_the_readme(tmp_path: Path) -> None:
+    files = sorted(str(p) for p in (ROOT / "samples" / "rosters").glob("*.xlsx"))
+    result = runner.invoke(app, ["allocate", *files, "--campaign", "spring", "-o", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert Decimal(doc["total"]) == Decimal(doc["cash"]) + Decimal(doc["goods_value"]) > 0
+    assert sum(Decimal(v["total"]) for v in doc["by_village"].values()) == Decimal(doc["total"])
+
+
+def test_missing_campaign_is_a_usage_error(tmp_path: Path) -> None:
+    roster = write_xlsx(tmp_path / "r.xlsx", SPRING_PEOPLE[:2])
+    result = runner.invoke(app, ["allocate", str(roster), "--campaign", "nosuch", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "spring" in result.stderr
