@@ -35,6 +35,7 @@ class LoadedRules:
     path: Path
     digest: str  # sha256 of the file's bytes: which rules produced an output
     excluded_ids: frozenset[str]
+    located: Located | None = None  # line numbers, for lint messages
 
 
 def find_campaign(name: str, cwd: Path | None = None) -> Path:
@@ -70,7 +71,8 @@ def load_rules(path: Path) -> LoadedRules:
     excluded = set(_normalize_ids(rules.exclusions.ids))
     if rules.exclusions.ids_file:
         excluded |= _read_ids_file((path.parent / rules.exclusions.ids_file), str(path))
-    return LoadedRules(rules=rules, path=path, digest=hashlib.sha256(raw).hexdigest(), excluded_ids=frozenset(excluded))
+    return LoadedRules(rules=rules, path=path, digest=hashlib.sha256(raw).hexdigest(), excluded_ids=frozenset(excluded),
+                       located=located)
 
 
 def _normalize_ids(ids: list[str]) -> list[str]:
