@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import cn2an
+import pandas as pd
 
 from weiwen.allocation import Decision, goods_column, goods_total
 from weiwen.engine.allocate import yuan
@@ -59,9 +60,10 @@ def write_outputs(decision: Decision, out_dir: Path, title: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     xlsx = out_dir / "allocation.xlsx"
-    villages = sorted(set(decision.table["village"])) if len(decision.table) else []
+    by_village = {str(v): g for v, g in decision.table.groupby("village", sort=True)} if len(decision.table) else {}
+    villages = list(by_village)
     inline = len(villages) <= SIGN_SHEETS_INLINE
-    write_atomic(xlsx, lambda tmp: _workbook(tmp, decision, title, villages if inline else []))
+    write_atomic(xlsx, lambda tmp: _workbook(tmp, decision, title, by_village if inline else {}))
     written.append(xlsx)
     if not inline:
         folder = out_dir / "签领表"
@@ -72,7 +74,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str) -> list[Path]:
 
             def one(tmp: Path, v: str = v) -> None:
                 wb = new_workbook(tmp, constant_memory=True)
-                _sign_sheet(wb, _formats(wb), decision, title, v, "签领表", set())
+                _sign_sheet(wb, _formats(wb), decision, title, v, by_village[v], "签领表", set())
                 wb.close()
 
             write_atomic(target, one)
@@ -118,14 +120,14 @@ def _money(fen: int) -> float:
     return float(yuan(int(fen)))
 
 
-def _workbook(path: Path, d: Decision, title: str, sign_villages: list[str]) -> None:
+def _workbook(path: Path, d: Decision, title: str, sign_villages: dict[str, pd.DataFrame]) -> None:
     wb = new_workbook(path, constant_memory=True)
     f = _formats(wb)
     used: set[str] = set()
     _detail(wb, f, d, title, used)
     _public(wb, f, d, title, used)
-    for v in sign_villages:
-        _sign_sheet(wb, f, d, title, v, f"签领表-{v}", used)
+    for v, rows in sign_villages.items():
+        _sign_sheet(wb, f, d, title, v, rows, f"签领表-{v}", used)
     _summary(wb, f, d, title, used)
     _left_out(wb, f, d, used)
     wb.close()
@@ -218,8 +220,8 @@ def _public(wb: object, f: dict[str, object], d: Decision, title: str, used: set
     _print_setup(ws, 1, landscape=False)
 
 
-def _sign_sheet(wb: object, f: dict[str, object], d: Decision, title: str, village: str, name: str,
-                used: set[str]) -> None:
+def _sign_sheet(wb: object, f: dict[str, object], d: Decision, title: str, village: str, rows: pd.DataFrame,
+                name: str, used: set[str]) -> None:
     ws = wb.add_worksheet(sheet_name(name, used))  # type: ignore[attr-defined]
     heads = ["序号", "户主", "身份证号", "人口数", "享受标准", "现金（元）", "金额大写", "物资", "领取人签字", "领取日期"]
     widths = [5, 9, 21, 6, 18, 11, 20, 22, 16, 12]
@@ -230,7 +232,6 @@ def _sign_sheet(wb: object, f: dict[str, object], d: Decision, title: str, villa
     for j, (h, w) in enumerate(zip(heads, widths, strict=True)):
         ws.write_string(2, j, h, f["head"])
         ws.set_column(j, j, w)
-    rows = d.table[d.table["village"] == village]
     r = 3
     for n, row in enumerate(rows.to_dict("records"), start=1):
         ws.set_row(r, 30)
