@@ -145,16 +145,32 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
     names = [o.standard.name for o in outcomes]
     codes = [o.standard.code for o in outcomes]
     cats_by_h = _categories_by_household(alloc)
-    applied, applied_names, suppressed, reasons, persons = [], [], [], [], []
     applies = alloc.applies
-    for i in idx:
-        paid_i = np.flatnonzero(alloc.paid[i])
-        lost = [j for j in np.flatnonzero(applies[i]) if not alloc.paid[i, j]]
-        applied.append("、".join(codes[j] for j in paid_i))
-        applied_names.append("、".join(names[j] for j in paid_i))
-        suppressed.append("、".join(f"{names[j]}（{_money(outcomes[j].value[i])}元）" for j in lost))
-        persons.append(int(max((outcomes[j].qualifying[i] for j in paid_i), default=0)))
-        reasons.append(_reason(alloc, i, paid_i, lost))
+    paid = alloc.paid[idx]
+    lost = applies[idx] & ~paid
+    # Households share a handful of (paid, lost, capped) patterns: build each pattern's text once.
+    weights = (1 << np.arange(len(outcomes), dtype=np.int64)) if outcomes else np.zeros(0, np.int64)
+    pattern = np.stack([paid @ weights, lost @ weights, (alloc.capped[idx] > 0).astype(np.int64)], axis=1)
+    uniq, which = np.unique(pattern, axis=0, return_inverse=True)
+    texts = []
+    for p_bits, l_bits, capped in uniq.tolist():
+        paid_j = [j for j in range(len(outcomes)) if p_bits >> j & 1]
+        lost_j = [j for j in range(len(outcomes)) if l_bits >> j & 1]
+        texts.append(("、".join(codes[j] for j in paid_j), "、".join(names[j] for j in paid_j),
+                      _reason(alloc, paid_j, lost_j, bool(capped))))
+    which = which.ravel()
+    applied = [texts[w][0] for w in which]
+    applied_names = [texts[w][1] for w in which]
+    reasons = [texts[w][2] for w in which]
+    for r, i in enumerate(idx.tolist()):
+        if alloc.capped[i]:
+            reasons[r] += f"，现金减少 {_money(alloc.capped[i])} 元"
+    suppressed = [""] * len(idx)
+    for r in np.flatnonzero(lost.any(axis=1)).tolist():
+        i = idx[r]
+        suppressed[r] = "、".join(f"{names[j]}（{_money(outcomes[j].value[i])}元）" for j in np.flatnonzero(lost[r]))
+    qualifying = np.column_stack([o.qualifying[idx] for o in outcomes]) if outcomes else np.zeros((len(idx), 0))
+    persons = np.where(paid, qualifying, 0).max(axis=1, initial=0).astype(np.int64)
     table = pd.DataFrame({
         "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
         "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
@@ -184,8 +200,8 @@ def _money(amount_fen: int) -> str:
     return f"{value:.0f}" if value == value.to_integral_value() else f"{value}"
 
 
-def _reason(alloc: Allocation, i: int, paid: np.ndarray, lost: list[int]) -> str:
-    """One plain-language line: why this household gets what it gets."""
+def _reason(alloc: Allocation, paid: list[int], lost: list[int], capped: bool) -> str:
+    """One plain-language line: why households with this pattern get what they get."""
     outs = alloc.outcomes
     parts = []
     competing_paid = [j for j in paid if not outs[j].standard.stacking]
@@ -196,8 +212,8 @@ def _reason(alloc: Allocation, i: int, paid: np.ndarray, lost: list[int]) -> str
     else:
         parts.extend(f"享受“{outs[j].standard.name}”" for j in competing_paid)
     parts.extend(f"另加“{outs[j].standard.name}”" for j in stacking_paid)
-    if alloc.capped[i]:
-        parts.append(f"超过每户上限 {alloc.rules.cap} 元，现金减少 {_money(alloc.capped[i])} 元")
+    if capped:
+        parts.append(f"超过每户上限 {alloc.rules.cap} 元")
     return "；".join(parts)
 
 

@@ -1,0 +1,124 @@
+"""Benchmark ``weiwen allocate`` on a prefecture-sized roster (not part of the test suite).
+
+    python benchmarks/bench_allocate.py                 # 1,000,000 persons, one workbook
+    python benchmarks/bench_allocate.py --shape files   # the same persons in 2,000 village files
+
+Reports, measured in the same run on the same rows:
+- the fastest read of the roster (fastexcel, every cell as text) and the reader weiwen uses (python-calamine);
+- the fastest write of the same rows (rustpy-xlsxwriter, 14 columns);
+- ``weiwen allocate --campaign spring`` end to end in a subprocess: seconds and peak memory;
+- the rules engine alone: households per second.
+The issue's target is allocate within 1.5x of (fastest read + fastest write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_validate import generate  # noqa: E402
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - t
+
+
+def fastest_read(files: list[Path]) -> tuple[float, list[list[str]]]:
+    import fastexcel
+
+    def read() -> list[list[str]]:
+        rows: list[list[str]] = []
+        for f in files:
+            sheet = fastexcel.read_excel(str(f)).load_sheet(0, header_row=1, dtypes="string")
+            rows.extend(sheet.to_pandas().fillna("").astype(str).values.tolist())
+        return rows
+
+    rows, seconds = timed(read)
+    return seconds, rows
+
+
+def calamine_read(files: list[Path]) -> float:
+    import python_calamine
+
+    def read() -> int:
+        n = 0
+        for f in files:
+            with python_calamine.CalamineWorkbook.from_path(str(f)) as wb:
+                n += len(wb.get_sheet_by_index(0).to_python())
+        return n
+
+    return timed(read)[1]
+
+
+def fastest_write(rows: list[list[str]]) -> float:
+    import rustpy_xlsxwriter
+
+    header = [f"c{i}" for i in range(14)]
+    records = [dict(zip(header, r[:14], strict=False)) for r in rows]
+    with tempfile.TemporaryDirectory() as d:
+        return timed(lambda: rustpy_xlsxwriter.write_worksheet(records, str(Path(d) / "w.xlsx"), sheet_name="s"))[1]
+
+
+def allocate(files: list[Path]) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as d:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "weiwen", "allocate", *map(str, files), "--campaign", "spring",
+                               "-o", d, "--json"], capture_output=True, check=False)
+        wall = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if proc.returncode not in (0, 1):
+            raise SystemExit(proc.stderr.decode("utf-8", "replace"))
+        doc = json.loads(proc.stdout)
+    return {"seconds": round(wall, 1), "households": doc["households"], "total": doc["total"],
+            "peak_rss_mb": round(max(peak, before) / 1024)}
+
+
+def engine(files: list[Path]) -> float:
+    from weiwen.engine.allocate import allocate as run_engine
+    from weiwen.engine.facts import build_population
+    from weiwen.intake import load_rosters
+    from weiwen.rules import find_campaign, load_rules
+    from weiwen.vocab import load_vocabulary
+
+    rules = load_rules(find_campaign("spring")).rules
+    vocab = load_vocabulary()
+    intake = load_rosters(files, vocab=vocab, today=date(2027, 1, 20))
+    pop = build_population(intake.frame[intake.frame["valid"]], vocab, rules.campaign.reference_date)
+    _, seconds = timed(lambda: run_engine(pop, rules))
+    return pop.n_households / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--shape", choices=["single", "files"], default="single")
+    parser.add_argument("--seed", type=int, default=1)
+    opts = parser.parse_args()
+    files = generate(opts.persons, opts.shape, opts.seed)
+    read_s, rows = fastest_read(files)
+    write_s = fastest_write(rows)
+    del rows
+    result = {
+        "shape": opts.shape, "files": len(files),
+        "fastest_read_s": round(read_s, 1), "calamine_read_s": round(calamine_read(files), 1),
+        "fastest_write_s": round(write_s, 1),
+        "allocate": allocate(files),
+        "engine_households_per_s": round(engine(files)),
+    }
+    result["allocate_over_read_plus_write"] = round(result["allocate"]["seconds"] / (read_s + write_s), 2)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
