@@ -154,7 +154,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     birth_out = birth.copy()
     if "birth_date" in cols:
         for i, (r, v) in enumerate(zip(excel_rows, raw("birth_date"), strict=True)):
-            if v is None or (isinstance(v, str) and not v.strip()):
+            if is_blank(v):
                 continue
             parsed = parse_date(v, sheet.typed)
             if parsed is None:
@@ -258,7 +258,7 @@ def _check_id_column(values: list[object], rows: list[int], key: str, out: _Coll
     texts: list[str] = [""] * n
     numeric: list[int] = []
     for i, v in enumerate(values):
-        if isinstance(v, (float, int)) and not isinstance(v, bool):
+        if is_number(v):
             numeric.append(i)
         elif v is not None:
             texts[i] = v if isinstance(v, str) else cell_text(v)
@@ -292,7 +292,7 @@ def parse_date(v: object, typed: bool) -> tuple[date, str] | None:
         return v.date(), "day"
     if isinstance(v, date):
         return v, "day"
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    if is_number(v):
         f = float(v)
         if f.is_integer() and 19000101 <= f <= 29991231:
             return parse_date(str(int(f)), typed)
@@ -314,6 +314,15 @@ def parse_date(v: object, typed: bool) -> tuple[date, str] | None:
         if m and 1 <= int(m.group(2)) <= 12:
             return date(int(m.group(1)), int(m.group(2)), 1), "month"
     return None
+
+
+def is_blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def is_number(v: object) -> bool:
+    """A numeric cell (Excel stores booleans apart; they are not numbers here)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def as_text(values: list[object]) -> list[str]:
@@ -354,11 +363,11 @@ def _int_column(values: list[str], rows: list[int], key: str, out: _Collector,
 def _phone_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
     result: list[str] = []
     for r, v in zip(rows, values, strict=True):
-        if v is None or (isinstance(v, str) and not v.strip()):
+        if is_blank(v):
             result.append("")
             continue
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            f = float(v)
+        if is_number(v):
+            f = float(v)  # type: ignore[arg-type]
             if f.is_integer() and 0 < f < 1e15:
                 digits = str(int(f))
                 out.add("phone-numeric-cell", r, "phone", mask_digits(digits), digits=len(digits))
@@ -386,11 +395,11 @@ def _phone_column(values: list[object], rows: list[int], out: _Collector) -> lis
 def _bank_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
     result: list[str] = []
     for r, v in zip(rows, values, strict=True):
-        if v is None or (isinstance(v, str) and not v.strip()):
+        if is_blank(v):
             result.append("")
             continue
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            shown = f"{float(v):.5E}"
+        if is_number(v):
+            shown = f"{float(v):.5E}"  # type: ignore[arg-type]
             out.add("bank-numeric-cell", r, "bank_card", shown)
             result.append("")
             continue
