@@ -175,3 +175,13 @@ def test_missing_campaign_is_a_usage_error(tmp_path: Path) -> None:
     roster = write_xlsx(tmp_path / "r.xlsx", SPRING_PEOPLE[:2])
     result = runner.invoke(app, ["allocate", str(roster), "--campaign", "nosuch", "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "spring" in result.stderr
+
+
+def test_output_may_not_be_a_file_or_overwrite_an_input(tmp_path: Path) -> None:
+    roster = write_xlsx(tmp_path / "allocation.xlsx", SPRING_PEOPLE[:2])
+    before = roster.read_bytes()
+    result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "覆盖输入文件" in result.stderr
+    assert roster.read_bytes() == before
+    result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(roster)])
+    assert result.exit_code == 2 and "是一个文件" in result.stderr

@@ -65,7 +65,7 @@ def allocate(
         status.update("正在核定……")
         decision = decide(intake, loaded, vocab)
         status.update("正在写出表格……")
-        written = write_outputs(decision, output, loaded.rules.campaign.name)
+        written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files)
     if as_json:
         typer.echo(json.dumps(render.decision_json(decision, written), ensure_ascii=False, indent=2))
     else:

@@ -23,6 +23,7 @@ import rustpy_xlsxwriter as rx
 
 from weiwen.allocation import Decision, goods_column, goods_total
 from weiwen.engine.allocate import yuan
+from weiwen.errors import WeiwenError
 from weiwen.ids import mask_id
 from weiwen.io.atomic import write_atomic, write_text_atomic
 from weiwen.io.xlsx import normalize_xlsx
@@ -79,7 +80,14 @@ class _Formats:
         self.total = f().set_bold().set_background_color("#F2F2F2")
 
 
-def write_outputs(decision: Decision, out_dir: Path, title: str) -> list[Path]:
+def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Path] = ()) -> list[Path]:
+    """Write every output into ``out_dir``; refuse to overwrite any of ``inputs``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WeiwenError(f"输出位置 {out_dir} 是一个文件，请用 -o 指定一个文件夹。")
+    targets = {(out_dir / n).resolve() for n in ("allocation.xlsx", "allocation.csv")}
+    clash = [p for p in inputs if p.resolve() in targets]
+    if clash:
+        raise WeiwenError(f"输出会覆盖输入文件 {clash[0]}，请换一个 -o 文件夹。")
     out_dir.mkdir(parents=True, exist_ok=True)
     table = decision.table
     by_village = {str(v): g for v, g in table.groupby("village", sort=True)} if len(table) else {}
