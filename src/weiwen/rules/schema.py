@@ -212,7 +212,6 @@ class Campaign(Strict):
     effective_to: date | None = None
     township: str | None = None
     rosters: str | None = None
-    budget: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Campaign:
