@@ -12,12 +12,14 @@ inputs give the same bytes.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import cn2an
+import numpy as np
 import pandas as pd
 import rustpy_xlsxwriter as rx
 
@@ -45,8 +47,9 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+@functools.lru_cache(maxsize=65536)
 def capital(amount: Decimal) -> str:
-    """Amount in capital Chinese numerals, as on a receipt: 壹仟壹佰元整."""
+    """Amount in capital Chinese numerals, as on a receipt: 壹仟壹佰元整 (amounts repeat: cached)."""
     if amount == 0:
         return "零元整"
     return str(cn2an.an2cn(f"{amount:.2f}", "rmb"))
@@ -143,7 +146,7 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame, title: str, fmt: 
     last = len(frame.columns) - 1
     merges: list[tuple[object, ...]] = [(0, 0, 0, last, title, fmt.title)]
     merges += [(1 + i, 0, 1 + i, last, line, fmt.sub) for i, line in enumerate(subtitles)]
-    rows = frame.to_dict("records")
+    rows = _records(frame)
     if not rows:  # a header is still wanted; rows drive the columns
         rows.append({frame.columns[0]: "（无）", **{c: None for c in frame.columns[1:]}})
     first_data = header_row + 1
@@ -162,8 +165,22 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame, title: str, fmt: 
     )
 
 
-def _money_col(values: pd.Series) -> list[float]:
-    return [float(yuan(int(v))) for v in values]
+def _money_col(fen: pd.Series) -> list[float]:
+    """Fen to yuan for display cells (exact to the fen; the sums come from the integer fen)."""
+    return (fen.to_numpy(dtype=np.int64) / 100).tolist()
+
+
+def _yuan_text(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    fen = abs(int(fen))
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as dicts, built from whole columns (pandas' row-wise to_dict is slow on Arrow strings)."""
+    columns = list(frame.columns)
+    values = [frame[c].tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
@@ -211,7 +228,7 @@ def _public(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: se
 
 def _sign_sheet(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, village: str, rows: pd.DataFrame,
                 name: str) -> None:
-    cash = [yuan(int(c)) for c in rows["cash_fen"]]
+    cash = [Decimal(_yuan_text(c)) for c in rows["cash_fen"].tolist()]
     goods = [
         "、".join(f"{item}{qty:g}{unit}" for (item, unit), qty in zip(d.goods, quantities, strict=True) if qty)
         for quantities in zip(*[rows[goods_column(k)].tolist() for k in d.goods], strict=True)
@@ -280,11 +297,12 @@ def _csv(d: Decision) -> str:
     w.writerow(["户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计"])
     t = d.table
     for key, village, no, name, id_, bank, applied, cash, goods, total in zip(
-        t["key"], t["village"], t["household_no"], t["head_name"], t["head_id"], t["head_bank"], t["applied"],
-        t["cash_fen"], t["goods_fen"], t["total_fen"], strict=True,
+        t["key"].tolist(), t["village"].tolist(), t["household_no"].tolist(), t["head_name"].tolist(),
+        t["head_id"].tolist(), t["head_bank"].tolist(), t["applied"].tolist(), t["cash_fen"].tolist(),
+        t["goods_fen"].tolist(), t["total_fen"].tolist(), strict=True,
     ):
-        w.writerow([_cell(v) for v in (str(key).split("|")[-1], village, no, name, id_ or "", bank or "", applied,
-                                       yuan(int(cash)), yuan(int(goods)), yuan(int(total)))])
+        w.writerow([_cell(str(key).split("|")[-1]), _cell(village), _cell(no), _cell(name), id_ or "", bank or "",
+                    applied, _yuan_text(cash), _yuan_text(goods), _yuan_text(total)])
     return "\ufeff" + buf.getvalue()
 
 

@@ -38,12 +38,12 @@ def normalize_xlsx(path: Path) -> None:
     with zipfile.ZipFile(path) as zin:
         entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
     tmp = path.with_name(path.name + ".norm")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for name, data in entries:
             if name == "docProps/core.xml":
                 data = _CORE_TIME.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
-            zout.writestr(info, data)
+            zout.writestr(info, data, compresslevel=1)  # fast: a prefecture's sheets are hundreds of MB
     tmp.replace(path)
