@@ -78,7 +78,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
                                 mask_id(r.id_number), "；".join(msgs)))
 
     # 2. Households whose head row has an error cannot sign: the whole household waits for the fix.
-    good = frame.loc[valid]
+    good = frame if valid.all() else frame.loc[valid]  # no copy of a million rows when nothing is wrong
     bad_heads = set(frame.loc[~valid & frame["is_head"].to_numpy(dtype=bool), "household"])
     # 3. Exclusions from the rules (objections upheld, roster columns, other townships).
     reasons: dict[str, str] = {}
@@ -101,7 +101,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     for r in good.loc[excluded_mask & good["is_head"].to_numpy(dtype=bool)].itertuples(index=False):
         left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name,
                                 mask_id(r.id_number), reasons[r.household]))
-    considered = good.loc[~excluded_mask]
+    considered = good.loc[~excluded_mask] if excluded_mask.any() else good
 
     pop = build_population(considered, vocab, rules.campaign.reference_date)
     alloc = allocate(pop, rules)

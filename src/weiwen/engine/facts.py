@@ -51,7 +51,8 @@ def _text(column: pd.Series) -> np.ndarray:
 
 def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date) -> Population:
     """Group the (already filtered) roster rows into households and derive the facts."""
-    persons = frame.reset_index(drop=True)
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    persons = frame if plain else frame.reset_index(drop=True)
     codes, keys = pd.factorize(persons["household"], sort=False)
     codes = np.asarray(codes, dtype=np.int64)
     h = len(keys)
