@@ -15,6 +15,7 @@ import csv
 import functools
 import io
 import re
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -146,9 +147,9 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame, title: str, fmt: 
     last = len(frame.columns) - 1
     merges: list[tuple[object, ...]] = [(0, 0, 0, last, title, fmt.title)]
     merges += [(1 + i, 0, 1 + i, last, line, fmt.sub) for i, line in enumerate(subtitles)]
-    rows = _records(frame)
-    if not rows:  # a header is still wanted; rows drive the columns
-        rows.append({frame.columns[0]: "（无）", **{c: None for c in frame.columns[1:]}})
+    rows: Iterable[dict[str, object]] = _records(frame)
+    if frame.empty:  # a header is still wanted; rows drive the columns
+        rows = [{frame.columns[0]: "（无）", **{c: None for c in frame.columns[1:]}}]
     first_data = header_row + 1
     footer = (f"&L{signatures}" if signatures else "") + "&R第 &P 页，共 &N 页"
     setup = dict(A4_LANDSCAPE, landscape=landscape, repeat_rows=header_row, footer=footer)
@@ -176,11 +177,12 @@ def _yuan_text(fen: int) -> str:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """Rows as dicts, built from whole columns (pandas' row-wise to_dict is slow on Arrow strings)."""
+def _records(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """Rows as dicts, made one at a time while the workbook is saved (a prefecture's rows never all
+    exist as dicts at once), from whole columns (pandas' row-wise to_dict is slow on Arrow strings)."""
     columns = list(frame.columns)
     values = [frame[c].tolist() for c in columns]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    return (dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True))
 
 
 def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
