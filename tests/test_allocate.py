@@ -185,3 +185,17 @@ def test_output_may_not_be_a_file_or_overwrite_an_input(tmp_path: Path) -> None:
     assert roster.read_bytes() == before
     result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(roster)])
     assert result.exit_code == 2 and "是一个文件" in result.stderr
+
+
+def test_objection_upheld_removes_the_household_without_refill(tmp_path: Path) -> None:
+    """exclusions.ids (举报属实取消): the whole household leaves, its slot stays empty."""
+    rules = (ROOT / "rules" / "spring.yaml").read_text(encoding="utf-8").replace(
+        "  ids: []", f"  ids: [{SPRING_PEOPLE[2][3]}]")  # 李秀英, a member of 王建国's household
+    path = tmp_path / "objection.yaml"
+    path.write_text(rules, encoding="utf-8")
+    roster = write_xlsx(tmp_path / "r.xlsx", SPRING_PEOPLE)
+    result = runner.invoke(app, ["allocate", str(roster), "--rules", str(path), "-o", str(tmp_path / "o"), "--json"])
+    doc = json.loads(result.stdout)
+    assert Decimal(doc["total"]) == SPRING_TOTAL - Decimal(1280)
+    removed = [x for x in doc["excluded"] if x["name"] == "王建国"]
+    assert removed and removed[0]["reason"] == "举报属实取消" and removed[0]["kind"] == "排除"
