@@ -11,6 +11,7 @@ from rich.table import Table
 
 from weiwen import problems as P
 from weiwen.allocation import Decision, goods_total
+from weiwen.budget import BudgetFigures
 from weiwen.intake import Intake
 
 _STYLE = {P.Severity.ERROR: "red", P.Severity.WARNING: "yellow", P.Severity.INFO: "dim"}
@@ -100,3 +101,26 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
         console.print(f"已写出：{escape(str(p))}")
     if len(outputs) > 5:
         console.print(f"……另有 {len(outputs) - 5} 个文件")
+
+
+def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None:
+    table = Table(title=f"{escape(title)} 经费预算", title_justify="left")
+    for col in ("慰问标准", "户数", "计发人次", "单位标准", "现金（元）", "物资折价（元）", "小计（元）"):
+        table.add_column(col, justify="left" if col == "慰问标准" else "right")
+    for s in b.standards:
+        table.add_row(escape(s.name), str(s.households), str(s.units), s.per_unit, str(s.cash), str(s.goods_value),
+                      str(s.total))
+    if b.cap_cut:
+        table.add_row("每户上限扣减", "", "", "", f"-{b.cap_cut}", "", f"-{b.cap_cut}")
+    table.add_row("合计", "", "", "", str(b.cash), str(b.goods_value), str(b.total), style="bold")
+    console.print(table)
+    if b.goods:
+        console.print("物资采购：" + "；".join(f"{escape(g.item)} {g.quantity:f} {escape(g.unit)}（{g.value} 元）"
+                                          for g in b.goods))
+    if b.ceiling is not None:
+        gap = b.shortfall or 0
+        console.print(f"上级下拨资金 {b.ceiling} 元，" + (f"[red]缺口 {gap} 元[/]" if gap > 0 else f"结余 {-gap} 元"),
+                      markup=True)
+    if b.split:
+        console.print(f"资金分配（{escape(b.split_rule)}）：" + "；".join(f"{escape(n)} {a} 元" for n, a in b.split))
+    console.print(f"已写出：{escape(str(target))}")

@@ -127,7 +127,7 @@ def _message(err: dict[str, Any], located: Located) -> str:
         hint = f"，是不是“{sugg[0]}”？" if sugg else "。"
         return f"{where}：不认识的键“{key}”{hint}（位置 {path}）"
     if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
+        expected = str(err.get("ctx", {}).get("expected", "")).replace(" or ", "、").replace("'", "")
         return f"{where}：{path} 的值“{value}”不对，应为 {expected} 之一。"
     if kind == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))

@@ -220,8 +220,37 @@ class Campaign(Strict):
         return self
 
 
+class Split(Strict):
+    """A fixed fund divided between parts by weights, to the yuan or to 10 yuan (largest remainder).
+
+    by: weights — the parts and their weights are listed (大鱼片: 1.3, 春华片: 1);
+    by: village_households — each village weighs as many households as it has aided.
+    """
+
+    fund: Money | None = None  # default: the ceiling
+    by: Literal["weights", "village_households"] = "weights"
+    parts: dict[str, Annotated[Decimal, Field(gt=0)]] = Field(default_factory=dict)
+    unit: int = 1
+
+    @model_validator(mode="after")
+    def _parts(self) -> Split:
+        if self.unit not in (1, 10):
+            raise ValueError(f"unit（取整单位）只能是 1（到元）或 10（到十元），这里是 {self.unit}")
+        if self.by == "weights" and len(self.parts) < 2:
+            raise ValueError("按比例分配（by: weights）至少要列出两个部分及其比例，例如 大鱼片: 1.3 和 春华片: 1")
+        if self.by != "weights" and self.parts:
+            raise ValueError("by: village_households 按各村核定户数分配，不需要写 parts")
+        return self
+
+
+class Budget(Strict):
+    ceiling: Money | None = None  # the fund allocated from above
+    split: Split | None = None
+
+
 class Rules(Strict):
     campaign: Campaign
+    budget: Budget = Budget()
     categories: dict[str, CategoryDef] = Field(default_factory=dict)
     combination: Combination = Combination()
     cap: Money | None = None
@@ -243,5 +272,5 @@ class Rules(Strict):
 
 ALL_KEYS: frozenset[str] = frozenset(
     {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Standard, Combination, Exclusions, CategoryDef,
-                        Campaign, Rules) for name in model.model_fields} | {"in", "not"}
+                        Campaign, Split, Budget, Rules) for name in model.model_fields} | {"in", "not"}
 )

@@ -1,0 +1,141 @@
+"""Budget figures from a decision (pure): per standard, per village and township, goods to buy,
+the fund ceiling, and a fixed fund split by weights with the largest-remainder rule.
+
+The figures come from the same :class:`~weiwen.allocation.Decision` that allocate writes, so
+budget and allocation totals are the same numbers, not two computations that might drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from weiwen.allocation import Decision
+from weiwen.engine.allocate import MILLI, fen, yuan
+from weiwen.errors import WeiwenError
+from weiwen.rules.schema import Standard
+
+
+@dataclass(frozen=True)
+class StandardLine:
+    code: str
+    name: str
+    households: int
+    units: int  # persons or households paid, as the standard counts them
+    per_unit: str  # the amount per unit, or 分档 when tiers make it vary
+    cash: Decimal
+    goods_value: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.goods_value
+
+
+@dataclass(frozen=True)
+class GoodsLine:
+    item: str
+    unit: str
+    quantity: Decimal
+    value: Decimal
+
+
+@dataclass
+class BudgetFigures:
+    standards: list[StandardLine]
+    cap_cut: Decimal
+    villages: list[tuple[str, str, int, int, Decimal, Decimal]]  # township, village, households, persons, cash, goods
+    goods: list[GoodsLine]
+    cash: Decimal
+    goods_value: Decimal
+    ceiling: Decimal | None
+    split: list[tuple[str, Decimal]] = field(default_factory=list)
+    split_rule: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.goods_value
+
+    @property
+    def shortfall(self) -> Decimal | None:
+        """Positive: more is needed than the ceiling; negative: a surplus."""
+        return None if self.ceiling is None else self.total - self.ceiling
+
+
+def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
+    rules = d.rules.rules
+    alloc = d.allocation
+    aided = alloc.aided
+    lines = []
+    for j, o in enumerate(alloc.outcomes):
+        paid = alloc.paid[:, j] & aided
+        s = o.standard
+        if s.tiers is not None:
+            per_unit = "分档"
+        else:
+            per_unit = f"{yuan(fen(s.cash) + sum(fen(g.value) for g in s.goods))}"
+        lines.append(StandardLine(s.code, s.name, int(paid.sum()), int(o.units[paid].sum()), per_unit,
+                                  yuan(int(o.cash[paid].sum())), yuan(int(o.goods_value[paid].sum()))))
+    t = d.table
+    villages = []
+    if len(t):
+        g = t.groupby(["township", "village"], sort=True).agg(
+            households=("key", "size"), persons=("persons", "sum"), cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
+        for (township, village), r in g.iterrows():
+            villages.append((str(township), str(village), int(r["households"]), int(r["persons"]),
+                             yuan(int(r["cash"])), yuan(int(r["goods"]))))
+    goods = []
+    for key in d.goods:
+        qty_milli = 0
+        value = Decimal(0)
+        for j, o in enumerate(alloc.outcomes):
+            if key not in o.items:
+                continue
+            milli = int(o.items[key][alloc.paid[:, j] & aided].sum())
+            qty_milli += milli
+            value += Decimal(milli) / MILLI * _unit_value(o.standard, key)
+        goods.append(GoodsLine(key[0], key[1], Decimal(qty_milli) / MILLI, value.quantize(Decimal("0.01"))))
+    limit = ceiling if ceiling is not None else rules.budget.ceiling
+    result = BudgetFigures(standards=lines, cap_cut=yuan(int(alloc.capped[aided].sum())), villages=villages,
+                           goods=goods, cash=d.cash, goods_value=d.goods_value, ceiling=limit)
+    split = rules.budget.split
+    if split is not None:
+        fund = split.fund if split.fund is not None else limit
+        if fund is None:
+            raise WeiwenError("规则文件的 budget.split 没有写 fund，也没有 budget.ceiling 或 --ceiling 可用作要分配的资金。",
+                              code="rules-invalid")
+        if split.by == "weights":
+            weights = {name: Fraction(str(w)) for name, w in split.parts.items()}
+            result.split_rule = "按比例 " + " : ".join(f"{k} {v}" for k, v in split.parts.items())
+        else:
+            weights = {v: Fraction(h) for _t, v, h, *_ in villages}
+            result.split_rule = "按各村核定户数"
+        result.split = largest_remainder(fund, weights, split.unit)
+        result.split_rule += f"，最大余数法取整到 {split.unit} 元"
+    return result
+
+
+def largest_remainder(fund: Decimal, weights: dict[str, Fraction], unit: int) -> list[tuple[str, Decimal]]:
+    """Split ``fund`` in proportion to ``weights`` in whole ``unit`` yuan; the parts add up to the fund.
+
+    Each part first gets its exact share rounded down to the unit; the units left over go one
+    each to the parts with the largest remainders (ties: the part listed first).
+    """
+    total_w = sum(weights.values())
+    if total_w <= 0:
+        raise WeiwenError("分配比例之和必须大于 0。", code="rules-invalid")
+    fund_units = Fraction(str(fund)) / unit
+    if fund_units.denominator != 1:
+        raise WeiwenError(f"要分配的资金 {fund} 元不是 {unit} 元的整数倍，无法按 {unit} 元取整分配。", code="rules-invalid")
+    exact = {k: fund_units * w / total_w for k, w in weights.items()}
+    base = {k: int(v) for k, v in exact.items()}  # floor: shares are non-negative
+    left = int(fund_units) - sum(base.values())
+    order = sorted(exact, key=lambda k: (-(exact[k] - base[k]), list(weights).index(k)))
+    for k in order[:left]:
+        base[k] += 1
+    return [(k, Decimal(base[k] * unit).quantize(Decimal("0.01"))) for k in weights]
+
+
+def _unit_value(standard: Standard, key: tuple[str, str]) -> Decimal:
+    items = list(standard.goods) + [g for step in (standard.tiers.steps if standard.tiers else []) for g in step.goods or []]
+    return next((g.unit_value for g in items if (g.item, g.unit) == key), Decimal(0))

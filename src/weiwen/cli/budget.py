@@ -1,0 +1,92 @@
+"""``weiwen budget``: how much is needed, of what, where — and how a fixed fund splits."""
+
+from __future__ import annotations
+
+import glob
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from weiwen.allocation import decide
+from weiwen.budget import BudgetFigures, figures
+from weiwen.cli import render
+from weiwen.cli.allocate import CampaignOpt, RulesOpt, resolve_rules, rule_vocabulary
+from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
+from weiwen.errors import ExitCode, WeiwenError
+from weiwen.intake import load_rosters
+from weiwen.io.budget_writer import write_budget
+
+HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
+物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。
+
+不写花名册文件时，读取规则文件 campaign.rosters 指定的花名册（相对于当前目录）。
+
+示例：weiwen budget --campaign spring --ceiling 50000
+"""
+
+
+def budget(
+    files: Annotated[list[Path] | None, typer.Argument(help="花名册文件；不写时用规则文件中的 rosters。",
+                                                       show_default=False)] = None,
+    campaign: CampaignOpt = None,
+    rules: RulesOpt = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="budget.xlsx 保存到这个文件夹。")] = Path("预算"),
+    ceiling: Annotated[str | None, typer.Option("--ceiling", help="上级下拨资金（元），覆盖规则文件中的 budget.ceiling。")] = None,
+    sheet: SheetOpt = None,
+    as_json: JsonOpt = False,
+    aliases: AliasesOpt = None,
+) -> None:
+    loaded = resolve_rules(campaign, rules)
+    vocab = rule_vocabulary(loaded, aliases)
+    paths = list(files or [])
+    if not paths:
+        pattern = loaded.rules.campaign.rosters
+        if not pattern:
+            raise WeiwenError("没有指定花名册文件，规则文件中也没有 campaign.rosters。")
+        paths = [Path(p) for p in sorted(glob.glob(pattern))]
+        if not paths:
+            raise WeiwenError(f"规则文件 campaign.rosters 的“{pattern}”在当前目录下没有找到任何文件。")
+    limit = _money(ceiling) if ceiling is not None else None
+    with err_console().status("正在读取花名册……"):
+        intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=loaded.rules.campaign.reference_date)
+        if intake.unreadable:
+            render.validation(err_console(), intake, show=20, reports=[])
+            raise typer.Exit(int(ExitCode.USAGE))
+        b = figures(decide(intake, loaded, vocab), limit)
+        target = output / "budget.xlsx"
+        write_budget(target, b, loaded.rules.campaign.name)
+    if as_json:
+        typer.echo(json.dumps(budget_json(b, [target]), ensure_ascii=False, indent=2))
+    else:
+        render.budget(out_console(), b, target, loaded.rules.campaign.name)
+    raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))
+
+
+def budget_json(b: BudgetFigures, outputs: list[Path]) -> dict[str, object]:
+    return {
+        "total": str(b.total), "cash": str(b.cash), "goods_value": str(b.goods_value),
+        "by_standard": {s.code: {"name": s.name, "households": s.households, "units": s.units, "per_unit": s.per_unit,
+                                 "cash": str(s.cash), "goods_value": str(s.goods_value), "total": str(s.total)}
+                        for s in b.standards},
+        "cap_cut": str(b.cap_cut),
+        "by_village": {v: {"township": t, "households": h, "persons": p, "cash": str(c), "goods_value": str(g),
+                           "total": str(c + g)} for t, v, h, p, c, g in b.villages},
+        "goods": [{"item": g.item, "unit": g.unit, "quantity": f"{g.quantity:f}", "value": str(g.value)} for g in b.goods],
+        "ceiling": None if b.ceiling is None else str(b.ceiling),
+        "shortfall": None if b.shortfall is None else str(b.shortfall),
+        "split": [{"part": n, "amount": str(a)} for n, a in b.split],
+        "outputs": [str(p) for p in outputs],
+    }
+
+
+def _money(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", "").replace("元", ""))
+    except InvalidOperation:
+        raise WeiwenError(f"--ceiling 的金额“{text}”无法识别，请写成 50000 或 50000.00。") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise WeiwenError(f"--ceiling 的金额“{text}”应为不小于 0、最多两位小数的数。")
+    return value.quantize(Decimal("0.01"))
