@@ -17,6 +17,7 @@ import pandas as pd
 
 from weiwen.engine.allocate import MILLI, Allocation, allocate, yuan
 from weiwen.engine.facts import build_population
+from weiwen.engine.quota import select as select_quota
 from weiwen.ids import mask_id
 from weiwen.intake import Intake
 from weiwen.rules import LoadedRules
@@ -85,9 +86,10 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     for hh in bad_heads:
         reasons[hh] = "户主所在行有错误，待更正后再核定"
     ex = rules.exclusions
+    # Objections upheld: decided after the quota, so that the household's slot is not refilled.
+    withdrawn_keys: set[str] = set()
     if loaded.excluded_ids:
-        for hh in good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]:
-            reasons.setdefault(hh, ex.reason)
+        withdrawn_keys = set(good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]) - set(reasons)
     for column, value in ex.column.items():
         name = f"extra:{column}"
         if name in good.columns:
@@ -105,9 +107,21 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
 
     pop = build_population(considered, vocab, rules.campaign.reference_date)
     alloc = allocate(pop, rules)
-    aided = alloc.aided
     hh = pop.households
-    for i in np.flatnonzero(~aided):
+    withdrawn = hh["key"].isin(withdrawn_keys).to_numpy(dtype=bool)
+    over = select_quota(alloc, rules.quotas, withdrawn) if rules.quotas else np.zeros(len(hh), dtype=bool)
+    for i in np.flatnonzero(withdrawn | over):
+        if withdrawn[i]:
+            kind, why = "排除", ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
+        else:
+            kind, why = "超出名额", (f"{hh['village'].iat[i]}名额 {rules.quotas.slots[hh['village'].iat[i]]} 户，"  # type: ignore[union-attr]
+                                    "按慰问金额排序后未入选")
+        left_out.append(LeftOut(kind, hh["file"].iat[i], hh["sheet"].iat[i], int(hh["row"].iat[i]),
+                                hh["village"].iat[i], hh["head_name"].iat[i], mask_id(hh["head_id"].iat[i]), why))
+    qualified = alloc.aided.copy()
+    alloc.withhold(withdrawn | over)
+    aided = alloc.aided
+    for i in np.flatnonzero(~qualified & ~withdrawn):
         left_out.append(LeftOut("不符合条件", hh["file"].iat[i], hh["sheet"].iat[i], int(hh["row"].iat[i]),
                                 hh["village"].iat[i], hh["head_name"].iat[i],
                                 mask_id(hh["head_id"].iat[i]), "不符合任何慰问标准"))

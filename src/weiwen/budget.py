@@ -51,6 +51,7 @@ class BudgetFigures:
     ceiling: Decimal | None
     split: list[tuple[str, Decimal]] = field(default_factory=list)
     split_rule: str = ""
+    over_quota: dict[str, int] = field(default_factory=dict)  # village -> households left out by the quota
 
     @property
     def total(self) -> Decimal:
@@ -98,6 +99,9 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
     limit = ceiling if ceiling is not None else rules.budget.ceiling
     result = BudgetFigures(standards=lines, cap_cut=yuan(int(alloc.capped[aided].sum())), villages=villages,
                            goods=goods, cash=d.cash, goods_value=d.goods_value, ceiling=limit)
+    for x in d.left_out:
+        if x.kind == "超出名额":
+            result.over_quota[x.village] = result.over_quota.get(x.village, 0) + 1
     split = rules.budget.split
     if split is not None:
         fund = split.fund if split.fund is not None else limit

@@ -78,6 +78,7 @@ def budget_json(b: BudgetFigures, outputs: list[Path]) -> dict[str, object]:
         "ceiling": None if b.ceiling is None else str(b.ceiling),
         "shortfall": None if b.shortfall is None else str(b.shortfall),
         "split": [{"part": n, "amount": str(a)} for n, a in b.split],
+        "over_quota": b.over_quota,
         "outputs": [str(p) for p in outputs],
     }
 

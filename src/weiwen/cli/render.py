@@ -121,6 +121,8 @@ def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None
         gap = b.shortfall or 0
         console.print(f"上级下拨资金 {b.ceiling} 元，" + (f"[red]缺口 {gap} 元[/]" if gap > 0 else f"结余 {-gap} 元"),
                       markup=True)
+    if b.over_quota:
+        console.print("超出名额、未列入预算：" + "；".join(f"{escape(v)} {n} 户" for v, n in sorted(b.over_quota.items())))
     if b.split:
         console.print(f"资金分配（{escape(b.split_rule)}）：" + "；".join(f"{escape(n)} {a} 元" for n, a in b.split))
     console.print(f"已写出：{escape(str(target))}")

@@ -76,6 +76,15 @@ class Allocation:
     def applies(self) -> np.ndarray:
         return np.column_stack([o.applies for o in self.outcomes]) if self.outcomes else np.zeros((0, 0), bool)
 
+    def withhold(self, mask: np.ndarray) -> None:
+        """Pay nothing to the households in ``mask`` (over quota, objection upheld)."""
+        self.paid[mask] = False
+        self.cash[mask] = 0
+        self.goods_value[mask] = 0
+        self.capped[mask] = 0
+        for qty in self.items.values():
+            qty[mask] = 0
+
     @property
     def aided(self) -> np.ndarray:
         """Households that receive anything."""

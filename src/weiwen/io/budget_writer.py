@@ -163,6 +163,17 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
         ws.write_number(r, 1, float(abs(gap)), f["tmoney"])
         ws.write_string(r, 2, "所需超过下拨资金，请调整标准或申请追加" if gap > 0 else "下拨资金足以支付", f["ttext"])
         r += 1
+    if b.over_quota:
+        r += 1
+        ws.write_string(r, 0, "超出名额、未列入预算", f["head"])
+        ws.write_string(r, 1, "户数", f["head"])
+        ws.write_string(r, 2, "详见 allocate 的“未纳入”表", f["head"])
+        r += 1
+        for village, n in sorted(b.over_quota.items()):
+            ws.write_string(r, 0, village, f["text"])
+            ws.write_number(r, 1, n, f["center"])
+            ws.write_blank(r, 2, None, f["text"])
+            r += 1
     if b.split:
         r += 1
         ws.write_string(r, 0, "资金分配", f["head"])

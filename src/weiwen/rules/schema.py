@@ -243,6 +243,20 @@ class Split(Strict):
         return self
 
 
+class Quotas(Strict):
+    """Village quotas (名额): at most ``slots[village]`` households per village.
+
+    When more qualify, households are ranked by the amount paid (highest first), then by the
+    declared order of the standard they receive, then by roster order; the rest are listed as
+    over quota.  A household removed by an upheld objection keeps its slot empty unless
+    ``refill`` is true.
+    """
+
+    by: Literal["village"] = "village"
+    slots: dict[str, Annotated[int, Field(ge=0)]] = Field(min_length=1)
+    refill: bool = False
+
+
 class Budget(Strict):
     ceiling: Money | None = None  # the fund allocated from above
     split: Split | None = None
@@ -255,6 +269,7 @@ class Rules(Strict):
     combination: Combination = Combination()
     cap: Money | None = None
     exclusions: Exclusions = Exclusions()
+    quotas: Quotas | None = None
     standards: list[Standard] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -272,5 +287,5 @@ class Rules(Strict):
 
 ALL_KEYS: frozenset[str] = frozenset(
     {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Standard, Combination, Exclusions, CategoryDef,
-                        Campaign, Split, Budget, Rules) for name in model.model_fields} | {"in", "not"}
+                        Campaign, Split, Budget, Quotas, Rules) for name in model.model_fields} | {"in", "not"}
 )
