@@ -98,3 +98,22 @@ def test_charity_split_and_workbook(tmp_path: Path) -> None:
 def test_bad_ceiling_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["budget", *SAMPLES, "--campaign", "spring", "-o", str(tmp_path), "--ceiling", "五万"])
     assert result.exit_code == 2 and "--ceiling" in result.stderr
+
+
+def test_compare_with_an_earlier_allocation(tmp_path: Path) -> None:
+    before = tmp_path / "last-year"
+    runner.invoke(app, ["allocate", *SAMPLES[:2], "--campaign", "spring", "-o", str(before)])
+    prev = json.loads((before / "summary.json").read_text(encoding="utf-8"))
+    result = runner.invoke(app, ["budget", *SAMPLES, "--campaign", "spring", "-o", str(tmp_path / "b"),
+                                 "--compare", str(before), "--json"])
+    doc = json.loads(result.stdout)
+    total = doc["compare"][-1]
+    assert total["total_before"] == prev["total"] and total["total_now"] == doc["total"]
+    assert Decimal(total["change"]) == Decimal(doc["total"]) - Decimal(prev["total"]) > 0
+    new_village = [c for c in doc["compare"] if c["kind"] == "村(社区)" and c["households_before"] == 0]
+    assert len(new_village) == 1  # the third sample village was not in last year's run
+    wb = openpyxl.load_workbook(tmp_path / "b" / "budget.xlsx")
+    assert "对比" in wb.sheetnames
+    bad = runner.invoke(app, ["budget", *SAMPLES, "--campaign", "spring", "-o", str(tmp_path / "c"),
+                              "--compare", str(tmp_path / "nowhere")])
+    assert bad.exit_code == 2 and "summary.json" in bad.stderr

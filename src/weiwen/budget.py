@@ -40,6 +40,22 @@ class GoodsLine:
     value: Decimal
 
 
+@dataclass(frozen=True)
+class CompareLine:
+    """One standard (or village) now and in an earlier campaign."""
+
+    kind: str  # 标准 / 村(社区) / 合计
+    name: str
+    households_before: int
+    households_now: int
+    total_before: Decimal
+    total_now: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.total_now - self.total_before
+
+
 @dataclass
 class BudgetFigures:
     standards: list[StandardLine]
@@ -52,6 +68,8 @@ class BudgetFigures:
     split: list[tuple[str, Decimal]] = field(default_factory=list)
     split_rule: str = ""
     over_quota: dict[str, int] = field(default_factory=dict)  # village -> households left out by the quota
+    compare: list[CompareLine] = field(default_factory=list)
+    compare_with: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -143,3 +161,30 @@ def largest_remainder(fund: Decimal, weights: dict[str, Fraction], unit: int) ->
 def _unit_value(standard: Standard, key: tuple[str, str]) -> Decimal:
     items = list(standard.goods) + [g for step in (standard.tiers.steps if standard.tiers else []) for g in step.goods or []]
     return next((g.unit_value for g in items if (g.item, g.unit) == key), Decimal(0))
+
+
+def compare(b: BudgetFigures, previous: dict[str, object], label: str) -> None:
+    """Fill ``b.compare`` from an earlier allocation's summary.json (matched by standard name and village)."""
+    def table(key: str) -> dict[str, dict[str, object]]:
+        value = previous.get(key, {})
+        return value if isinstance(value, dict) else {}
+
+    before_std = {str(v.get("name", k)): v for k, v in table("by_standard").items() if not str(k).startswith("_")}
+    now_std = {s.name: (s.households, s.total) for s in b.standards}
+    lines = []
+    for name in list(now_std) + [n for n in before_std if n not in now_std]:
+        prev = before_std.get(name, {})
+        hh_now, total_now = now_std.get(name, (0, Decimal(0)))
+        lines.append(CompareLine("标准", name, int(prev.get("households", 0)), hh_now,
+                                 Decimal(str(prev.get("total", "0"))), total_now))
+    before_vil = table("by_village")
+    now_vil = {v: (h, c + g) for _t, v, h, _p, c, g in b.villages}
+    for name in list(now_vil) + [n for n in before_vil if n not in now_vil]:
+        prev = before_vil.get(name, {})
+        hh_now, total_now = now_vil.get(name, (0, Decimal(0)))
+        lines.append(CompareLine("村(社区)", name, int(prev.get("households", 0)), hh_now,
+                                 Decimal(str(prev.get("total", "0"))), total_now))
+    lines.append(CompareLine("合计", "合计", int(previous.get("households", 0) or 0),
+                             sum(h for _t, _v, h, *_ in b.villages), Decimal(str(previous.get("total", "0"))), b.total))
+    b.compare = lines
+    b.compare_with = label

@@ -11,13 +11,13 @@ from typing import Annotated
 import typer
 
 from weiwen.allocation import decide
-from weiwen.budget import BudgetFigures, figures
+from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.cli import render
 from weiwen.cli.allocate import CampaignOpt, RulesOpt, resolve_rules, rule_vocabulary
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.intake import load_rosters
-from weiwen.io.budget_writer import write_budget
+from weiwen.io.budget_writer import read_summary, write_budget
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
 物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。
@@ -35,6 +35,7 @@ def budget(
     rules: RulesOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="budget.xlsx 保存到这个文件夹。")] = Path("预算"),
     ceiling: Annotated[str | None, typer.Option("--ceiling", help="上级下拨资金（元），覆盖规则文件中的 budget.ceiling。")] = None,
+    against: Annotated[Path | None, typer.Option("--compare", help="与以前一次核定结果比较：那次 allocate 的输出文件夹（或其中的 summary.json）。")] = None,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
     aliases: AliasesOpt = None,
@@ -56,6 +57,9 @@ def budget(
             render.validation(err_console(), intake, show=20, reports=[])
             raise typer.Exit(int(ExitCode.USAGE))
         b = figures(decide(intake, loaded, vocab), limit)
+        if against is not None:
+            previous, label = read_summary(against)
+            compare(b, previous, label)
         target = output / "budget.xlsx"
         write_budget(target, b, loaded.rules.campaign.name)
     if as_json:
@@ -79,6 +83,9 @@ def budget_json(b: BudgetFigures, outputs: list[Path]) -> dict[str, object]:
         "shortfall": None if b.shortfall is None else str(b.shortfall),
         "split": [{"part": n, "amount": str(a)} for n, a in b.split],
         "over_quota": b.over_quota,
+        "compare": [{"kind": c.kind, "name": c.name, "households_before": c.households_before,
+                     "households_now": c.households_now, "total_before": str(c.total_before),
+                     "total_now": str(c.total_now), "change": str(c.change)} for c in b.compare],
         "outputs": [str(p) for p in outputs],
     }
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from weiwen import problems as P
-from weiwen.allocation import Decision, goods_total
+from weiwen.allocation import Decision, summary
 from weiwen.budget import BudgetFigures
 from weiwen.intake import Intake
 
@@ -62,24 +62,7 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
 
 def decision_json(d: Decision, outputs: list[Path]) -> dict[str, object]:
     """The allocate result for programs; money as exact decimal strings."""
-    return {
-        "campaign": d.rules.rules.campaign.code,
-        "rules_sha256": d.rules.digest,
-        "households": len(d.table),
-        "persons": d.persons_aided,
-        "cash": str(d.cash),
-        "goods_value": str(d.goods_value),
-        "total": str(d.total),
-        "by_standard": d.by_standard,
-        "by_village": d.by_village,
-        "goods": {f"{item}（{unit}）": f"{goods_total(d, (item, unit)):g}" for item, unit in d.goods},
-        "excluded": [
-            {"kind": x.kind, "file": x.file, "sheet": x.sheet, "row": x.row, "village": x.village,
-             "name": x.name, "id_masked": x.id_masked, "reason": x.reason}
-            for x in d.left_out
-        ],
-        "outputs": [str(p) for p in outputs],
-    }
+    return {**summary(d), "outputs": [str(p) for p in outputs]}
 
 
 def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake) -> None:
@@ -125,4 +108,8 @@ def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None
         console.print("超出名额、未列入预算：" + "；".join(f"{escape(v)} {n} 户" for v, n in sorted(b.over_quota.items())))
     if b.split:
         console.print(f"资金分配（{escape(b.split_rule)}）：" + "；".join(f"{escape(n)} {a} 元" for n, a in b.split))
+    if b.compare:
+        total = b.compare[-1]
+        console.print(f"与“{escape(b.compare_with)}”相比：户数 {total.households_before} → {total.households_now}，"
+                      f"金额 {total.total_before} → {total.total_now}（{'+' if total.change >= 0 else ''}{total.change} 元）")
     console.print(f"已写出：{escape(str(target))}")

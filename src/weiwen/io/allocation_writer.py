@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 import rustpy_xlsxwriter as rx
 
-from weiwen.allocation import Decision, goods_column, goods_total
+from weiwen.allocation import Decision, goods_column, goods_total, summary
 from weiwen.engine.allocate import yuan
 from weiwen.errors import WeiwenError
 from weiwen.ids import mask_id
@@ -132,6 +133,9 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
     csv_path = out_dir / "allocation.csv"
     write_text_atomic(csv_path, _csv(decision))
     written.append(csv_path)
+    summary_path = out_dir / "summary.json"
+    write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
+    written.append(summary_path)
     return written
 
 

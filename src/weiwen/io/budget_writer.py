@@ -6,15 +6,32 @@ which draws charts from exact cell ranges, is the right tool here.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 from weiwen.budget import BudgetFigures
+from weiwen.errors import WeiwenError
 from weiwen.io.atomic import write_atomic
 from weiwen.io.xlsx import new_workbook
 
 MONEY = "¥#,##0.00"
 CHART_MAX_VILLAGES = 60  # beyond this a bar per village is unreadable; the table stays
+
+
+def read_summary(path: Path) -> tuple[dict[str, object], str]:
+    """An earlier allocation's summary.json (``path`` is the allocate output folder or the file)."""
+    target = path / "summary.json" if path.is_dir() else path
+    if not target.is_file():
+        raise WeiwenError(f"--compare：找不到 {target}。请指定以前一次 weiwen allocate 的输出文件夹（其中有 summary.json）。",
+                          code="compare-not-found")
+    try:
+        doc = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise WeiwenError(f"--compare：{target} 不是 weiwen 写出的 summary.json。", code="compare-invalid") from None
+    if not isinstance(doc, dict) or "by_standard" not in doc:
+        raise WeiwenError(f"--compare：{target} 不是 weiwen 写出的 summary.json。", code="compare-invalid")
+    return doc, str(doc.get("campaign_name") or doc.get("campaign") or target)
 
 
 def write_budget(path: Path, b: BudgetFigures, title: str) -> None:
@@ -188,4 +205,18 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
         ws.write_string(r, 0, "合计", f["ttext"])
         ws.write_number(r, 1, float(sum((a for _n, a in b.split), Decimal(0))), f["tmoney"])
         ws.write_string(r, 2, "各部分之和等于分配的资金总额", f["ttext"])
+
+    if b.compare:
+        ws = wb.add_worksheet("对比")
+        r = table(ws, 1, ["分类", "名称", "以前户数", "本次户数", "以前金额（元）", "本次金额（元）", "增减（元）"],
+                  [10, 30, 10, 10, 16, 16, 16], f"{title} 与“{b.compare_with}”对比")
+        for c in b.compare:
+            bold = c.kind == "合计"
+            ws.write_string(r, 0, c.kind, f["ttext"] if bold else f["text"])
+            ws.write_string(r, 1, c.name, f["ttext"] if bold else f["text"])
+            ws.write_number(r, 2, c.households_before, f["ttext"] if bold else f["center"])
+            ws.write_number(r, 3, c.households_now, f["ttext"] if bold else f["center"])
+            for j, v in ((4, c.total_before), (5, c.total_now), (6, c.change)):
+                ws.write_number(r, j, float(v), f["tmoney"] if bold else f["money"])
+            r += 1
     wb.close()
