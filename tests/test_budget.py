@@ -117,3 +117,16 @@ def test_compare_with_an_earlier_allocation(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["budget", *SAMPLES, "--campaign", "spring", "-o", str(tmp_path / "c"),
                               "--compare", str(tmp_path / "nowhere")])
     assert bad.exit_code == 2 and "summary.json" in bad.stderr
+
+
+def test_budget_equals_allocate_on_generated_rosters_with_errors(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    runner.invoke(app, ["samples", "generate", "-o", str(gen), "--households", "120", "--villages", "4", "--seed", "11",
+                        "--error-rate", "0.05"])
+    files = sorted(str(p) for p in gen.glob("*.xlsx"))
+    a = json.loads(runner.invoke(app, ["allocate", *files, "-c", "spring", "-o", str(tmp_path / "a"), "--json"]).stdout)
+    b = json.loads(runner.invoke(app, ["budget", *files, "-c", "spring", "-o", str(tmp_path / "b"), "--json"]).stdout)
+    assert a["total"] == b["total"] and Decimal(a["total"]) > 0
+    assert a["by_village"] == {v: {k: x[k] for k in ("households", "persons", "cash", "goods_value", "total")}
+                               for v, x in b["by_village"].items()}
+    assert any(x["kind"] == "行有错误" for x in a["excluded"])
