@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from weiwen import problems as P
-from weiwen.ids import check_ids, mask_digits, mask_id
+from weiwen.ids import check_ids, mask_digits, mask_id, normalize_id
 from weiwen.io.reader import RawSheet
 from weiwen.layout import HOUSEHOLD_FIELDS, PERSON_FIELDS, SheetLayout, cell_text, col_letter
 from weiwen.text import clean, clean_column, has_control, normalize_names
@@ -29,7 +29,7 @@ from weiwen.vocab import Vocabulary
 
 ROSTER_COLUMNS = (
     "file", "sheet", "row", "village", "township", "household", "household_no", "head_name", "head_id",
-    "name", "id_number", "sex", "birth_date", "relation", "is_head", "categories", "household_size",
+    "name", "id_number", "id_text", "sex", "birth_date", "relation", "is_head", "categories", "household_size",
     "phone", "bank_card", "bank_name", "disability_grade", "address", "remark", "valid",
 )
 SENSITIVE_FIELDS = frozenset({"id_number", "head_id", "phone", "bank_card"})
@@ -129,12 +129,14 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     data["name"] = names
 
     # Identity numbers, with sex and birth date derived from them.
-    id_norm, birth, male = _check_id_column(raw("id_number"), excel_rows, "id_number", out, today, required=True)
+    id_norm, birth, male, id_text = _check_id_column(raw("id_number"), excel_rows, "id_number", out, today,
+                                                     required=True)
     data["id_number"] = id_norm
+    data["id_text"] = id_text
     derived_sex = np.where(male, "男", "女")
     has_id = np.array([v is not None for v in id_norm], dtype=bool)
     if "head_id" in cols:
-        head_ids, _, _ = _check_id_column(raw("head_id"), excel_rows, "head_id", out, today, required=False)
+        head_ids, _, _, _ = _check_id_column(raw("head_id"), excel_rows, "head_id", out, today, required=False)
     else:
         head_ids = [None] * n
     data["head_id"] = head_ids
@@ -253,7 +255,9 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 # --- columns ------------------------------------------------------------------------------
 
 def _check_id_column(values: list[object], rows: list[int], key: str, out: _Collector, today: date,
-                     *, required: bool) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+                     *, required: bool) -> tuple[list[str | None], np.ndarray, np.ndarray, list[str | None]]:
+    """Normalised IDs (None where unusable), birth dates, sexes, and the text of each unusable ID
+    (normalised as far as it goes: duplicate checks compare it with the valid ones, to catch typing errors)."""
     n = len(values)
     texts: list[str] = [""] * n
     numeric: list[int] = []
@@ -264,7 +268,7 @@ def _check_id_column(values: list[object], rows: list[int], key: str, out: _Coll
             texts[i] = v if isinstance(v, str) else cell_text(v)
     res = check_ids(texts, today)
     for i in numeric:
-        shown = f"{float(values[i]):.5E}".replace("E+", "E+")  # type: ignore[arg-type]
+        shown = f"{float(values[i]):.5E}"  # type: ignore[arg-type]
         out.add("id-numeric-cell", rows[i], key, shown)
         res.normalized[i] = None
     for i, chk in res.details.items():
@@ -283,7 +287,11 @@ def _check_id_column(values: list[object], rows: list[int], key: str, out: _Coll
     male = res.male
     if numeric:
         birth[numeric] = np.datetime64("NaT")
-    return res.normalized, birth, male
+    unusable: list[str | None] = [None] * n
+    for i in res.details:
+        if res.normalized[i] is None and texts[i]:
+            unusable[i] = normalize_id(texts[i])[0]
+    return res.normalized, birth, male, unusable
 
 
 def parse_date(v: object, typed: bool) -> tuple[date, str] | None:

@@ -120,29 +120,35 @@ def _household(v: Village, number: int, county: str, rng: random.Random, used: s
     head.bank_card = _bank_card(rng)
     head.bank_name = rng.choice(("农村信用社", "农业银行", "邮政储蓄银行", "农商银行"))
     hh.members.append(head)
+    taken = {head.name}
     for k in range(1, size):
         if k == 1 and head_age > 22:
             sex = "女" if head_sex == "男" else "男"
             age = max(20, head_age + rng.randint(-5, 5))
-            p = _person(rng.choice(SURNAMES), sex, age, "配偶", county, rng, used)
+            p = _person(rng.choice(SURNAMES), sex, age, "配偶", county, rng, used, taken)
         elif head_age > 75 and k == 2:
             sex = rng.choice("男女")
-            p = _person(surname, sex, head_age - rng.randint(24, 32), "儿子" if sex == "男" else "女儿", county, rng, used)
+            p = _person(surname, sex, head_age - rng.randint(24, 32), "儿子" if sex == "男" else "女儿", county, rng, used,
+                        taken)
         else:
             sex = rng.choice("男女")
             age = max(0, min(head_age - 20, rng.randint(0, 40)))
             rel = ("儿子" if sex == "男" else "女儿") if head_age < 70 else ("孙子" if sex == "男" else "孙女")
-            p = _person(surname, sex, age, rel, county, rng, used)
+            p = _person(surname, sex, age, rel, county, rng, used, taken)
         if rng.random() < 0.05:
             p.categories = "残疾人"
             p.disability_grade = rng.choice(("一级", "二级", "三级", "四级"))
         hh.members.append(p)
+        taken.add(p.name)
     return hh
 
 
 def _person(surname: str, sex: str, age: int, relation: str, county: str, rng: random.Random,
-            used: set[str]) -> Person:
-    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+            used: set[str], taken: set[str] | None = None) -> Person:
+    while True:  # no two members of one household share a name
+        given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        if taken is None or surname + given not in taken:
+            break
     while True:
         birth = REFERENCE_DATE - timedelta(days=age * 365 + rng.randint(1, 364))
         seq = rng.randint(0, 499) * 2 + (1 if sex == "男" else 0)

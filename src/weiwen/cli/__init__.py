@@ -13,6 +13,7 @@ import typer
 from weiwen import __version__
 from weiwen.cli import allocate as allocate_cmd
 from weiwen.cli import budget as budget_cmd
+from weiwen.cli import duplicates as duplicates_cmd
 from weiwen.cli import explain as explain_cmd
 from weiwen.cli import rules as rules_cmd
 from weiwen.cli import samples as samples_cmd
@@ -51,6 +52,8 @@ def root(
 app.command("validate", help=validate_cmd.HELP, no_args_is_help=True)(guarded(validate_cmd.validate))
 app.command("allocate", help=allocate_cmd.HELP, no_args_is_help=True)(guarded(allocate_cmd.allocate))
 app.command("budget", help=budget_cmd.HELP)(guarded(budget_cmd.budget))
+app.command("check-duplicates", help=duplicates_cmd.HELP, no_args_is_help=True)(
+    guarded(duplicates_cmd.check_duplicates))
 app.command("explain", help=explain_cmd.HELP, no_args_is_help=True)(guarded(explain_cmd.explain))
 app.add_typer(rules_cmd.app, name="rules")
 app.command("template", help=template_cmd.HELP)(guarded(template_cmd.template))

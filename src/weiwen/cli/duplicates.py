@@ -1,0 +1,59 @@
+"""``weiwen check-duplicates``: people listed twice, certain or suspected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
+from weiwen.dedupe import find_duplicates
+from weiwen.errors import ExitCode
+from weiwen.intake import load_rosters
+from weiwen.io.duplicates_writer import KIND_ZH, write_duplicates
+from weiwen.vocab import load_vocabulary
+
+HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一人在两个村都是户主（确定重复）；
+姓名和出生日期相同而身份证号不同、同名且身份证号只差一位或两位颠倒、同音同名且电话或住址相同（疑似重复）。
+疑似重复只列出，不自动合并；只是同名的不同的人不会被列出。
+
+退出码：0 没有发现重复；1 发现重复；2 用法错误或文件无法读取。
+
+示例：weiwen check-duplicates 花名册/*.xlsx -o 重复核查.xlsx
+"""
+
+
+def check_duplicates(
+    files: Files,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="把重复核查表写到这个 .xlsx 文件。")] = None,
+    sheet: SheetOpt = None,
+    as_json: JsonOpt = False,
+    aliases: AliasesOpt = None,
+) -> None:
+    with err_console().status("正在读取花名册……"):
+        intake = load_rosters(files, sheet=sheet, vocab=load_vocabulary(aliases))
+        groups = find_duplicates(intake.frame)
+    if output is not None:
+        write_duplicates(output, groups)
+    if as_json:
+        typer.echo(json.dumps({"groups": [g.as_json() for g in groups]}, ensure_ascii=False, indent=2))
+    else:
+        console = out_console()
+        table = Table(title=f"重复核查：{len(groups)} 组", title_justify="left")
+        for col in ("组", "类型", "原因", "文件", "行", "村(社区)", "姓名", "身份证号"):
+            table.add_column(col)
+        for n, g in enumerate(groups, start=1):
+            for k, r in enumerate(g.records):
+                table.add_row(str(n) if k == 0 else "", KIND_ZH[g.kind] if k == 0 else "",
+                              escape(g.reason) if k == 0 else "", escape(r.file), str(r.row), escape(r.village),
+                              escape(r.name), r.id_masked)
+        console.print(table if groups else "没有发现重复。")
+        if output is not None:
+            console.print(f"已写出：{escape(str(output))}")
+    if intake.unreadable:
+        raise typer.Exit(int(ExitCode.USAGE))
+    raise typer.Exit(int(ExitCode.PROBLEMS if groups else ExitCode.OK))
