@@ -25,6 +25,7 @@ from rapidfuzz.distance import OSA
 
 from weiwen.ids import mask_id
 
+KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复"}
 BLOCK_LIMIT = 2000  # a larger name block is split by birth year before IDs are compared
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,6 +16,7 @@ from weiwen.cli.allocate import CampaignOpt, RulesOpt, resolve_rules, rule_vocab
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.intake import load_rosters
+from weiwen.rules import roster_paths
 from weiwen.io.budget_writer import read_summary, write_budget
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
@@ -42,14 +42,7 @@ def budget(
 ) -> None:
     loaded = resolve_rules(campaign, rules)
     vocab = rule_vocabulary(loaded, aliases)
-    paths = list(files or [])
-    if not paths:
-        pattern = loaded.rules.campaign.rosters
-        if not pattern:
-            raise WeiwenError("没有指定花名册文件，规则文件中也没有 campaign.rosters。")
-        paths = [Path(p) for p in sorted(glob.glob(pattern))]
-        if not paths:
-            raise WeiwenError(f"规则文件 campaign.rosters 的“{pattern}”在当前目录下没有找到任何文件。")
+    paths = roster_paths(loaded, files)
     limit = _money(ceiling) if ceiling is not None else None
     with err_console().status("正在读取花名册……"):
         intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=loaded.rules.campaign.reference_date)

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
+from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.dedupe import find_duplicates
 from weiwen.errors import ExitCode
 from weiwen.intake import load_rosters
-from weiwen.io.duplicates_writer import KIND_ZH, write_duplicates
+from weiwen.io.duplicates_writer import write_duplicates
 from weiwen.vocab import load_vocabulary
 
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一人在两个村都是户主（确定重复）；
@@ -42,18 +41,7 @@ def check_duplicates(
     if as_json:
         typer.echo(json.dumps({"groups": [g.as_json() for g in groups]}, ensure_ascii=False, indent=2))
     else:
-        console = out_console()
-        table = Table(title=f"重复核查：{len(groups)} 组", title_justify="left")
-        for col in ("组", "类型", "原因", "文件", "行", "村(社区)", "姓名", "身份证号"):
-            table.add_column(col)
-        for n, g in enumerate(groups, start=1):
-            for k, r in enumerate(g.records):
-                table.add_row(str(n) if k == 0 else "", KIND_ZH[g.kind] if k == 0 else "",
-                              escape(g.reason) if k == 0 else "", escape(r.file), str(r.row), escape(r.village),
-                              escape(r.name), r.id_masked)
-        console.print(table if groups else "没有发现重复。")
-        if output is not None:
-            console.print(f"已写出：{escape(str(output))}")
+        render.duplicates(out_console(), groups, output)
     if intake.unreadable:
         raise typer.Exit(int(ExitCode.USAGE))
     raise typer.Exit(int(ExitCode.PROBLEMS if groups else ExitCode.OK))

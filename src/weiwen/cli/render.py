@@ -12,6 +12,7 @@ from rich.table import Table
 from weiwen import problems as P
 from weiwen.allocation import Decision, summary
 from weiwen.budget import BudgetFigures
+from weiwen.dedupe import KIND_ZH, Group
 from weiwen.intake import Intake
 
 _STYLE = {P.Severity.ERROR: "red", P.Severity.WARNING: "yellow", P.Severity.INFO: "dim"}
@@ -113,3 +114,16 @@ def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None
         console.print(f"与“{escape(b.compare_with)}”相比：户数 {total.households_before} → {total.households_now}，"
                       f"金额 {total.total_before} → {total.total_now}（{'+' if total.change >= 0 else ''}{total.change} 元）")
     console.print(f"已写出：{escape(str(target))}")
+
+
+def duplicates(console: Console, groups: list[Group], output: Path | None) -> None:
+    table = Table(title=f"重复核查：{len(groups)} 组", title_justify="left")
+    for col in ("组", "类型", "原因", "文件", "行", "村(社区)", "姓名", "身份证号"):
+        table.add_column(col, overflow="fold")
+    for n, g in enumerate(groups, start=1):
+        for k, r in enumerate(g.records):
+            table.add_row(str(n) if k == 0 else "", KIND_ZH[g.kind] if k == 0 else "", escape(g.reason) if k == 0 else "",
+                          escape(r.file), str(r.row), escape(r.village), escape(r.name), r.id_masked)
+    console.print(table if groups else "没有发现重复。")
+    if output is not None:
+        console.print(f"已写出：{escape(str(output))}")

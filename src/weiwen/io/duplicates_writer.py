@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from weiwen.dedupe import Group
+from weiwen.dedupe import KIND_ZH, Group
 from weiwen.io.atomic import write_atomic
 from weiwen.io.xlsx import new_workbook
-
-KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复"}
-
 
 def write_duplicates(path: Path, groups: list[Group]) -> None:
     write_atomic(path, lambda tmp: _write(tmp, groups))

@@ -53,6 +53,20 @@ def find_campaign(name: str, cwd: Path | None = None) -> Path:
     )
 
 
+def roster_paths(loaded: LoadedRules, files: list[Path] | None, cwd: Path | None = None) -> list[Path]:
+    """The rosters given, or else those the campaign's ``rosters`` glob names (relative to ``cwd``)."""
+    if files:
+        return list(files)
+    pattern = loaded.rules.campaign.rosters
+    if not pattern:
+        raise WeiwenError("没有指定花名册文件，规则文件中也没有 campaign.rosters。", code="rosters-missing")
+    base = cwd or Path.cwd()
+    paths = sorted(base.glob(pattern)) if not Path(pattern).is_absolute() else sorted(Path("/").glob(pattern[1:]))
+    if not paths:
+        raise WeiwenError(f"规则文件 campaign.rosters 的“{pattern}”在 {base} 下没有找到任何文件。", code="rosters-missing")
+    return paths
+
+
 def load_rules(path: Path) -> LoadedRules:
     if not path.is_file():
         raise WeiwenError(f"找不到规则文件：{path}", code="rules-not-found")
