@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import typer.rich_utils as typer_rich
 
 from weiwen import __version__
 from weiwen.cli import allocate as allocate_cmd
@@ -20,6 +21,16 @@ from weiwen.cli import samples as samples_cmd
 from weiwen.cli import template as template_cmd
 from weiwen.cli import validate as validate_cmd
 from weiwen.cli.common import guarded
+
+# Typer's help panels and error box, in Chinese (module settings Typer reads when it renders).
+typer_rich.OPTIONS_PANEL_TITLE = "选项"
+typer_rich.COMMANDS_PANEL_TITLE = "命令"
+typer_rich.ARGUMENTS_PANEL_TITLE = "参数"
+typer_rich.ERRORS_PANEL_TITLE = "错误"
+typer_rich.ABORTED_TEXT = "已中止。"
+typer_rich.RICH_HELP = "用 '{command_path} {help_option}' 查看帮助。"
+typer_rich.DEFAULT_STRING = "[默认：{}]"
+typer_rich.REQUIRED_LONG_STRING = "[必填]"
 
 app = typer.Typer(
     name="weiwen",

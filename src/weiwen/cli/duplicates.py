@@ -16,7 +16,7 @@ from weiwen.intake import load_rosters
 from weiwen.io.duplicates_writer import write_duplicates
 from weiwen.vocab import load_vocabulary
 
-HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一人在两个村都是户主（确定重复）；
+HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
 姓名和出生日期相同而身份证号不同、同名且身份证号只差一位或两位颠倒、同音同名且电话或住址相同（疑似重复）。
 疑似重复只列出，不自动合并；只是同名的不同的人不会被列出。
 
