@@ -16,6 +16,7 @@ from weiwen.cli import allocate as allocate_cmd
 from weiwen.cli import budget as budget_cmd
 from weiwen.cli import duplicates as duplicates_cmd
 from weiwen.cli import explain as explain_cmd
+from weiwen.cli import ledger as ledger_cmd
 from weiwen.cli import rules as rules_cmd
 from weiwen.cli import samples as samples_cmd
 from weiwen.cli import template as template_cmd
@@ -67,6 +68,7 @@ app.command("check-duplicates", help=duplicates_cmd.HELP, no_args_is_help=True)(
     guarded(duplicates_cmd.check_duplicates))
 app.command("explain", help=explain_cmd.HELP, no_args_is_help=True)(guarded(explain_cmd.explain))
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(ledger_cmd.app, name="ledger")
 app.command("template", help=template_cmd.HELP)(guarded(template_cmd.template))
 app.add_typer(samples_cmd.app, name="samples")
 

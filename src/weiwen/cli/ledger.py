@@ -1,0 +1,118 @@
+"""``weiwen ledger``: the disbursement ledger — init, record, list, export, void."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from weiwen.cli.common import err_console, guarded, out_console
+from weiwen.errors import ExitCode
+from weiwen.io.atomic import write_text_atomic
+from weiwen.ledger import DEFAULT_URL, KEY_ENV, URL_ENV, Ledger, resolve_url
+
+app = typer.Typer(help="发放台账：记录已发放的户，防止同一人在同一活动中被重复慰问。", no_args_is_help=True)
+
+LedgerOpt = Annotated[str | None, typer.Option(
+    "--ledger", help=f"台账地址：SQLite 文件（默认 {DEFAULT_URL}）或 postgresql://用户@主机/库；也可用环境变量 {URL_ENV}。")]
+
+
+@app.command("init")
+@guarded
+def init(ledger: LedgerOpt = None) -> None:
+    """新建台账和它的密钥（SQLite 时密钥文件在台账旁边，权限 0600；PostgreSQL 时由环境变量提供）。"""
+    created = Ledger.create(ledger)
+    out_console().print(f"已建立台账：{escape(resolve_url(ledger))}。台账中不保存完整身份证号，只保存加密散列；"
+                        f"请妥善保管密钥（{KEY_ENV} 或 .key 文件），丢失后无法再与台账比对。")
+    del created
+
+
+@app.command("record")
+@guarded
+def record(
+    file: Annotated[Path, typer.Argument(help="weiwen allocate 写出的 allocation.csv。", show_default=False)],
+    org: Annotated[str, typer.Option("--org", help="发放单位，例如 镇民政办。")],
+    campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码，例如 spring-2027。")],
+    ledger: LedgerOpt = None,
+) -> None:
+    """把一次核定结果记入台账（一个事务：要么全部记入，要么都不记）。同一文件重复记账不会新增记录；
+    同一人在同一活动中已被其他单位记账的，列为冲突，不再记入。退出码：0 全部记入；1 有冲突；3 台账被占用。"""
+    result = Ledger.open(ledger).record(file, org, campaign)
+    console = out_console()
+    if result.already_recorded:
+        console.print("这个文件已经记过账了，本次没有新增记录。")
+        raise typer.Exit(int(ExitCode.OK))
+    console.print(f"已记入 {result.new} 户。")
+    if result.conflicts:
+        table = Table(title=f"冲突：{len(result.conflicts)} 户已由其他记录登记，本次未记入", title_justify="left")
+        for col in ("姓名", "身份证号", "村(社区)", "已登记单位"):
+            table.add_column(col, overflow="fold")
+        for c in result.conflicts:
+            table.add_row(escape(c.name), c.id_masked, escape(c.village), escape(c.held_by))
+        console.print(table)
+        raise typer.Exit(int(ExitCode.PROBLEMS))
+
+
+@app.command("list")
+@guarded
+def list_(
+    campaign: Annotated[str | None, typer.Option("--campaign", help="只列这个活动期次。")] = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """列出台账记录（含已作废的，注明原因）。"""
+    rows = Ledger.open(ledger).rows(campaign)
+    table = Table(title=f"台账：{len(rows)} 条", title_justify="left")
+    for col in ("编号", "活动", "单位", "村(社区)", "姓名", "身份证号", "金额（元）", "状态", "记账时间"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        status = "有效" if r["status"] == "active" else f"作废：{r['void_reason']}"
+        table.add_row(str(r["id"]), escape(str(r["campaign"])), escape(str(r["org"])), escape(str(r["village"])),
+                      escape(str(r["name"])), str(r["id_masked"]), f"{int(r['amount_fen']) / 100:.2f}",
+                      escape(status), str(r["recorded_at"]))
+    out_console().print(table)
+
+
+@app.command("export")
+@guarded
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="导出到这个 CSV 文件。")],
+    hashed: Annotated[bool, typer.Option("--hashed", help="只导出加密散列，供其他部门比对而看不到任何人的身份证号。")] = True,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="只导出这个活动期次。")] = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """导出台账中有效的记录。默认（--hashed）只含散列、活动、村和金额，不含姓名和身份证号。"""
+    rows = [r for r in Ledger.open(ledger).rows(campaign) if r["status"] == "active"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    if hashed:
+        w.writerow(["散列", "活动", "村(社区)", "金额"])
+        for r in rows:
+            w.writerow([r["person"], r["campaign"], r["village"], f"{int(r['amount_fen']) / 100:.2f}"])
+    else:
+        w.writerow(["活动", "单位", "村(社区)", "姓名", "身份证号（打码）", "金额"])
+        for r in rows:
+            w.writerow([r["campaign"], r["org"], r["village"], r["name"], r["id_masked"],
+                        f"{int(r['amount_fen']) / 100:.2f}"])
+    write_text_atomic(output, "\ufeff" + buf.getvalue())
+    out_console().print(f"已导出 {len(rows)} 条到 {escape(str(output))}")
+
+
+@app.command("void")
+@guarded
+def void(
+    id_number: Annotated[str, typer.Argument(help="要作废记录的人的身份证号。", show_default=False)],
+    campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码。")],
+    reason: Annotated[str, typer.Option("--reason", help="作废原因，例如 举报属实取消。")],
+    ledger: LedgerOpt = None,
+) -> None:
+    """作废一条记录（注明原因）；记录不会被删除，台账中保留历史。"""
+    n = Ledger.open(ledger).void(id_number, campaign, reason)
+    if n == 0:
+        err_console().print("台账中没有这个人在该活动中的有效记录。")
+        raise typer.Exit(int(ExitCode.PROBLEMS))
+    out_console().print(f"已作废 {n} 条记录，原因：{escape(reason)}。")

@@ -1,0 +1,198 @@
+"""The ledger against SQLite and a real PostgreSQL: idempotent, atomic, at most once, void keeps history."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from tests.conftest import make_id
+from weiwen.cli import app
+from weiwen.errors import WeiwenError
+from weiwen.ledger import KEY_ENV, Ledger, records
+
+runner = CliRunner()
+HEADER = "户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计\r\n"
+
+
+def allocation_csv(path: Path, seqs: range, village: str = "张庄村") -> Path:
+    lines = [f"no:{village}:{s},{village},{s},人{s},{make_id(seq=f'{s:03d}')},,dibao,500.00,0.00,500.00\r\n"
+             for s in seqs]
+    path.write_text("\ufeff" + HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def _initdb() -> str | None:
+    found = shutil.which("initdb")
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True):
+        return str(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL server on a unix socket (skipped only where none can be started)."""
+    initdb = _initdb()
+    if initdb is None:
+        if os.environ.get("WEIWEN_REQUIRE_POSTGRES") == "1":
+            pytest.fail("WEIWEN_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries were found")
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    bindir = Path(initdb).resolve().parent  # /usr/local/bin may hold only links to initdb and pg_ctl
+    base = Path(tempfile.mkdtemp(prefix="weiwen-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(base, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
+                    f"-p {port} -k {base} -c listen_addresses=''", "start"], check=True, capture_output=True)
+    try:
+        subprocess.run([*as_user, str(bindir / "createdb"), "-h", str(base), "-p", str(port), "-U", "postgres",
+                        "weiwen"], check=True, capture_output=True)
+        yield f"postgresql://postgres@/weiwen?host={base}&port={port}"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    if request.param == "sqlite":
+        monkeypatch.delenv(KEY_ENV, raising=False)
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:  # a fresh ledger for every test
+        conn.exec_driver_sql("DROP TABLE IF EXISTS records, runs, meta CASCADE")
+    monkeypatch.setenv(KEY_ENV, "ab" * 32)
+    return url
+
+
+def count(ledger: Ledger, status: str = "active") -> int:
+    with ledger.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(records).where(records.c.status == status)).scalar()
+
+
+def test_record_is_idempotent_and_stores_no_full_id(ledger_url: str, tmp_path: Path) -> None:
+    ledger = Ledger.create(ledger_url)
+    csv = allocation_csv(tmp_path / "a.csv", range(1, 21))
+    first = ledger.record(csv, "镇民政办", "spring-2027")
+    again = ledger.record(csv, "镇民政办", "spring-2027")
+    assert (first.new, first.conflicts) == (20, []) and again.already_recorded and again.new == 0
+    assert count(ledger) == 20
+    with ledger.engine.connect() as conn:
+        dump = " ".join(str(v) for row in conn.execute(sa.select(records)) for v in row)
+    assert make_id(seq="001") not in dump and "110101********" in dump
+
+
+def test_another_office_cannot_pay_the_same_person_twice(ledger_url: str, tmp_path: Path) -> None:
+    ledger = Ledger.create(ledger_url)
+    ledger.record(allocation_csv(tmp_path / "a.csv", range(1, 11)), "镇民政办", "spring-2027")
+    other = ledger.record(allocation_csv(tmp_path / "b.csv", range(6, 16)), "县总工会", "spring-2027")
+    assert other.new == 5 and len(other.conflicts) == 5
+    assert {c.held_by for c in other.conflicts} == {"镇民政办"}
+    assert count(ledger) == 15
+    next_year = ledger.record(allocation_csv(tmp_path / "c.csv", range(1, 11)), "镇民政办", "spring-2028")
+    assert next_year.new == 10  # another period is another campaign
+
+
+def test_a_failed_run_leaves_the_ledger_as_it_was(ledger_url: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = Ledger.create(ledger_url)
+    ledger.record(allocation_csv(tmp_path / "a.csv", range(1, 6)), "镇民政办", "spring-2027")
+    real = ledger._hash
+    calls = {"n": 0}
+
+    def crash_midway(text: str) -> str:
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise RuntimeError("killed")
+        return real(text)
+
+    monkeypatch.setattr(ledger, "_hash", crash_midway)
+    with pytest.raises(RuntimeError):
+        ledger.record(allocation_csv(tmp_path / "b.csv", range(100, 120)), "镇民政办", "spring-2027")
+    monkeypatch.setattr(ledger, "_hash", real)
+    assert count(ledger) == 5
+    with ledger.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM runs").scalar() == 1
+    assert ledger.record(tmp_path / "b.csv", "镇民政办", "spring-2027").new == 20  # a re-run completes
+
+
+def test_void_keeps_history_and_frees_the_person(ledger_url: str, tmp_path: Path) -> None:
+    ledger = Ledger.create(ledger_url)
+    ledger.record(allocation_csv(tmp_path / "a.csv", range(1, 4)), "镇民政办", "spring-2027")
+    assert ledger.void(make_id(seq="002").lower(), "spring-2027", "举报属实取消") == 1
+    assert count(ledger) == 2 and count(ledger, "void") == 1
+    voided = [r for r in ledger.rows("spring-2027") if r["status"] == "void"]
+    assert voided[0]["void_reason"] == "举报属实取消" and voided[0]["voided_at"]
+    again = ledger.record(allocation_csv(tmp_path / "b.csv", range(2, 3)), "镇民政办", "spring-2027")
+    assert again.new == 1 and count(ledger) == 3 and count(ledger, "void") == 1
+
+
+def test_two_concurrent_record_runs_give_one_record_per_person(ledger_url: str, tmp_path: Path) -> None:
+    Ledger.create(ledger_url)
+    a = allocation_csv(tmp_path / "a.csv", range(1, 301))
+    b = allocation_csv(tmp_path / "b.csv", range(151, 451))
+    env = {**os.environ}
+    procs = [subprocess.Popen([sys.executable, "-m", "weiwen", "ledger", "record", str(f), "--org", org,
+                               "--campaign", "spring-2027", "--ledger", ledger_url], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for f, org in ((a, "镇民政办"), (b, "县总工会"))]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert sorted(codes) == [0, 1], [p.stderr.read().decode() for p in procs]  # the later run lists conflicts
+    ledger = Ledger.open(ledger_url)
+    assert count(ledger) == 450  # 1..450, each once: none lost, none twice
+    with ledger.engine.connect() as conn:
+        dup = conn.exec_driver_sql(
+            "SELECT count(*) FROM (SELECT person FROM records WHERE status='active' "
+            "GROUP BY campaign, person HAVING count(*) > 1) d").scalar()
+    assert dup == 0
+
+
+def test_cli_round_trip_and_hashed_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    assert runner.invoke(app, ["ledger", "init"]).exit_code == 0
+    assert oct((tmp_path / "weiwen-ledger.key").stat().st_mode & 0o777) == "0o600"
+    assert runner.invoke(app, ["ledger", "init"]).exit_code == 2  # never silently re-initialised
+    csv = allocation_csv(tmp_path / "a.csv", range(1, 4))
+    ok = runner.invoke(app, ["ledger", "record", str(csv), "--org", "镇民政办", "--campaign", "spring-2027"])
+    assert ok.exit_code == 0 and "已记入 3 户" in ok.stdout
+    out = tmp_path / "hashed.csv"
+    assert runner.invoke(app, ["ledger", "export", "-o", str(out)]).exit_code == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert len(text.splitlines()) == 4 and "人1" not in text and "110101" not in text
+    void = runner.invoke(app, ["ledger", "void", make_id(seq="001"), "--campaign", "spring-2027", "--reason", "重复"])
+    assert void.exit_code == 0
+    listing = runner.invoke(app, ["ledger", "list"], env={"COLUMNS": "200"})
+    assert "作废：重复" in listing.stdout and make_id(seq="001") not in listing.stdout
+
+
+def test_wrong_key_and_missing_ledger_are_clear_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    result = runner.invoke(app, ["ledger", "list"])
+    assert result.exit_code == 2 and "ledger init" in result.stderr
+    Ledger.create(None)
+    monkeypatch.setenv(KEY_ENV, "cd" * 32)
+    with pytest.raises(WeiwenError, match="密钥"):
+        Ledger.open(None)
