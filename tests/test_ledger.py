@@ -196,3 +196,31 @@ def test_wrong_key_and_missing_ledger_are_clear_errors(tmp_path: Path, monkeypat
     monkeypatch.setenv(KEY_ENV, "cd" * 32)
     with pytest.raises(WeiwenError, match="密钥"):
         Ledger.open(None)
+
+
+def test_allocate_and_check_duplicates_consult_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from tests.conftest import write_xlsx
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    roster = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "类别"], ["王一", make_id(seq="001"), "低保"],
+                                               ["李二", make_id(seq="002"), "低保"]])
+    ledger = Ledger.create(None)
+    ledger.record(allocation_csv(tmp_path / "paid.csv", range(1, 2)), "县总工会", "spring-2027")
+    result = runner.invoke(app, ["allocate", str(roster), "-c", "spring", "-o", str(tmp_path / "o"), "--json",
+                                 "--ledger", "sqlite:///weiwen-ledger.db"])
+    doc = json.loads(result.stdout)
+    assert doc["households"] == 1
+    left = [x for x in doc["excluded"] if x["name"] == "王一"]
+    assert left and "县总工会" in left[0]["reason"] and "spring-2027" in left[0]["reason"]
+    dup = runner.invoke(app, ["check-duplicates", str(roster), "--ledger", "sqlite:///weiwen-ledger.db", "--json"])
+    assert dup.exit_code == 1
+    groups = json.loads(dup.stdout)["groups"]
+    assert [(g["kind"], g["records"][0]["name"]) for g in groups] == [("ledger", "王一")]
+    hashed = tmp_path / "union.csv"
+    runner.invoke(app, ["ledger", "export", "-o", str(hashed)])
+    against = runner.invoke(app, ["check-duplicates", str(roster), "--against", str(hashed), "--json"])
+    reasons = [g["reason"] for g in json.loads(against.stdout)["groups"]]
+    assert any("union.csv" in r for r in reasons)

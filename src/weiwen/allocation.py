@@ -62,7 +62,9 @@ class Decision:
         return self.cash + self.goods_value
 
 
-def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
+def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
+           already_aided: dict[str, str] | None = None) -> Decision:
+    """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait."""
     rules = loaded.rules
     frame = intake.frame
     left_out: list[LeftOut] = []
@@ -90,6 +92,10 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary) -> Decision:
     withdrawn_keys: set[str] = set()
     if loaded.excluded_ids:
         withdrawn_keys = set(good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]) - set(reasons)
+    if already_aided:
+        hit = good["id_number"].isin(list(already_aided)).to_numpy(dtype=bool)
+        for hh, id_number in zip(good.loc[hit, "household"], good.loc[hit, "id_number"], strict=True):
+            reasons.setdefault(hh, already_aided[id_number])
     for column, value in ex.column.items():
         name = f"extra:{column}"
         if name in good.columns:

@@ -10,7 +10,8 @@ compared only within small blocks that share a key — never all pairs:
   transposition apart under the same name (typing errors, usually one of them invalid);
   the same name — compared by pinyin, so 张偉 and 张伟 meet — with the same phone or address.
 
-Suspected groups carry a reason and a score and are never merged automatically.  Two
+Suspected groups carry a reason and a score and are never merged automatically.  Persons
+already on a ledger, or on another department's hashed list, form "ledger" groups.  Two
 different people who merely share a common name are not grouped.
 """
 
@@ -25,7 +26,7 @@ from rapidfuzz.distance import OSA
 
 from weiwen.ids import mask_id
 
-KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复"}
+KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复", "ledger": "已慰问"}
 BLOCK_LIMIT = 2000  # a larger name block is split by birth year before IDs are compared
 
 
@@ -127,6 +128,20 @@ def find_duplicates(frame: pd.DataFrame) -> list[Group]:
                 add("suspected", f"姓名读音相同且{what}相同", 0.7, g.index.tolist())
     order = {"exact": 0, "suspected": 1}
     groups.sort(key=lambda g: (order[g.kind], -g.score, g.records[0].file, g.records[0].row))
+    return groups
+
+
+def ledger_groups(frame: pd.DataFrame, found: dict[str, list[str]]) -> list[Group]:
+    """One group per roster person already on record elsewhere: ``found`` maps an ID to the entries."""
+    if not found or not len(frame):
+        return []
+    f = frame.reset_index(drop=True)
+    ids = f["id_number"].astype(object).where(f["id_number"].notna(), None).tolist()
+    groups = []
+    for i, id_number in enumerate(ids):
+        if id_number in found:
+            for entry in found[id_number]:
+                groups.append(Group("ledger", entry, 1.0, (_record(f, i, id_number),)))
     return groups
 
 

@@ -20,7 +20,7 @@ import io
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -86,6 +86,48 @@ class RecordResult:
     new: int = 0
     already_recorded: bool = False
     conflicts: list[Conflict] = field(default_factory=list)
+
+
+def describe(record: dict[str, object]) -> str:
+    """A ledger entry in words, for 未纳入 and duplicate reports."""
+    when = str(record.get("recorded_at", ""))[:10]
+    return f"台账中已有记录：{record['org']} 于 {when} 在活动 {record['campaign']} 中发放 {int(record['amount_fen']) / 100:.2f} 元"
+
+
+def hashed_list(path: Path) -> set[str]:
+    """The hashes of a list made by ``weiwen ledger export --hashed``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise WeiwenError(f"无法读取比对名单 {path}。", code="against-unreadable") from None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows or "散列" not in rows[0]:
+        raise WeiwenError(f"{path} 不是 weiwen ledger export --hashed 导出的名单（缺少“散列”列）。", code="against-invalid")
+    return {r["散列"].strip() for r in rows if r.get("散列")}
+
+
+def already_aided(ledger: Ledger, id_numbers: list[str], campaign: str, reference: date,
+                  lookback_months: int) -> dict[str, str]:
+    """Persons the ledger shows as aided in this campaign or within the look-back: ID -> the entry in words."""
+    since = None
+    if lookback_months:
+        month = reference.year * 12 + reference.month - 1 - lookback_months
+        since = date(month // 12, month % 12 + 1, min(reference.day, 28)).isoformat()
+    found = ledger.known(id_numbers, campaign=campaign, since=since)
+    return {i: describe(recs[0]) for i, recs in found.items()}
+
+
+def already_recorded(frame: object, url: str | None, against: Path | None) -> dict[str, list[str]]:
+    """For check-duplicates: roster IDs found in the ledger (any campaign) or in a hashed list."""
+    ids = [i for i in frame["id_number"].dropna().tolist()]  # type: ignore[index]
+    ledger = Ledger.open(url)
+    found: dict[str, list[str]] = {i: [describe(r) for r in recs] for i, recs in ledger.known(ids).items()}
+    if against is not None:
+        hashes = hashed_list(against)
+        for i in ids:
+            if ledger.person_hash(i) in hashes:
+                found.setdefault(i, []).append(f"出现在比对名单 {against.name} 中")
+    return found
 
 
 def resolve_url(url: str | None) -> str:
@@ -198,13 +240,15 @@ class Ledger:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
-    def known(self, id_numbers: list[str], campaign: str | None = None) -> dict[str, list[dict[str, object]]]:
-        """Active records of these persons (normalised ID -> records), for duplicate checks."""
+    def known(self, id_numbers: list[str], campaign: str | None = None, since: str | None = None
+              ) -> dict[str, list[dict[str, object]]]:
+        """Active records of these persons (normalised ID -> records): in ``campaign``, or recorded on or
+        after the ISO date ``since`` (either matches; with neither, any active record)."""
         by_hash = {self._hash(i): i for i in id_numbers}
+        q = sa.select(records, runs.c.recorded_at).join(runs).where(ACTIVE)
+        if campaign or since:
+            q = q.where(sa.or_(records.c.campaign == (campaign or ""), runs.c.recorded_at >= (since or "9999")))
         found: dict[str, list[dict[str, object]]] = {}
-        q = sa.select(records).where(ACTIVE)
-        if campaign:
-            q = q.where(records.c.campaign == campaign)
         with self.engine.connect() as conn:
             for r in conn.execute(q):
                 if r.person in by_hash:

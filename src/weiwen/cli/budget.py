@@ -12,7 +12,14 @@ import typer
 from weiwen.allocation import decide
 from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.cli import render
-from weiwen.cli.allocate import CampaignOpt, RulesOpt, resolve_rules, rule_vocabulary
+from weiwen.cli.allocate import (
+    CampaignOpt,
+    LedgerUrlOpt,
+    RulesOpt,
+    ledger_exclusions,
+    resolve_rules,
+    rule_vocabulary,
+)
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.intake import load_rosters
@@ -39,6 +46,7 @@ def budget(
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
     aliases: AliasesOpt = None,
+    ledger: LedgerUrlOpt = None,
 ) -> None:
     loaded = resolve_rules(campaign, rules)
     vocab = rule_vocabulary(loaded, aliases)
@@ -49,7 +57,7 @@ def budget(
         if intake.unreadable:
             render.validation(err_console(), intake, show=20, reports=[])
             raise typer.Exit(int(ExitCode.USAGE))
-        b = figures(decide(intake, loaded, vocab), limit)
+        b = figures(decide(intake, loaded, vocab, ledger_exclusions(ledger, intake, loaded)), limit)
         if against is not None:
             previous, label = read_summary(against)
             compare(b, previous, label)

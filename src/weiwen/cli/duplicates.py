@@ -10,10 +10,11 @@ import typer
 
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.dedupe import find_duplicates
+from weiwen.dedupe import find_duplicates, ledger_groups
 from weiwen.errors import ExitCode
 from weiwen.intake import load_rosters
 from weiwen.io.duplicates_writer import write_duplicates
+from weiwen.ledger import already_recorded
 from weiwen.vocab import load_vocabulary
 
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
@@ -32,10 +33,16 @@ def check_duplicates(
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
     aliases: AliasesOpt = None,
+    ledger: Annotated[str | None, typer.Option(
+        "--ledger", help="同时与发放台账比对：台账中已有有效记录的人列为“已慰问”。")] = None,
+    against: Annotated[Path | None, typer.Option(
+        "--against", help="与其他部门用 weiwen ledger export --hashed 导出的名单比对（需要同一台账密钥）。")] = None,
 ) -> None:
     with err_console().status("正在读取花名册……"):
         intake = load_rosters(files, sheet=sheet, vocab=load_vocabulary(aliases))
         groups = find_duplicates(intake.frame)
+        if ledger is not None or against is not None:
+            groups += ledger_groups(intake.frame, already_recorded(intake.frame, ledger, against))
     if output is not None:
         write_duplicates(output, groups)
     if as_json:

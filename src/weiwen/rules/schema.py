@@ -257,6 +257,12 @@ class Quotas(Strict):
     refill: bool = False
 
 
+class LedgerRules(Strict):
+    """Who counts as already aided when a ledger is given (``--ledger``)."""
+
+    lookback_months: int = Field(default=0, ge=0, le=120)  # 0: only this campaign's own records
+
+
 class Budget(Strict):
     ceiling: Money | None = None  # the fund allocated from above
     split: Split | None = None
@@ -270,6 +276,7 @@ class Rules(Strict):
     cap: Money | None = None
     exclusions: Exclusions = Exclusions()
     quotas: Quotas | None = None
+    ledger: LedgerRules = LedgerRules()
     standards: list[Standard] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -287,5 +294,6 @@ class Rules(Strict):
 
 ALL_KEYS: frozenset[str] = frozenset(
     {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Standard, Combination, Exclusions, CategoryDef,
-                        Campaign, Split, Budget, Quotas, Rules) for name in model.model_fields} | {"in", "not"}
+                        Campaign, Split, Budget, Quotas, LedgerRules, Rules) for name in model.model_fields}
+    | {"in", "not"}
 )
