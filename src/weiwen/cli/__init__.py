@@ -13,6 +13,7 @@ import typer.rich_utils as typer_rich
 
 from weiwen import __version__
 from weiwen.cli import allocate as allocate_cmd
+from weiwen.cli import batch as batch_cmd
 from weiwen.cli import budget as budget_cmd
 from weiwen.cli import duplicates as duplicates_cmd
 from weiwen.cli import explain as explain_cmd
@@ -67,6 +68,8 @@ app.command("budget", help=budget_cmd.HELP)(guarded(budget_cmd.budget))
 app.command("check-duplicates", help=duplicates_cmd.HELP, no_args_is_help=True)(
     guarded(duplicates_cmd.check_duplicates))
 app.command("explain", help=explain_cmd.HELP, no_args_is_help=True)(guarded(explain_cmd.explain))
+app.command("run", help=batch_cmd.RUN_HELP, no_args_is_help=True)(guarded(batch_cmd.run))
+app.command("sample", help=batch_cmd.SAMPLE_HELP, no_args_is_help=True)(guarded(batch_cmd.sample))
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.command("template", help=template_cmd.HELP)(guarded(template_cmd.template))

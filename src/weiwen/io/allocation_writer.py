@@ -300,15 +300,16 @@ def _csv(d: Decision) -> str:
     """For bank batch payment and other systems: UTF-8 with BOM, full ID, amounts in yuan."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计"])
+    w.writerow(["户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计",
+                "联系电话"])
     t = d.table
-    for key, village, no, name, id_, bank, applied, cash, goods, total in zip(
+    for key, village, no, name, id_, bank, applied, cash, goods, total, phone in zip(
         t["key"].tolist(), t["village"].tolist(), t["household_no"].tolist(), t["head_name"].tolist(),
         t["head_id"].tolist(), t["head_bank"].tolist(), t["applied"].tolist(), t["cash_fen"].tolist(),
-        t["goods_fen"].tolist(), t["total_fen"].tolist(), strict=True,
+        t["goods_fen"].tolist(), t["total_fen"].tolist(), t["head_phone"].tolist(), strict=True,
     ):
         w.writerow([_cell(str(key).split("|")[-1]), _cell(village), _cell(no), _cell(name), id_ or "", bank or "",
-                    applied, _yuan_text(cash), _yuan_text(goods), _yuan_text(total)])
+                    applied, _yuan_text(cash), _yuan_text(goods), _yuan_text(total), phone or ""])
     return "\ufeff" + buf.getvalue()
 
 

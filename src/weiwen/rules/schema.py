@@ -263,6 +263,15 @@ class LedgerRules(Strict):
     lookback_months: int = Field(default=0, ge=0, le=120)  # 0: only this campaign's own records
 
 
+class RunConfig(Strict):
+    """What ``weiwen run`` does unattended: where outputs go, which steps, which ledger."""
+
+    output: str = "输出"
+    steps: list[Literal["validate", "duplicates", "allocate", "budget"]] = Field(
+        default_factory=lambda: ["validate", "duplicates", "allocate", "budget"], min_length=1)
+    ledger: str | None = None
+
+
 class Budget(Strict):
     ceiling: Money | None = None  # the fund allocated from above
     split: Split | None = None
@@ -277,6 +286,7 @@ class Rules(Strict):
     exclusions: Exclusions = Exclusions()
     quotas: Quotas | None = None
     ledger: LedgerRules = LedgerRules()
+    run: RunConfig = RunConfig()
     standards: list[Standard] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -294,6 +304,7 @@ class Rules(Strict):
 
 ALL_KEYS: frozenset[str] = frozenset(
     {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Standard, Combination, Exclusions, CategoryDef,
-                        Campaign, Split, Budget, Quotas, LedgerRules, Rules) for name in model.model_fields}
+                        Campaign, Split, Budget, Quotas, LedgerRules, RunConfig, Rules)
+     for name in model.model_fields}
     | {"in", "not"}
 )

@@ -1,0 +1,168 @@
+"""weiwen run for cron, and the audit sample: locks, atomic outputs, identical bytes, reproducible draws."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from filelock import FileLock
+from typer.testing import CliRunner
+
+from weiwen.cli import app
+
+runner = CliRunner()
+ROOT = Path(__file__).parent.parent
+WEIWEN = Path(sys.executable).parent / "weiwen"
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """~/weiwen as docs/cron.md describes it: rosters, rules and the installed weiwen."""
+    home = tmp_path / "home"
+    work = home / "weiwen"
+    shutil.copytree(ROOT / "samples", work / "samples")
+    shutil.copytree(ROOT / "rules", work / "rules")
+    (work / ".venv" / "bin").mkdir(parents=True)
+    (work / ".venv" / "bin" / "weiwen").symlink_to(WEIWEN)
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_run_writes_a_dated_folder_and_switches_latest(office: Path) -> None:
+    result = runner.invoke(app, ["run", "spring", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    folder = Path(doc["folder"])
+    assert (office / "输出" / "latest").resolve() == folder.resolve()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["inputs"]) == 3 and manifest["rules"]["sha256"] and manifest["versions"]["weiwen"]
+    listed = {o["path"] for o in manifest["outputs"]}
+    assert {"核定结果/allocation.xlsx", "预算/budget.xlsx", "重复核查.xlsx", "校验报告.json"} <= listed
+    log = (office / "输出" / "weiwen.log").read_text(encoding="utf-8")
+    assert "运行完成" in log and not re.search(r"\d{17}[\dX]", log)
+    assert not re.search(r"\d{17}[\dX]|1[3-9]\d{9}", (office / "输出" / "weiwen.jsonl").read_text(encoding="utf-8"))
+
+
+def test_same_inputs_give_identical_bytes_and_if_changed_skips(office: Path) -> None:
+    first = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
+    second = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
+    assert first != second
+    for name in ("核定结果/allocation.xlsx", "核定结果/allocation.csv", "预算/budget.xlsx", "重复核查.xlsx"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    skipped = json.loads(runner.invoke(app, ["run", "spring", "--if-changed", "--json"]).stdout)
+    assert skipped["status"] == "skipped"
+    (office / "samples" / "rosters" / "1-王楼村.xlsx").unlink()
+    changed = json.loads(runner.invoke(app, ["run", "spring", "--if-changed", "--json"]).stdout)
+    assert changed["status"] == "done"
+
+
+def test_a_second_run_reports_the_lock(office: Path) -> None:
+    (office / "输出").mkdir()
+    with FileLock(str(office / "输出" / ".spring-2027.lock")):
+        result = runner.invoke(app, ["run", "spring"])
+    assert result.exit_code == 3 and "正在运行" in result.stderr
+    assert not (office / "输出" / "latest").exists()
+
+
+def test_two_concurrent_runs_one_works_one_reports_the_lock(office: Path) -> None:
+    procs = [subprocess.Popen([str(WEIWEN), "run", "spring"], cwd=office, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(2)]
+    codes = sorted(p.wait(timeout=120) for p in procs)
+    assert codes in ([0, 3], [0, 0])  # both finish only if the first was done before the second started
+    if codes == [0, 3]:
+        assert len([d for d in (office / "输出").iterdir() if d.is_dir() and not d.is_symlink()]) == 1
+
+
+def test_a_run_killed_mid_write_leaves_the_previous_outputs(office: Path) -> None:
+    first = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
+    before = {p: p.read_bytes() for p in first.rglob("*") if p.is_file()}
+    for delay in (0.6, 1.2, 1.8):
+        proc = subprocess.Popen([str(WEIWEN), "run", "spring"], cwd=office, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        latest = (office / "输出" / "latest").resolve()
+        folders = [d for d in (office / "输出").iterdir() if d.is_dir() and not d.is_symlink()
+                   and not d.name.startswith(".")]
+        for d in folders:  # every visible run folder is complete
+            manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+            assert all((d / o["path"]).is_file() for o in manifest["outputs"])
+        assert latest in folders
+    assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
+    again = runner.invoke(app, ["run", "spring", "--json"])
+    assert again.exit_code == 0 and not list((office / "输出").glob(".*.partial"))
+
+
+def test_sample_is_reproducible_stratified_and_its_import_finds_discrepancies(tmp_path: Path) -> None:
+    files = sorted(str(p) for p in (ROOT / "samples" / "rosters").glob("*.xlsx"))
+    runner.invoke(app, ["allocate", *files, "-c", "spring", "-o", str(tmp_path / "a")])
+    a, b = tmp_path / "s1.xlsx", tmp_path / "s2.xlsx"
+    runner.invoke(app, ["sample", str(tmp_path / "a"), "--rate", "0.1", "--seed", "7", "-o", str(a)])
+    runner.invoke(app, ["sample", str(tmp_path / "a"), "--rate", "0.1", "--seed", "7", "-o", str(b)])
+    assert a.read_bytes() == b.read_bytes()
+    other = tmp_path / "s3.xlsx"
+    runner.invoke(app, ["sample", str(tmp_path / "a"), "--rate", "0.1", "--seed", "8", "-o", str(other)])
+    wb = openpyxl.load_workbook(a)
+    ws = wb["抽查名单"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
+    villages = {r[1] for r in rows}
+    assert villages == {"王楼村", "李家湾村", "张庄村"}  # at least one per village
+    assert "随机种子 7" in ws["A2"].value and all(r[5] for r in rows)  # phones for the callback
+    heads_7 = [r[3] for r in rows]
+    heads_8 = [r[3] for r in openpyxl.load_workbook(other)["抽查名单"].iter_rows(min_row=4, values_only=True)]
+    assert heads_7 != list(heads_8)  # another seed, another draw
+    # The callers fill in the results: one not received, one amount differs, the rest fine.
+    ws.cell(4, 8, "未收到")
+    ws.cell(5, 8, "金额不符")
+    ws.cell(5, 9, float(ws.cell(5, 7).value) - 100)
+    for r in range(6, 4 + len(rows)):
+        ws.cell(r, 8, "已收到")
+    wb.save(tmp_path / "filled.xlsx")
+    result = runner.invoke(app, ["sample", "import", str(tmp_path / "filled.xlsx"), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert [(d["result"], d["head"]) for d in doc["discrepancies"]] == [("未收到", rows[0][3]), ("金额不符", rows[1][3])]
+    assert "实收" in doc["discrepancies"][1]["detail"]
+    assert sum(sum(c.values()) for c in doc["by_village"].values()) == len(rows)
+
+
+def _block(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.+?)\n```", text, flags=re.S)
+
+
+def test_the_crontab_line_runs_as_written(office: Path) -> None:
+    doc = (ROOT / "docs" / "cron.md").read_text(encoding="utf-8")
+    line = _block(doc, "crontab")[0].strip()
+    command = line.split(maxsplit=5)[5]  # after minute hour day month weekday
+    env = {"HOME": str(office.parent), "PATH": "/usr/bin:/bin", "LANG": "C"}  # cron's bare environment
+    proc = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, timeout=180)
+    assert proc.returncode == 0, (office.parent / "weiwen" / "cron.out").read_text(encoding="utf-8", errors="replace")
+    assert (office / "输出" / "latest" / "核定结果" / "allocation.xlsx").is_file()
+    proc = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, timeout=180)
+    assert "跳过" in (office / "cron.out").read_text(encoding="utf-8")
+
+
+def test_the_systemd_service_runs_as_written(office: Path) -> None:
+    doc = (ROOT / "docs" / "cron.md").read_text(encoding="utf-8")
+    service = _block(doc, "ini")[0]
+    fields = dict(line.split("=", 1) for line in service.splitlines() if "=" in line)
+    home = str(office.parent)
+    cwd = fields["WorkingDirectory"].replace("%h", home)
+    argv = fields["ExecStart"].replace("%h", home).split()
+    proc = subprocess.run(argv, cwd=cwd, env={"HOME": home, "PATH": "/usr/bin:/bin"}, capture_output=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    assert (office / "输出" / "latest" / "manifest.json").is_file()
+    timer = _block(doc, "ini")[1]
+    assert "OnCalendar=*-*-* 02:00:00" in timer and "Persistent=true" in timer
+    assert os.access(argv[0], os.X_OK)
