@@ -74,12 +74,20 @@ def sample(
     method = (f"抽样方法：按村(社区)分层，每村随机抽取 {rate:.0%}（向上取整，至少 1 户），随机种子 {seed}；"
               f"共 {len({h.village for h in households})} 个村 {len(households)} 户，抽取 {len(chosen)} 户。")
     target_file = output or (folder / "抽查名单.xlsx" if folder.is_dir() else Path("抽查名单.xlsx"))
-    write_sample(target_file, chosen, "走访慰问", method)
+    write_sample(target_file, chosen, campaign_title(folder), method)
     if as_json:
         typer.echo(json.dumps({"households": len(households), "sampled": len(chosen), "seed": seed,
                                "output": str(target_file)}, ensure_ascii=False))
     else:
         out_console().print(f"{method}\n已写出：{escape(str(target_file))}")
+
+
+def campaign_title(folder: Path) -> str:
+    """The campaign's name from the allocation's summary.json, if it is there."""
+    try:
+        return str(json.loads((folder / "summary.json").read_text(encoding="utf-8"))["campaign_name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "走访慰问"
 
 
 def _import(path: Path, as_json: bool) -> None:
