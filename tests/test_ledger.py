@@ -234,8 +234,11 @@ def test_sigkill_during_record_leaves_all_or_nothing(tmp_path: Path, monkeypatch
     monkeypatch.delenv(KEY_ENV, raising=False)
     Ledger.create(None)
     big = tmp_path / "big.csv"
-    lines = [f"k{s},张庄村,{s},人{s},{make_id(birth=f'19{50 + s // 1000:02d}0101', seq=f'{s % 1000:03d}')},,dibao,"
-             f"500.00,0.00,500.00\r\n" for s in range(20000)]
+    from datetime import date, timedelta
+
+    n = 150_000  # large enough that the kill lands inside the transaction (either way, all or nothing)
+    lines = [f"k{s},张庄村,{s},人{s},{make_id(birth=(date(1930, 1, 1) + timedelta(days=s // 1000)).strftime('%Y%m%d'), seq=f'{s % 1000:03d}')},,dibao,"
+             f"500.00,0.00,500.00\r\n" for s in range(n)]
     big.write_text("\ufeff" + HEADER + "".join(lines), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "weiwen", "ledger", "record", str(big), "--org", "镇民政办",
                              "--campaign", "spring-2027"], cwd=tmp_path)
@@ -243,10 +246,10 @@ def test_sigkill_during_record_leaves_all_or_nothing(tmp_path: Path, monkeypatch
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     ledger = Ledger.open(None)
-    assert count(ledger) in (0, 20000)
+    assert count(ledger) in (0, n)
     with ledger.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         runs_n = conn.exec_driver_sql("SELECT count(*) FROM runs").scalar()
     assert runs_n == (1 if count(ledger) else 0)
     again = ledger.record(big, "镇民政办", "spring-2027")  # a re-run completes and pays nobody twice
-    assert count(ledger) == 20000 and (again.already_recorded or again.new == 20000)
+    assert count(ledger) == n and (again.already_recorded or again.new == n)

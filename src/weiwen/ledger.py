@@ -212,16 +212,22 @@ class Ledger:
             )).inserted_primary_key[0]
             values = [{**{k: v for k, v in r.items() if k != "_id"}, "run_id": run_id, "campaign": campaign,
                        "org": org, "person": self._hash(str(r["_id"]))} for r in rows]
-            insert = _insert(conn)(records)
-            for v in values:
-                done = conn.execute(insert.values(**v).on_conflict_do_nothing(
-                    index_elements=["campaign", "person"], index_where=_ACTIVE_SQL).returning(records.c.id))
-                if done.first() is not None:
-                    result.new += 1
-                else:
-                    holder = conn.execute(sa.select(records.c.org).where(
-                        records.c.campaign == campaign, records.c.person == v["person"], ACTIVE)).scalar()
-                    result.conflicts.append(Conflict(v["id_masked"], v["name"], v["village"], holder or "?"))
+            if values:
+                # One statement for the whole file; the unique index turns away whoever is already recorded
+                # (also a concurrent run's rows: PostgreSQL waits for it, then skips them).
+                conn.execute(_insert(conn)(records).on_conflict_do_nothing(
+                    index_elements=["campaign", "person"], index_where=_ACTIVE_SQL), values)
+            mine = set(conn.execute(sa.select(records.c.person).where(records.c.run_id == run_id)).scalars())
+            result.new = len(mine)
+            lost = [v for v in values if v["person"] not in mine]
+            holders: dict[str, str] = {}
+            for start in range(0, len(lost), 500):  # bounded IN lists
+                chunk = [v["person"] for v in lost[start:start + 500]]
+                holders.update(conn.execute(sa.select(records.c.person, records.c.org).where(
+                    records.c.campaign == campaign, ACTIVE, records.c.person.in_(chunk))).all())
+            for v in lost:
+                result.conflicts.append(Conflict(v["id_masked"], v["name"], v["village"],
+                                                 holders.get(v["person"], "?")))
         return result
 
     def void(self, id_number: str, campaign: str, reason: str) -> int:
