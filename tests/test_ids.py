@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from tests.conftest import TODAY, id_ending_in_x, make_id
-from weiwen.ids import check_id, check_ids, mask_digits, mask_id, normalize_id, upgrade15
+from weiwen.ids import check_id, check_ids, mask_digits, mask_id, upgrade15
 
 
 def test_worked_example_check_character() -> None:

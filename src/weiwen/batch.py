@@ -25,16 +25,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from weiwen import __version__
-from weiwen.allocation import decide, summary
 from weiwen.budget import figures
 from weiwen.dedupe import find_duplicates
 from weiwen.errors import ExitCode, WeiwenError
-from weiwen.intake import load_rosters
 from weiwen.io.allocation_writer import write_outputs
 from weiwen.io.atomic import write_text_atomic
 from weiwen.io.budget_writer import write_budget
 from weiwen.io.duplicates_writer import write_duplicates
-from weiwen.ledger import Ledger, already_aided
+from weiwen.pipeline import load_and_decide
 from weiwen.rules import LoadedRules, roster_paths
 from weiwen.vocab import Vocabulary
 
@@ -155,10 +153,10 @@ def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path
            ) -> tuple[dict[str, object], ExitCode]:
     rules = loaded.rules
     steps = rules.run.steps
-    intake = load_rosters(files, vocab=vocab, today=rules.campaign.reference_date)
+    intake, decision = load_and_decide(files, loaded, vocab, ledger_url=rules.run.ledger)
     counts: dict[str, object] = {"rows": intake.rows, "valid_rows": intake.valid_rows,
                                  "errors": len(intake.errors), "warnings": len(intake.warnings)}
-    if intake.unreadable:
+    if decision is None:
         raise WeiwenError("有花名册无法读取，本次未生成输出；详见 weiwen validate。", code="run-unreadable")
     code = ExitCode.PROBLEMS if intake.errors else ExitCode.OK
     if "validate" in steps:
@@ -172,21 +170,14 @@ def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path
         if groups:
             code = ExitCode.PROBLEMS
         log("duplicates", f"查重：{len(groups)} 组。", groups=len(groups))
-    if "allocate" in steps or "budget" in steps:
-        aided: dict[str, str] = {}
-        if rules.run.ledger:
-            ids = intake.frame["id_number"].dropna().tolist() if len(intake.frame) else []
-            aided = already_aided(Ledger.open(rules.run.ledger), ids, rules.campaign.code,
-                                  rules.campaign.reference_date, rules.ledger.lookback_months)
-        decision = decide(intake, loaded, vocab, aided)
-        counts.update({"households": len(decision.table), "total": str(decision.total)})
-        if "allocate" in steps:
-            write_outputs(decision, work / "核定结果", rules.campaign.name)
-            log("allocate", f"核定：{len(decision.table)} 户，合计 {decision.total} 元。",
-                households=len(decision.table), total=str(decision.total))
-        if "budget" in steps:
-            write_budget(work / "预算" / "budget.xlsx", figures(decision), rules.campaign.name)
-            counts["budget_total"] = summary(decision)["total"]
+    counts.update({"households": len(decision.table), "total": str(decision.total)})
+    if "allocate" in steps:
+        write_outputs(decision, work / "核定结果", rules.campaign.name)
+        log("allocate", f"核定：{len(decision.table)} 户，合计 {decision.total} 元。",
+            households=len(decision.table), total=str(decision.total))
+    if "budget" in steps:
+        write_budget(work / "预算" / "budget.xlsx", figures(decision), rules.campaign.name)
+        counts["budget_total"] = str(decision.total)
     return counts, code
 
 

@@ -97,8 +97,8 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
         if i + 1 < scan:
             lower = cells[i + 1]
             upper = cells[i] + [""] * max(0, len(lower) - len(cells[i]))
-            candidates.append(([lo or up for up, lo in zip(upper, lower + [""] * (len(upper) - len(lower)))],
-                               i + 1))
+            padded = lower + [""] * (len(upper) - len(lower))
+            candidates.append(([lo or up for up, lo in zip(upper, padded, strict=True)], i + 1))
         for texts, last in candidates:
             keys = _fields(texts, vocab)
             if not set(REQUIRED) <= keys:

@@ -8,13 +8,11 @@ from typing import Annotated
 
 import typer
 
-from weiwen.allocation import decide
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
-from weiwen.intake import Intake, load_rosters
 from weiwen.io.allocation_writer import write_outputs
-from weiwen.ledger import Ledger, already_aided
+from weiwen.pipeline import load_and_decide
 from weiwen.rules import LoadedRules, find_campaign, load_rules
 from weiwen.vocab import Vocabulary, extend_categories, load_vocabulary
 
@@ -45,14 +43,6 @@ LedgerUrlOpt = Annotated[str | None, typer.Option(
     "--ledger", help="发放台账地址：本活动已发放、或在规则 ledger.lookback_months 回溯期内已慰问的户不再核定。")]
 
 
-def ledger_exclusions(url: str | None, intake: Intake, loaded: LoadedRules) -> dict[str, str]:
-    if url is None:
-        return {}
-    ids = [i for i in intake.frame["id_number"].dropna().tolist()] if len(intake.frame) else []
-    c = loaded.rules.campaign
-    return already_aided(Ledger.open(url), ids, c.code, c.reference_date, loaded.rules.ledger.lookback_months)
-
-
 def allocate(
     files: Files,
     output: Annotated[Path, typer.Option("--output", "-o", help="结果保存到这个文件夹。")] = Path("核定结果"),
@@ -67,17 +57,15 @@ def allocate(
     loaded = resolve_rules(campaign, rules)
     vocab = rule_vocabulary(loaded, aliases)
     with err_console().status("正在读取花名册……") as status:
-        intake = load_rosters(files, sheet=sheet, vocab=vocab, today=loaded.rules.campaign.reference_date,
-                              progress=lambda f: status.update(f"正在读取 {f} ……"))
-        if intake.unreadable:
+        intake, decision = load_and_decide(files, loaded, vocab, sheet=sheet, ledger_url=ledger,
+                                           progress=lambda f: status.update(f"正在读取 {f} ……"))
+        if decision is None:
             render.validation(err_console(), intake, show=20, reports=[])
             raise typer.Exit(int(ExitCode.USAGE))
         if strict and intake.errors:
             render.validation(err_console(), intake, show=40, reports=[])
             err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
             raise typer.Exit(int(ExitCode.PROBLEMS))
-        status.update("正在核定……")
-        decision = decide(intake, loaded, vocab, ledger_exclusions(ledger, intake, loaded))
         status.update("正在写出表格……")
         written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files)
     if as_json:

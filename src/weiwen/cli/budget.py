@@ -9,20 +9,18 @@ from typing import Annotated
 
 import typer
 
-from weiwen.allocation import decide
 from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.cli import render
 from weiwen.cli.allocate import (
     CampaignOpt,
     LedgerUrlOpt,
     RulesOpt,
-    ledger_exclusions,
     resolve_rules,
     rule_vocabulary,
 )
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
-from weiwen.intake import load_rosters
+from weiwen.pipeline import load_and_decide
 from weiwen.rules import roster_paths
 from weiwen.io.budget_writer import read_summary, write_budget
 
@@ -53,11 +51,11 @@ def budget(
     paths = roster_paths(loaded, files)
     limit = _money(ceiling) if ceiling is not None else None
     with err_console().status("正在读取花名册……"):
-        intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=loaded.rules.campaign.reference_date)
-        if intake.unreadable:
+        intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger)
+        if decision is None:
             render.validation(err_console(), intake, show=20, reports=[])
             raise typer.Exit(int(ExitCode.USAGE))
-        b = figures(decide(intake, loaded, vocab, ledger_exclusions(ledger, intake, loaded)), limit)
+        b = figures(decision, limit)
         if against is not None:
             previous, label = read_summary(against)
             compare(b, previous, label)

@@ -60,7 +60,7 @@ def explain(decision: Decision, key: str) -> list[str]:
             + ("" if pd.isna(grade) else f" 残疾等级：{int(grade)}级")
         )
     lines.append("逐项标准：")
-    for j, o in enumerate(alloc.outcomes):
+    for o in alloc.outcomes:
         s = o.standard
         who = [p["name"].iat[m] for m in members if o.person_mask[m]]
         mark = "✓" if o.applies[h] else "✗"
