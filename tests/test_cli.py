@@ -21,11 +21,16 @@ SAMPLES = Path(__file__).parent.parent / "samples" / "rosters"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.mark.parametrize("args", [[], ["validate"], ["template"], ["samples"], ["samples", "generate"]])
+@pytest.mark.parametrize("args", [
+    [], ["validate"], ["allocate"], ["budget"], ["check-duplicates"], ["explain"], ["run"], ["sample"], ["template"],
+    ["samples"], ["samples", "generate"], ["rules"], ["rules", "check"], ["ledger"], ["ledger", "record"],
+])
 def test_help_is_chinese(args: list[str]) -> None:
-    result = runner.invoke(app, [*args, "--help"])
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert CJK.search(result.stdout)
+    assert "显示本帮助后退出" in result.stdout and "Show this message" not in result.stdout
+    assert "Options" not in result.stdout  # panel titles are Chinese too
 
 
 def test_version() -> None:

@@ -22,7 +22,7 @@ from weiwen.cli import rules as rules_cmd
 from weiwen.cli import samples as samples_cmd
 from weiwen.cli import template as template_cmd
 from weiwen.cli import validate as validate_cmd
-from weiwen.cli.common import guarded
+from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, guarded
 
 # Typer's help panels and error box, in Chinese (module settings Typer reads when it renders).
 typer_rich.OPTIONS_PANEL_TITLE = "选项"
@@ -35,6 +35,7 @@ typer_rich.DEFAULT_STRING = "[默认：{}]"
 typer_rich.REQUIRED_LONG_STRING = "[必填]"
 
 app = typer.Typer(
+    cls=ChineseHelpGroup,
     name="weiwen",
     help="慰问：走访慰问花名册的校验、核定、发放与记账工具。",
     no_args_is_help=True,
@@ -62,17 +63,20 @@ def root(
     """
 
 
-app.command("validate", help=validate_cmd.HELP, no_args_is_help=True)(guarded(validate_cmd.validate))
-app.command("allocate", help=allocate_cmd.HELP, no_args_is_help=True)(guarded(allocate_cmd.allocate))
-app.command("budget", help=budget_cmd.HELP)(guarded(budget_cmd.budget))
-app.command("check-duplicates", help=duplicates_cmd.HELP, no_args_is_help=True)(
-    guarded(duplicates_cmd.check_duplicates))
-app.command("explain", help=explain_cmd.HELP, no_args_is_help=True)(guarded(explain_cmd.explain))
-app.command("run", help=batch_cmd.RUN_HELP, no_args_is_help=True)(guarded(batch_cmd.run))
-app.command("sample", help=batch_cmd.SAMPLE_HELP, no_args_is_help=True)(guarded(batch_cmd.sample))
+def _command(name: str, fn, help_text: str, *, needs_args: bool = True) -> None:  # type: ignore[no-untyped-def]
+    app.command(name, cls=ChineseHelpCommand, help=help_text, no_args_is_help=needs_args)(guarded(fn))
+
+
+_command("validate", validate_cmd.validate, validate_cmd.HELP)
+_command("allocate", allocate_cmd.allocate, allocate_cmd.HELP)
+_command("budget", budget_cmd.budget, budget_cmd.HELP, needs_args=False)
+_command("check-duplicates", duplicates_cmd.check_duplicates, duplicates_cmd.HELP)
+_command("explain", explain_cmd.explain, explain_cmd.HELP)
+_command("run", batch_cmd.run, batch_cmd.RUN_HELP)
+_command("sample", batch_cmd.sample, batch_cmd.SAMPLE_HELP)
+_command("template", template_cmd.template, template_cmd.HELP, needs_args=False)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(ledger_cmd.app, name="ledger")
-app.command("template", help=template_cmd.HELP)(guarded(template_cmd.template))
 app.add_typer(samples_cmd.app, name="samples")
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from weiwen.errors import ExitCode, WeiwenError
 
@@ -25,6 +26,27 @@ for _stream in (sys.stdout, sys.stderr):
             _stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         except (ValueError, OSError):  # pragma: no cover - detached stream
             pass
+
+
+HELP_TEXT = "显示本帮助后退出。"
+
+
+class ChineseHelpCommand(TyperCommand):
+    """A command whose -h/--help option is described in Chinese."""
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class ChineseHelpGroup(TyperGroup):
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
 
 
 def out_console() -> Console:

@@ -11,18 +11,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from weiwen.cli.common import err_console, guarded, out_console
+from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
 from weiwen.errors import ExitCode
 from weiwen.io.atomic import write_text_atomic
 from weiwen.ledger import DEFAULT_URL, KEY_ENV, URL_ENV, Ledger, resolve_url
 
-app = typer.Typer(help="发放台账：记录已发放的户，防止同一人在同一活动中被重复慰问。", no_args_is_help=True)
+app = typer.Typer(cls=ChineseHelpGroup, help="发放台账：记录已发放的户，防止同一人在同一活动中被重复慰问。", no_args_is_help=True)
 
 LedgerOpt = Annotated[str | None, typer.Option(
     "--ledger", help=f"台账地址：SQLite 文件（默认 {DEFAULT_URL}）或 postgresql://用户@主机/库；也可用环境变量 {URL_ENV}。")]
 
 
-@app.command("init")
+@app.command("init", cls=ChineseHelpCommand)
 @guarded
 def init(ledger: LedgerOpt = None) -> None:
     """新建台账和它的密钥（SQLite 时密钥文件在台账旁边，权限 0600；PostgreSQL 时由环境变量提供）。"""
@@ -32,7 +32,7 @@ def init(ledger: LedgerOpt = None) -> None:
     del created
 
 
-@app.command("record")
+@app.command("record", cls=ChineseHelpCommand)
 @guarded
 def record(
     file: Annotated[Path, typer.Argument(help="weiwen allocate 写出的 allocation.csv。", show_default=False)],
@@ -58,7 +58,7 @@ def record(
         raise typer.Exit(int(ExitCode.PROBLEMS))
 
 
-@app.command("list")
+@app.command("list", cls=ChineseHelpCommand)
 @guarded
 def list_(
     campaign: Annotated[str | None, typer.Option("--campaign", help="只列这个活动期次。")] = None,
@@ -77,7 +77,7 @@ def list_(
     out_console().print(table)
 
 
-@app.command("export")
+@app.command("export", cls=ChineseHelpCommand)
 @guarded
 def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="导出到这个 CSV 文件。")],
@@ -102,7 +102,7 @@ def export(
     out_console().print(f"已导出 {len(rows)} 条到 {escape(str(output))}")
 
 
-@app.command("void")
+@app.command("void", cls=ChineseHelpCommand)
 @guarded
 def void(
     id_number: Annotated[str, typer.Argument(help="要作废记录的人的身份证号。", show_default=False)],

@@ -10,16 +10,16 @@ import typer
 from rich.markup import escape
 
 from weiwen.cli.allocate import rule_vocabulary
-from weiwen.cli.common import AliasesOpt, guarded, out_console
+from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, AliasesOpt, guarded, out_console
 from weiwen.errors import ExitCode
 from weiwen.rules import load_rules
 from weiwen.rules.lint import lint
 from weiwen.rules.schema import Rules
 
-app = typer.Typer(help="慰问标准（规则文件）：检查写法、查看格式说明。", no_args_is_help=True)
+app = typer.Typer(cls=ChineseHelpGroup, help="慰问标准（规则文件）：检查写法、查看格式说明。", no_args_is_help=True)
 
 
-@app.command("check")
+@app.command("check", cls=ChineseHelpCommand)
 @guarded
 def check(
     file: Annotated[Path, typer.Argument(help="规则文件（.yaml）。", show_default=False)],
@@ -42,7 +42,7 @@ def check(
     raise typer.Exit(int(ExitCode.PROBLEMS if errors else ExitCode.OK))
 
 
-@app.command("schema")
+@app.command("schema", cls=ChineseHelpCommand)
 @guarded
 def schema() -> None:
     """输出规则文件的 JSON Schema（供编辑器做自动补全和检查）。"""

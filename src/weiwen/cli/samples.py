@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from weiwen.cli.common import err_console, guarded, out_console
+from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
 from weiwen.io.roster_writer import write_planted, write_single, write_village
 from weiwen.samples import generate as generate_villages
 
-app = typer.Typer(help="示例数据：生成虚构的花名册（不含任何真实个人信息）。", no_args_is_help=True)
+app = typer.Typer(cls=ChineseHelpGroup, help="示例数据：生成虚构的花名册（不含任何真实个人信息）。", no_args_is_help=True)
 
 
-@app.command("generate")
+@app.command("generate", cls=ChineseHelpCommand)
 @guarded
 def generate(
     output: Annotated[Path, typer.Option("--output", "-o", help="保存到哪个文件夹。")],
