@@ -11,12 +11,15 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
 import json
+import multiprocessing
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,28 +111,27 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
         _public(book, fmt, decision, title, used)
         if inline:
             for v, rows in by_village.items():
-                _sign_sheet(book, fmt, decision, title, v, rows, sheet_name(f"签领表-{v}", used))
+                _sign_sheet(book, fmt, decision.goods, title, v, rows, sheet_name(f"签领表-{v}", used))
         _summary(book, fmt, decision, title, used)
         _left_out(book, fmt, decision, used)
         book.save()
         normalize_xlsx(tmp)
 
-    write_atomic(xlsx, main)
-    written.append(xlsx)
+    # One workbook per village when there are many: written by a second process while this one
+    # writes allocation.xlsx (each file is prepared in Python, so threads would not help).
+    jobs = []
     if not inline:
         width = len(str(len(by_village)))
         for i, (v, rows) in enumerate(by_village.items(), start=1):
             safe = _SHEET_BAD.sub("_", v).replace("..", "_") or "未填村名"
-            target = out_dir / "签领表" / f"{i:0{width}d}-{safe}.xlsx"
-
-            def one(tmp: Path, v: str = v, rows: pd.DataFrame = rows) -> None:
-                book = rx.FastExcel(str(tmp))
-                _sign_sheet(book, fmt, decision, title, v, rows, "签领表")
-                book.save()
-                normalize_xlsx(tmp)
-
-            write_atomic(target, one)
-            written.append(target)
+            jobs.append((out_dir / "签领表" / f"{i:0{width}d}-{safe}.xlsx", title, v, rows, decision.goods))
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) if jobs else \
+            contextlib.nullcontext() as pool:
+        pending = pool.submit(_sign_files, jobs) if pool is not None else None
+        write_atomic(xlsx, main)
+        written.append(xlsx)
+        if pending is not None:
+            written.extend(pending.result())
     csv_path = out_dir / "allocation.csv"
     write_text_atomic(csv_path, _csv(decision))
     written.append(csv_path)
@@ -137,6 +139,24 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
     write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
     written.append(summary_path)
     return written
+
+
+def _sign_files(jobs: list[tuple[Path, str, str, pd.DataFrame, list[tuple[str, str]]]]) -> list[Path]:
+    """Sign-sheet workbooks, one per village (runs in a worker process)."""
+    fmt = _Formats()
+    out = []
+    for target, title, village, rows, goods in jobs:
+
+        def one(tmp: Path, village: str = village, rows: pd.DataFrame = rows, goods: list = goods,
+                title: str = title) -> None:
+            book = rx.FastExcel(str(tmp))
+            _sign_sheet(book, fmt, goods, title, village, rows, "签领表")
+            book.save()
+            normalize_xlsx(tmp)
+
+        write_atomic(target, one)
+        out.append(target)
+    return out
 
 
 def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame, title: str, fmt: _Formats,
@@ -232,13 +252,13 @@ def _public(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: se
            subtitles=("公示期 3 天。对公示对象有异议的，请向镇（街道）民政办反映；举报属实的，取消慰问资格，不予补缺。",))
 
 
-def _sign_sheet(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, village: str, rows: pd.DataFrame,
-                name: str) -> None:
+def _sign_sheet(book: rx.FastExcel, fmt: _Formats, goods_keys: list[tuple[str, str]], title: str, village: str,
+                rows: pd.DataFrame, name: str) -> None:
     cash = [Decimal(_yuan_text(c)) for c in rows["cash_fen"].tolist()]
     goods = [
-        "、".join(f"{item}{qty:g}{unit}" for (item, unit), qty in zip(d.goods, quantities, strict=True) if qty)
-        for quantities in zip(*[rows[goods_column(k)].tolist() for k in d.goods], strict=True)
-    ] if d.goods else [""] * len(rows)
+        "、".join(f"{item}{qty:g}{unit}" for (item, unit), qty in zip(goods_keys, quantities, strict=True) if qty)
+        for quantities in zip(*[rows[goods_column(k)].tolist() for k in goods_keys], strict=True)
+    ] if goods_keys else [""] * len(rows)
     frame = pd.DataFrame({
         "序号": [str(i) for i in range(1, len(rows) + 1)], "户主": rows["head_name"].tolist(),
         "身份证号": [mask_id(i) for i in rows["head_id"]], "人口数": rows["size"].astype(str).tolist(),
