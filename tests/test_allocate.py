@@ -199,3 +199,22 @@ def test_objection_upheld_removes_the_household_without_refill(tmp_path: Path) -
     assert Decimal(doc["total"]) == SPRING_TOTAL - Decimal(1280)
     removed = [x for x in doc["excluded"] if x["name"] == "王建国"]
     assert removed and removed[0]["reason"] == "举报属实取消" and removed[0]["kind"] == "排除"
+
+
+def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    runner.invoke(app, ["samples", "generate", "-o", str(gen), "--households", "120", "--villages", "60",
+                        "--seed", "4", "--single-file"])
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["allocate", str(gen / "花名册.xlsx"), "-c", "spring", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    files = sorted((out / "签领表").glob("*.xlsx"))
+    assert len(files) == len(doc["by_village"]) > 50
+    assert not any(n.startswith("签领表") for n in openpyxl.load_workbook(out / "allocation.xlsx").sheetnames)
+    total = Decimal(0)
+    for f in files:
+        ws = openpyxl.load_workbook(f)["签领表"]
+        last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
+        total += Decimal(str(ws.cell(last, 6).value))
+    assert total == Decimal(doc["cash"])  # the sign sheets pay out exactly the cash decided
