@@ -36,6 +36,7 @@ from weiwen.io.atomic import write_atomic, write_text_atomic
 from weiwen.io.xlsx import normalize_xlsx
 
 SIGN_SHEETS_INLINE = 50  # more villages than this: one sign-sheet workbook per village
+SIGN_BATCH = 50  # villages per task sent to the sign-sheet worker
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONEY = "¥#,##0.00"
 A4_LANDSCAPE = {"landscape": True, "paper_size": 9, "repeat_rows": 1, "fit_to_pages": (1, 0),
@@ -122,16 +123,19 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
     jobs = []
     if not inline:
         width = len(str(len(by_village)))
+        keep = ["head_name", "head_id", "size", "applied_names", "cash_fen", *map(goods_column, decision.goods)]
         for i, (v, rows) in enumerate(by_village.items(), start=1):
             safe = _SHEET_BAD.sub("_", v).replace("..", "_") or "未填村名"
-            jobs.append((out_dir / "签领表" / f"{i:0{width}d}-{safe}.xlsx", title, v, rows, decision.goods))
+            jobs.append((out_dir / "签领表" / f"{i:0{width}d}-{safe}.xlsx", title, v, rows[keep], decision.goods))
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) if jobs else \
             contextlib.nullcontext() as pool:
-        pending = pool.submit(_sign_files, jobs) if pool is not None else None
+        # Small batches: only a couple are pickled and queued at a time, so memory stays flat.
+        pending = [pool.submit(_sign_files, jobs[k:k + SIGN_BATCH]) for k in range(0, len(jobs), SIGN_BATCH)] \
+            if pool is not None else []
         write_atomic(xlsx, main)
         written.append(xlsx)
-        if pending is not None:
-            written.extend(pending.result())
+        for future in pending:
+            written.extend(future.result())
     csv_path = out_dir / "allocation.csv"
     write_text_atomic(csv_path, _csv(decision))
     written.append(csv_path)
