@@ -173,6 +173,7 @@ def test_cli_round_trip_and_hashed_export(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv(KEY_ENV, raising=False)
     assert runner.invoke(app, ["ledger", "init"]).exit_code == 0
     assert oct((tmp_path / "weiwen-ledger.key").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "weiwen-ledger.db").stat().st_mode & 0o777) == "0o600"
     assert runner.invoke(app, ["ledger", "init"]).exit_code == 2  # never silently re-initialised
     csv = allocation_csv(tmp_path / "a.csv", range(1, 4))
     ok = runner.invoke(app, ["ledger", "record", str(csv), "--org", "镇民政办", "--campaign", "spring-2027"])

@@ -134,11 +134,16 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
-def key_path(url: str) -> Path | None:
+def _sqlite_file(url: str) -> Path | None:
     u = sa.engine.make_url(url)
-    if u.get_backend_name() == "sqlite" and u.database:
-        return Path(u.database).with_suffix(".key")
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        return Path(u.database)
     return None
+
+
+def key_path(url: str) -> Path | None:
+    db = _sqlite_file(url)
+    return db.with_suffix(".key") if db is not None else None
 
 
 class Ledger:
@@ -163,6 +168,9 @@ class Ledger:
             with os.fdopen(fd, "w") as fh:
                 fh.write(key.hex() + "\n")
         ledger = cls(url, key)
+        db = _sqlite_file(url)
+        if db is not None and not db.exists():
+            db.touch(mode=0o600)  # names and amounts: not for every account on the machine
         with ledger._begin() as conn:
             metadata.create_all(conn)
             existing = dict(conn.execute(sa.select(meta.c.name, meta.c.value)).all())
