@@ -151,7 +151,7 @@ def test_void_keeps_history_and_frees_the_person(ledger_url: str, tmp_path: Path
 def test_two_concurrent_record_runs_give_one_record_per_person(ledger_url: str, tmp_path: Path) -> None:
     Ledger.create(ledger_url)
     a = allocation_csv(tmp_path / "a.csv", range(1, 301))
-    b = allocation_csv(tmp_path / "b.csv", range(151, 451))
+    b = allocation_csv(tmp_path / "b.csv", range(450, 150, -1))  # the other office's file runs the other way
     env = {**os.environ}
     procs = [subprocess.Popen([sys.executable, "-m", "weiwen", "ledger", "record", str(f), "--org", org,
                                "--campaign", "spring-2027", "--ledger", ledger_url], env=env, cwd=tmp_path,

@@ -205,7 +205,17 @@ class Ledger:
 
     # --- writing -------------------------------------------------------------------------
     def record(self, csv_path: Path, org: str, campaign: str) -> RecordResult:
-        """Record every household of an allocation.csv in one transaction."""
+        """Record every household of an allocation.csv in one transaction (retried on a serialisation failure)."""
+        for attempt in range(3):
+            try:
+                return self._record(csv_path, org, campaign)
+            except DBAPIError as exc:
+                code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+                if code not in ("40001", "40P01") or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, csv_path: Path, org: str, campaign: str) -> RecordResult:
         data = csv_path.read_bytes()
         rows = _read_allocation(data, csv_path)
         run_key = hashlib.sha256(data + b"\0" + campaign.encode()).hexdigest()
@@ -220,6 +230,9 @@ class Ledger:
             )).inserted_primary_key[0]
             values = [{**{k: v for k, v in r.items() if k != "_id"}, "run_id": run_id, "campaign": campaign,
                        "org": org, "person": self._hash(str(r["_id"]))} for r in rows]
+            # Every run inserts in the same (hash) order, so two concurrent runs never wait on each other
+            # in a cycle: PostgreSQL cannot deadlock them.
+            values.sort(key=lambda v: v["person"])
             if values:
                 # One statement for the whole file; the unique index turns away whoever is already recorded
                 # (also a concurrent run's rows: PostgreSQL waits for it, then skips them).
