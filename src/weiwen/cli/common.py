@@ -31,22 +31,22 @@ for _stream in (sys.stdout, sys.stderr):
 HELP_TEXT = "显示本帮助后退出。"
 
 
-class ChineseHelpCommand(TyperCommand):
-    """A command whose -h/--help option is described in Chinese."""
+class _ChineseHelp:
+    """Describe the -h/--help option in Chinese (mixed into Typer's command and group classes)."""
 
     def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_TEXT
         return option
 
 
-class ChineseHelpGroup(TyperGroup):
-    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
+class ChineseHelpCommand(_ChineseHelp, TyperCommand):
+    pass
+
+
+class ChineseHelpGroup(_ChineseHelp, TyperGroup):
+    pass
 
 
 def out_console() -> Console:

@@ -26,10 +26,9 @@ LedgerOpt = Annotated[str | None, typer.Option(
 @guarded
 def init(ledger: LedgerOpt = None) -> None:
     """新建台账和它的密钥（SQLite 时密钥文件在台账旁边，权限 0600；PostgreSQL 时由环境变量提供）。"""
-    created = Ledger.create(ledger)
+    Ledger.create(ledger)
     out_console().print(f"已建立台账：{escape(resolve_url(ledger))}。台账中不保存完整身份证号，只保存加密散列；"
                         f"请妥善保管密钥（{KEY_ENV} 或 .key 文件），丢失后无法再与台账比对。")
-    del created
 
 
 @app.command("record", cls=ChineseHelpCommand)
