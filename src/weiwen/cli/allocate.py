@@ -13,7 +13,9 @@ from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console,
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.io.allocation_writer import write_outputs
 from weiwen.pipeline import load_and_decide
-from weiwen.rules import LoadedRules, find_campaign, load_rules
+from weiwen.allocation import Decision
+from weiwen.intake import Intake
+from weiwen.rules import LoadedRules, find_campaign, load_rules, roster_paths
 from weiwen.vocab import Vocabulary, extend_categories, load_vocabulary
 
 HELP = """按慰问标准核定每户的慰问金和物资，生成慰问明细、公示名单、发放签领表、汇总和未纳入清单。
@@ -43,6 +45,20 @@ LedgerUrlOpt = Annotated[str | None, typer.Option(
     "--ledger", help="发放台账地址：本活动已发放、或在规则 ledger.lookback_months 回溯期内已慰问的户不再核定。")]
 
 
+def decided(files: list[Path] | None, campaign: str | None, rules: Path | None, aliases: Path | None, *,
+            sheet: str | None = None, ledger: str | None = None) -> tuple[LoadedRules, Intake, Decision]:
+    """What allocate, budget and explain share: rules, rosters, decision — or exit 2 on an unreadable roster."""
+    loaded = resolve_rules(campaign, rules)
+    vocab = rule_vocabulary(loaded, aliases)
+    with err_console().status("正在读取花名册……") as status:
+        intake, decision = load_and_decide(roster_paths(loaded, files), loaded, vocab, sheet=sheet, ledger_url=ledger,
+                                           progress=lambda f: status.update(f"正在读取 {f} ……"))
+    if decision is None:
+        render.validation(err_console(), intake, show=20, reports=[])
+        raise typer.Exit(int(ExitCode.USAGE))
+    return loaded, intake, decision
+
+
 def allocate(
     files: Files,
     output: Annotated[Path, typer.Option("--output", "-o", help="结果保存到这个文件夹。")] = Path("核定结果"),
@@ -54,19 +70,12 @@ def allocate(
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
-    loaded = resolve_rules(campaign, rules)
-    vocab = rule_vocabulary(loaded, aliases)
-    with err_console().status("正在读取花名册……") as status:
-        intake, decision = load_and_decide(files, loaded, vocab, sheet=sheet, ledger_url=ledger,
-                                           progress=lambda f: status.update(f"正在读取 {f} ……"))
-        if decision is None:
-            render.validation(err_console(), intake, show=20, reports=[])
-            raise typer.Exit(int(ExitCode.USAGE))
-        if strict and intake.errors:
-            render.validation(err_console(), intake, show=40, reports=[])
-            err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
-            raise typer.Exit(int(ExitCode.PROBLEMS))
-        status.update("正在写出表格……")
+    loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
+    if strict and intake.errors:
+        render.validation(err_console(), intake, show=40, reports=[])
+        err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
+        raise typer.Exit(int(ExitCode.PROBLEMS))
+    with err_console().status("正在写出表格……"):
         written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files)
     if as_json:
         typer.echo(json.dumps(render.decision_json(decision, written), ensure_ascii=False, indent=2))

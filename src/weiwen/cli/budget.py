@@ -11,17 +11,9 @@ import typer
 
 from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.cli import render
-from weiwen.cli.allocate import (
-    CampaignOpt,
-    LedgerUrlOpt,
-    RulesOpt,
-    resolve_rules,
-    rule_vocabulary,
-)
+from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
-from weiwen.pipeline import load_and_decide
-from weiwen.rules import roster_paths
 from weiwen.io.budget_writer import read_summary, write_budget
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
@@ -46,15 +38,9 @@ def budget(
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
-    loaded = resolve_rules(campaign, rules)
-    vocab = rule_vocabulary(loaded, aliases)
-    paths = roster_paths(loaded, files)
     limit = _money(ceiling) if ceiling is not None else None
-    with err_console().status("正在读取花名册……"):
-        intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger)
-        if decision is None:
-            render.validation(err_console(), intake, show=20, reports=[])
-            raise typer.Exit(int(ExitCode.USAGE))
+    loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
+    with err_console().status("正在写出预算……"):
         b = figures(decision, limit)
         if against is not None:
             previous, label = read_summary(against)

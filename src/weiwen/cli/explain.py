@@ -6,12 +6,9 @@ from typing import Annotated
 
 import typer
 
-from weiwen.cli.allocate import CampaignOpt, RulesOpt, resolve_rules, rule_vocabulary
-from weiwen.cli import render
-from weiwen.cli.common import AliasesOpt, Files, SheetOpt, err_console, out_console
+from weiwen.cli.allocate import CampaignOpt, RulesOpt, decided
+from weiwen.cli.common import AliasesOpt, Files, SheetOpt, out_console
 from weiwen.engine.explain import explain as trace
-from weiwen.errors import ExitCode
-from weiwen.pipeline import load_and_decide
 
 HELP = """解释一户的核定过程：每个成员的类别和年龄、每项标准是否符合及原因、金额怎么算、
 哪些标准因“只发最高一项”未享受、是否封顶、最后金额。公示期间答复群众疑问时使用。
@@ -30,12 +27,7 @@ def explain(
     sheet: SheetOpt = None,
     aliases: AliasesOpt = None,
 ) -> None:
-    loaded = resolve_rules(campaign, rules)
-    vocab = rule_vocabulary(loaded, aliases)
-    intake, decision = load_and_decide(files, loaded, vocab, sheet=sheet)
-    if decision is None:
-        render.validation(err_console(), intake, show=20, reports=[])
-        raise typer.Exit(int(ExitCode.USAGE))
+    _, _, decision = decided(files, campaign, rules, aliases, sheet=sheet)
     console = out_console()
     for line in trace(decision, key):
         console.print(line, markup=False, highlight=False)
