@@ -116,21 +116,24 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     hh = pop.households
     withdrawn = hh["key"].isin(withdrawn_keys).to_numpy(dtype=bool)
     over = select_quota(alloc, rules.quotas, withdrawn) if rules.quotas else np.zeros(len(hh), dtype=bool)
-    for i in np.flatnonzero(withdrawn | over):
+    files, sheets, rows = hh["file"].tolist(), hh["sheet"].tolist(), hh["row"].tolist()
+    villages, heads, head_ids = hh["village"].tolist(), hh["head_name"].tolist(), hh["head_id"].tolist()
+
+    def household_left_out(i: int, kind: str, why: str) -> LeftOut:
+        return LeftOut(kind, files[i], sheets[i], int(rows[i]), villages[i], heads[i], mask_id(head_ids[i]), why)
+
+    for i in np.flatnonzero(withdrawn | over).tolist():
         if withdrawn[i]:
             kind, why = "排除", ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
         else:
-            kind, why = "超出名额", (f"{hh['village'].iat[i]}名额 {rules.quotas.slots[hh['village'].iat[i]]} 户，"  # type: ignore[union-attr]
+            kind, why = "超出名额", (f"{villages[i]}名额 {rules.quotas.slots[villages[i]]} 户，"  # type: ignore[union-attr]
                                     "按慰问金额排序后未入选")
-        left_out.append(LeftOut(kind, hh["file"].iat[i], hh["sheet"].iat[i], int(hh["row"].iat[i]),
-                                hh["village"].iat[i], hh["head_name"].iat[i], mask_id(hh["head_id"].iat[i]), why))
+        left_out.append(household_left_out(i, kind, why))
     qualified = alloc.aided.copy()
     alloc.withhold(withdrawn | over)
     aided = alloc.aided
-    for i in np.flatnonzero(~qualified & ~withdrawn):
-        left_out.append(LeftOut("不符合条件", hh["file"].iat[i], hh["sheet"].iat[i], int(hh["row"].iat[i]),
-                                hh["village"].iat[i], hh["head_name"].iat[i],
-                                mask_id(hh["head_id"].iat[i]), "不符合任何慰问标准"))
+    left_out.extend(household_left_out(i, "不符合条件", "不符合任何慰问标准")
+                    for i in np.flatnonzero(~qualified & ~withdrawn).tolist())
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
     goods = list(alloc.items)
     table = _table(alloc, aided, goods)
@@ -186,9 +189,10 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
         if alloc.capped[i]:
             reasons[r] += f"，现金减少 {_money(alloc.capped[i])} 元"
     suppressed = [""] * len(idx)
+    values = [o.value for o in outcomes]  # computed once: each is a sum over every household
     for r in np.flatnonzero(lost.any(axis=1)).tolist():
         i = idx[r]
-        suppressed[r] = "、".join(f"{names[j]}（{_money(outcomes[j].value[i])}元）" for j in np.flatnonzero(lost[r]))
+        suppressed[r] = "、".join(f"{names[j]}（{_money(values[j][i])}元）" for j in np.flatnonzero(lost[r]))
     qualifying = np.column_stack([o.qualifying[idx] for o in outcomes]) if outcomes else np.zeros((len(idx), 0))
     persons = np.where(paid, qualifying, 0).max(axis=1, initial=0).astype(np.int64)
     table = pd.DataFrame({

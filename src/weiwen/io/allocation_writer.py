@@ -11,14 +11,13 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import io
 import json
 import multiprocessing
 import re
-from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import cn2an
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import rustpy_xlsxwriter as rx
 
 from weiwen.allocation import Decision, goods_column, goods_total, summary
@@ -36,7 +36,6 @@ from weiwen.io.atomic import write_atomic, write_text_atomic
 from weiwen.io.xlsx import normalize_xlsx
 
 SIGN_SHEETS_INLINE = 50  # more villages than this: one sign-sheet workbook per village
-SIGN_BATCH = 50  # villages per task sent to the sign-sheet worker
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONEY = "¥#,##0.00"
 A4_LANDSCAPE = {"landscape": True, "paper_size": 9, "repeat_rows": 1, "fit_to_pages": (1, 0),
@@ -99,62 +98,68 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
         raise WeiwenError(f"输出会覆盖输入文件 {clash[0]}，请换一个 -o 文件夹。")
     out_dir.mkdir(parents=True, exist_ok=True)
     table = decision.table
-    by_village = {str(v): g for v, g in table.groupby("village", sort=True)} if len(table) else {}
-    inline = len(by_village) <= SIGN_SHEETS_INLINE
-    fmt = _Formats()
-    written = []
+    ids = [mask_id(i) for i in table["head_id"].tolist()]  # 公示名单 shows them masked
+    inline = table["village"].nunique() <= SIGN_SHEETS_INLINE
     xlsx = out_dir / "allocation.xlsx"
+    csv_path = out_dir / "allocation.csv"
 
     def main(tmp: Path) -> None:
+        fmt = _Formats()
         book = rx.FastExcel(str(tmp))
         used: set[str] = set()
         _detail(book, fmt, decision, title, used)
-        _public(book, fmt, decision, title, used)
+        _public(book, fmt, decision, title, used, ids)
         if inline:
-            for v, rows in by_village.items():
-                _sign_sheet(book, fmt, decision.goods, title, v, rows, sheet_name(f"签领表-{v}", used))
+            sign = _SignRows(table, decision.goods, title)
+            for k in range(len(sign.villages)):
+                sign.write(book, fmt, k, sheet_name(f"签领表-{sign.villages[k]}", used))
         _summary(book, fmt, decision, title, used)
         _left_out(book, fmt, decision, used)
         book.save()
         normalize_xlsx(tmp)
 
-    # One workbook per village when there are many: written by a second process while this one
-    # writes allocation.xlsx (each file is prepared in Python, so threads would not help).
-    jobs = []
-    if not inline:
-        width = len(str(len(by_village)))
-        keep = ["head_name", "head_id", "size", "applied_names", "cash_fen", *map(goods_column, decision.goods)]
-        for i, (v, rows) in enumerate(by_village.items(), start=1):
-            safe = _SHEET_BAD.sub("_", v).replace("..", "_") or "未填村名"
-            jobs.append((out_dir / "签领表" / f"{i:0{width}d}-{safe}.xlsx", title, v, rows[keep], decision.goods))
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) if jobs else \
-            contextlib.nullcontext() as pool:
-        # Small batches: only a couple are pickled and queued at a time, so memory stays flat.
-        pending = [pool.submit(_sign_files, jobs[k:k + SIGN_BATCH]) for k in range(0, len(jobs), SIGN_BATCH)] \
-            if pool is not None else []
+    if inline:
         write_atomic(xlsx, main)
-        written.append(xlsx)
-        for future in pending:
-            written.extend(future.result())
-    csv_path = out_dir / "allocation.csv"
-    write_text_atomic(csv_path, _csv(decision))
-    written.append(csv_path)
+        _write_csv(csv_path, _csv_rows(table))
+        signs: list[Path] = []
+    else:
+        # One sign-sheet workbook per village and the CSV, written by a second process while this
+        # one writes allocation.xlsx: each side is about half the work.  (A second thread would
+        # mostly wait: the writer holds the GIL while it takes rows in.)  The columns go over as
+        # an Arrow table, which pickles as flat buffers.
+        wanted = ["key", "village", "household_no", "head_name", "head_id", "head_bank", "head_phone", "size",
+                  "applied", "applied_names", "cash_fen", "goods_fen", "total_fen",
+                  *map(goods_column, decision.goods)]
+        columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            other = pool.submit(_other_outputs, columns, decision.goods, title, out_dir)
+            write_atomic(xlsx, main)
+            signs = other.result()
     summary_path = out_dir / "summary.json"
     write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
-    written.append(summary_path)
-    return written
+    return [xlsx, *signs, csv_path, summary_path]
 
 
-def _sign_files(jobs: list[tuple[Path, str, str, pd.DataFrame, list[tuple[str, str]]]]) -> list[Path]:
-    """Sign-sheet workbooks, one per village (runs in a worker process)."""
+def _other_outputs(columns: pa.Table, goods: list[tuple[str, str]], title: str, out_dir: Path) -> list[Path]:
+    """The sign-sheet workbooks (one per village) and allocation.csv (runs in the second process)."""
+    table = columns.to_pandas()
+    signs = _sign_files(_SignRows(table, goods, title), out_dir / "签领表")
+    _write_csv(out_dir / "allocation.csv", _csv_rows(table))
+    return signs
+
+
+def _sign_files(sign: _SignRows, folder: Path) -> list[Path]:
+    """Sign-sheet workbooks, one per village: 0001-东关村.xlsx …"""
     fmt = _Formats()
+    width = len(str(len(sign.villages)))
     out = []
-    for target, title, village, rows, goods in jobs:
+    for k, village in enumerate(sign.villages):
+        safe = _SHEET_BAD.sub("_", village).replace("..", "_") or "未填村名"
+        target = folder / f"{k + 1:0{width}d}-{safe}.xlsx"
 
-        def one(tmp: Path, village: str = village, rows: pd.DataFrame = rows, goods: list = goods,
-                title: str = title) -> None:
+        def one(tmp: Path, k: int = k) -> None:
             book = rx.FastExcel(str(tmp))
-            _sign_sheet(book, fmt, goods, title, village, rows, "签领表")
+            sign.write(book, fmt, k, "签领表")
             book.save()
             normalize_xlsx(tmp)
 
@@ -163,21 +168,38 @@ def _sign_files(jobs: list[tuple[Path, str, str, pd.DataFrame, list[tuple[str, s
     return out
 
 
-def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame, title: str, fmt: _Formats,
+@dataclass
+class _Rows:
+    """Rows as dicts in column order: for small sheets the writer takes these faster than a frame."""
+
+    columns: list[str]
+    records: list[dict[str, object]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame | _Rows, title: str, fmt: _Formats,
            formats: list[object], widths: list[int], *, subtitles: tuple[str, ...] = (), totals_at: tuple[int, ...] = (),
            landscape: bool = True, row_height: int | None = None, autofilter: bool = False,
            signatures: str = "") -> None:
     """One titled table: title and subtitle lines merged above the header, then the rows.
 
+    A frame goes to the writer as it is (its columns are read through Arrow, no row objects in
+    Python).
     ``signatures`` goes to the left of every printed page's footer (制表人/审核人 lines).
     """
     header_row = 1 + len(subtitles)
     last = len(frame.columns) - 1
     merges: list[tuple[object, ...]] = [(0, 0, 0, last, title, fmt.title)]
     merges += [(1 + i, 0, 1 + i, last, line, fmt.sub) for i, line in enumerate(subtitles)]
-    rows: Iterable[dict[str, object]] = _records(frame)
-    if frame.empty:  # a header is still wanted; rows drive the columns
-        rows = [{frame.columns[0]: "（无）", **{c: None for c in frame.columns[1:]}}]
+    rows = frame.records if isinstance(frame, _Rows) else frame
+    if frame.empty:  # a header is still wanted, and one line saying there is nothing
+        rows = pd.DataFrame({frame.columns[0]: ["（无）"], **{c: [""] for c in frame.columns[1:]}})
     first_data = header_row + 1
     footer = (f"&L{signatures}" if signatures else "") + "&R第 &P 页，共 &N 页"
     setup = dict(A4_LANDSCAPE, landscape=landscape, repeat_rows=header_row, footer=footer)
@@ -205,20 +227,12 @@ def _yuan_text(fen: int) -> str:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
-def _records(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
-    """Rows as dicts, made one at a time while the workbook is saved (a prefecture's rows never all
-    exist as dicts at once), from whole columns (pandas' row-wise to_dict is slow on Arrow strings)."""
-    columns = list(frame.columns)
-    values = [frame[c].tolist() for c in columns]
-    return (dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True))
-
-
 def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
     t = d.table
     goods_heads = [f"{item}（{unit}）" for item, unit in d.goods]
     frame = pd.DataFrame({
         "序号": [str(i) for i in range(1, len(t) + 1)], "村(社区)": t["village"], "户号": t["household_no"],
-        "户主": t["head_name"], "身份证号": t["head_id"], "人口数": t["size"].astype(str),
+        "户主": t["head_name"], "身份证号": t["head_id"], "人口数": _int_text(t["size"]),
         "享受人数": t["persons"].astype(str), "类别": t["categories"], "享受标准": t["applied_names"],
         "未享受标准": t["suppressed"], "现金（元）": _money_col(t["cash_fen"]),
         **{h: t[goods_column(k)].astype(float) for h, k in zip(goods_heads, d.goods, strict=True)},
@@ -238,13 +252,13 @@ def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: se
            totals_at=(len(t),), autofilter=True)
 
 
-def _public(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
+def _public(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str], ids: list[str]) -> None:
     """For posting: names and IDs masked, no phone or bank columns, grouped by village."""
     t = d.table  # already sorted by village
     frame = pd.DataFrame({
         "序号": [str(i) for i in range(1, len(t) + 1)], "村(社区)": t["village"],
-        "户主": [mask_name(n) for n in t["head_name"]], "身份证号": [mask_id(i) for i in t["head_id"]],
-        "人口数": t["size"].astype(str), "享受标准": t["applied_names"],
+        "户主": [mask_name(n) for n in t["head_name"]], "身份证号": ids,
+        "人口数": _int_text(t["size"]), "享受标准": t["applied_names"],
         "金额（元）": _money_col(t["total_fen"]), "其中物资折价（元）": _money_col(t["goods_fen"]),
     })
     totals = {"序号": "合计", "村(社区)": f"{len(t)} 户", "户主": "", "身份证号": "", "人口数": "", "享受标准": "",
@@ -256,29 +270,61 @@ def _public(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: se
            subtitles=("公示期 3 天。对公示对象有异议的，请向镇（街道）民政办反映；举报属实的，取消慰问资格，不予补缺。",))
 
 
-def _sign_sheet(book: rx.FastExcel, fmt: _Formats, goods_keys: list[tuple[str, str]], title: str, village: str,
-                rows: pd.DataFrame, name: str) -> None:
-    cash = [Decimal(_yuan_text(c)) for c in rows["cash_fen"].tolist()]
-    goods = [
-        "、".join(f"{item}{qty:g}{unit}" for (item, unit), qty in zip(goods_keys, quantities, strict=True) if qty)
-        for quantities in zip(*[rows[goods_column(k)].tolist() for k in goods_keys], strict=True)
-    ] if goods_keys else [""] * len(rows)
-    frame = pd.DataFrame({
-        "序号": [str(i) for i in range(1, len(rows) + 1)], "户主": rows["head_name"].tolist(),
-        "身份证号": [mask_id(i) for i in rows["head_id"]], "人口数": rows["size"].astype(str).tolist(),
-        "享受标准": rows["applied_names"].tolist(), "现金（元）": [float(c) for c in cash],
-        "金额大写": [capital(c) for c in cash], "物资": goods, "领取人签字": [""] * len(rows),
-        "领取日期": [""] * len(rows),
-    })
-    total = sum(cash, Decimal("0.00"))
-    totals = {c: "" for c in frame.columns}
-    totals.update({"序号": "合计", "户主": f"{len(rows)} 户", "现金（元）": float(total), "金额大写": capital(total)})
-    frame = pd.concat([frame, pd.DataFrame([totals])], ignore_index=True)
-    formats = [fmt.center, fmt.wrap, fmt.text, fmt.center, fmt.wrap, fmt.money, fmt.wrap, fmt.wrap, fmt.text, fmt.text]
-    _sheet(book, name, frame, f"{title} 发放签领表", fmt, formats, [5, 9, 21, 6, 18, 11, 20, 22, 16, 12],
-           subtitles=(f"村(社区)：{village}        发放单位（盖章）：                    发放日期：    年   月   日",
-                      "本人签字领取，不得代签；足额发放，不得拆分。"),
-           totals_at=(len(rows),), row_height=30, signatures="制表人：          审核人：          发放人：")
+class _SignRows:
+    """The sign sheets' rows for every village, prepared once for the whole table (sorted by village)."""
+
+    def __init__(self, t: pd.DataFrame, goods: list[tuple[str, str]], title: str) -> None:
+        n = len(t)
+        self.title = title
+        village = t["village"].to_numpy(dtype=object)
+        self.starts = np.r_[0, np.flatnonzero(village[1:] != village[:-1]) + 1, n] if n else np.zeros(1, np.int64)
+        self.villages = [str(village[i]) for i in self.starts[:-1]]
+        self.cash_fen = t["cash_fen"].to_numpy(dtype=np.int64)
+        self.cash = (self.cash_fen / 100).tolist()
+        # Amounts and goods repeat: each distinct one is spelled out once.
+        amounts, which = np.unique(self.cash_fen, return_inverse=True)
+        spelled = [capital(yuan(int(a))) for a in amounts.tolist()]
+        self.capital = [spelled[w] for w in which.ravel().tolist()]
+        self.goods = [""] * n
+        if goods and n:
+            qty = np.column_stack([t[goods_column(k)].to_numpy(dtype=float) for k in goods])
+            patterns, which = np.unique(qty, axis=0, return_inverse=True)
+            texts = ["、".join(f"{item}{q:g}{unit}" for (item, unit), q in zip(goods, row, strict=True) if q)
+                     for row in patterns.tolist()]
+            self.goods = [texts[w] for w in which.ravel().tolist()]
+        self.head = t["head_name"].tolist()
+        self.ids = [mask_id(i) for i in t["head_id"].tolist()]
+        self.size = _int_text(t["size"])
+        self.applied = t["applied_names"].tolist()
+
+    COLUMNS = ("序号", "户主", "身份证号", "人口数", "享受标准", "现金（元）", "金额大写", "物资", "领取人签字", "领取日期")
+
+    def frame(self, k: int) -> _Rows:
+        """Village ``k``'s rows and totals line (as row dicts: for a few hundred rows the writer takes
+        those faster than a frame)."""
+        a, b = int(self.starts[k]), int(self.starts[k + 1])
+        total = int(self.cash_fen[a:b].sum())
+        columns = (map(str, range(1, b - a + 1)), self.head[a:b], self.ids[a:b], self.size[a:b], self.applied[a:b],
+                   self.cash[a:b], self.capital[a:b], self.goods[a:b])
+        records = [dict(zip(self.COLUMNS, (*row, "", ""), strict=True)) for row in zip(*columns, strict=True)]
+        records.append(dict(zip(self.COLUMNS, ("合计", f"{b - a} 户", "", "", "", total / 100, capital(yuan(total)),
+                                               "", "", ""), strict=True)))
+        return _Rows(list(self.COLUMNS), records)
+
+    def write(self, book: rx.FastExcel, fmt: _Formats, k: int, name: str) -> None:
+        frame = self.frame(k)
+        formats = [fmt.center, fmt.wrap, fmt.text, fmt.center, fmt.wrap, fmt.money, fmt.wrap, fmt.wrap, fmt.text,
+                   fmt.text]
+        rows = len(frame) - 1
+        _sheet(book, name, frame, f"{self.title} 发放签领表", fmt, formats, [5, 9, 21, 6, 18, 11, 20, 22, 16, 12],
+               subtitles=(f"村(社区)：{self.villages[k]}        发放单位（盖章）：                    "
+                          "发放日期：    年   月   日", "本人签字领取，不得代签；足额发放，不得拆分。"),
+               totals_at=(rows,), row_height=30, signatures="制表人：          审核人：          发放人：")
+
+
+def _int_text(values: pd.Series) -> list[str]:
+    """Whole numbers as text ("" where missing)."""
+    return ["" if pd.isna(v) else str(int(v)) for v in values.tolist()]
 
 
 def _summary(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
@@ -320,21 +366,28 @@ def _left_out(book: rx.FastExcel, fmt: _Formats, d: Decision, used: set[str]) ->
            autofilter=True)
 
 
-def _csv(d: Decision) -> str:
+CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计", "联系电话")
+
+
+def _csv_rows(t: pd.DataFrame) -> list[tuple[str, ...]]:
+    """allocation.csv's rows (one per aided household), as text."""
+    return list(zip(
+        [_cell(str(k).split("|")[-1]) for k in t["key"].tolist()], map(_cell, t["village"].tolist()),
+        map(_cell, t["household_no"].tolist()), map(_cell, t["head_name"].tolist()),
+        [i or "" for i in t["head_id"].tolist()], [b or "" for b in t["head_bank"].tolist()], t["applied"].tolist(),
+        map(_yuan_text, t["cash_fen"].tolist()), map(_yuan_text, t["goods_fen"].tolist()),
+        map(_yuan_text, t["total_fen"].tolist()), [p or "" for p in t["head_phone"].tolist()], strict=True,
+    ))
+
+
+def _write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
     """For bank batch payment and other systems: UTF-8 with BOM, full ID, amounts in yuan."""
     buf = io.StringIO()
+    buf.write("\ufeff")
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计",
-                "联系电话"])
-    t = d.table
-    for key, village, no, name, id_, bank, applied, cash, goods, total, phone in zip(
-        t["key"].tolist(), t["village"].tolist(), t["household_no"].tolist(), t["head_name"].tolist(),
-        t["head_id"].tolist(), t["head_bank"].tolist(), t["applied"].tolist(), t["cash_fen"].tolist(),
-        t["goods_fen"].tolist(), t["total_fen"].tolist(), t["head_phone"].tolist(), strict=True,
-    ):
-        w.writerow([_cell(str(key).split("|")[-1]), _cell(village), _cell(no), _cell(name), id_ or "", bank or "",
-                    applied, _yuan_text(cash), _yuan_text(goods), _yuan_text(total), phone or ""])
-    return "\ufeff" + buf.getvalue()
+    w.writerow(CSV_HEADER)
+    w.writerows(rows)
+    write_text_atomic(path, buf.getvalue())
 
 
 def _cell(value: object) -> str:

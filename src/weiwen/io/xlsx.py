@@ -30,20 +30,30 @@ _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
 
 
 def normalize_xlsx(path: Path) -> None:
-    """Fix the document timestamps and zip entry dates of a written workbook, in place.
+    """Fix the document timestamps of a workbook written by rust_xlsxwriter, in place.
 
-    Writers stamp the time of writing into docProps/core.xml and into every zip entry; with
-    them fixed, the same inputs give byte-identical workbooks.
+    The writer stamps the time of writing into docProps/core.xml (its zip entries are already
+    dated 1980-01-01); with it fixed, the same inputs give byte-identical workbooks.  Only the
+    entries from docProps/core.xml to the end of the archive are rewritten (the writer puts
+    core.xml and app.xml last), so the hundreds of megabytes of sheets before it are neither
+    decompressed nor compressed again: zipfile's append mode, started at core.xml's offset,
+    writes those entries and a new central directory, then truncates the rest.
     """
-    with zipfile.ZipFile(path) as zin:
-        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
-    tmp = path.with_name(path.name + ".norm")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = _CORE_TIME.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            zout.writestr(info, data, compresslevel=1)  # fast: a prefecture's sheets are hundreds of MB
-    tmp.replace(path)
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path, "a") as z:
+        infos = z.infolist()
+        at = next((k for k, info in enumerate(infos) if info.filename == "docProps/core.xml"), None)
+        if at is None:
+            return
+        tail = [(info, z.read(info)) for info in infos[at:]]
+        for info, _ in tail:
+            del z.NameToInfo[info.filename]
+        del z.filelist[at:]
+        z.start_dir = tail[0][0].header_offset  # the next entry is written where core.xml began
+        for info, data in tail:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIME.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            z.writestr(entry, data, compresslevel=6)
