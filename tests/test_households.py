@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from tests.conftest import TODAY, make_id, write_xlsx
 from weiwen.intake import load_rosters
 
@@ -208,3 +210,27 @@ def test_two_level_header(tmp_path: Path) -> None:
     assert f["relation"].tolist() == ["户主", "配偶"]
     title = [i for i in intake.infos if i.code == "rows-skipped-title"]
     assert title and "第 1 行" in title[0].message
+
+
+def test_household_size_and_grade_cells_as_typed(tmp_path: Path) -> None:
+    """Numbers, number-like text and odd cells in 人口数 / 残疾等级, each read once per distinct value:
+    a TRUE cell is not the number 1, an empty cell is no value, 0 and 31 are out of range."""
+    ids = [make_id(seq=f"{300 + k}") for k in range(8)]
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["村", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数", "残疾等级"],
+        ["张庄村", "1", "甲一", ids[0], "户主", "低保", 1, "二级"],
+        ["张庄村", "2", "甲二", ids[1], "户主", "低保", 1.0, 2],
+        ["张庄村", "3", "甲三", ids[2], "户主", "低保", "1人", ""],
+        ["张庄村", "4", "甲四", ids[3], "户主", "低保", True, "二"],
+        ["张庄村", "5", "甲五", ids[4], "户主", "低保", 0, "五级"],
+        ["张庄村", "6", "甲六", ids[5], "户主", "低保", 31, None],
+        ["张庄村", "7", "甲七", ids[6], "户主", "低保", "", 1],
+        ["张庄村", "8", "甲八", ids[7], "户主", "低保", "一人", 1],
+    ])
+    intake = load(p)
+    f = intake.frame
+    assert f["household_size"].tolist() == [1, 1, 1, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert f["disability_grade"].tolist() == [2, 2, pd.NA, 2, pd.NA, pd.NA, 1, 1]
+    found = {(p.row, p.code) for p in intake.problems if p.code.endswith("-invalid")}
+    assert found == {(5, "household-size-invalid"), (6, "household-size-invalid"), (7, "household-size-invalid"),
+                     (9, "household-size-invalid"), (6, "disability-grade-invalid")}

@@ -142,17 +142,17 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     data["head_id"] = head_ids
 
     # Sex and birth date: as given, cross-checked against the ID.
-    sex_out: list[str | None] = [derived_sex[i] if has_id[i] else None for i in range(n)]
+    sex_out = np.where(has_id, derived_sex, None).astype(object)
     if "sex" in cols:
-        for i, v, given in _coded(text("sex"), vocab.sex):
-            r = excel_rows[i]
-            if given is None:
-                out.add("sex-invalid", r, "sex", v)
-            elif has_id[i] and given != derived_sex[i]:
-                out.add("sex-mismatch", r, "sex", v, given=given, derived=derived_sex[i])
-            elif not has_id[i]:
-                sex_out[i] = given
-    data["sex"] = sex_out
+        values = text("sex")
+        given, written_sex, known = _by_value(values, vocab.sex)
+        for i in np.flatnonzero(written_sex & ~known).tolist():
+            out.add("sex-invalid", excel_rows[i], "sex", values[i])
+        for i in np.flatnonzero(known & has_id & (given != derived_sex)).tolist():
+            out.add("sex-mismatch", excel_rows[i], "sex", values[i], given=given[i], derived=derived_sex[i])
+        fill = known & ~has_id
+        sex_out[fill] = given[fill]
+    data["sex"] = sex_out.tolist()
     birth_out = birth.copy()
     if "birth_date" in cols:
         for i, (r, v) in enumerate(zip(excel_rows, raw("birth_date"), strict=True)):
@@ -177,29 +177,31 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     # Relation and heads.
     relations: list[str | None] = [None] * n
     if "relation" in cols:
-        for i, v, rel in _coded(text("relation"), vocab.relation):
-            if rel is None:
-                out.add("relation-invalid", excel_rows[i], "relation", v)
-                relations[i] = v
-            else:
-                relations[i] = rel
+        values = text("relation")
+        given, written_rel, known = _by_value(values, vocab.relation)
+        for i in np.flatnonzero(written_rel & ~known).tolist():
+            out.add("relation-invalid", excel_rows[i], "relation", values[i])
+        rel = np.where(known, given, np.asarray(values, dtype=object))  # an unknown relation is kept as written
+        rel[~written_rel] = None
+        relations = rel.tolist()
     data["relation"] = relations
 
     # Categories: one column with several per cell, and/or one yes/no column per category.
-    cats: list[list[str]] = [[] for _ in range(n)]
-    written = [False] * n  # any category written, known or not
+    joined = np.full(n, "", dtype=object)
+    written = np.zeros(n, dtype=bool)  # any category written, known or not
     if "categories" in cols:
-        parse = _cached(lambda cell: _parse_categories(cell, vocab))
-        for i, (r, v) in enumerate(zip(excel_rows, text("categories"), strict=True)):
-            if not v:
-                continue
-            written[i] = True
-            known, unknown = parse(v)
-            cats[i].extend(known)
-            for token in unknown:
+        values = text("categories")
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        parsed = [_parse_categories(u, vocab) if u else ([], []) for u in uniques.tolist()]
+        joined = np.array(["、".join(known_cats) for known_cats, _ in parsed], dtype=object)[codes]
+        written = np.array([bool(u) for u in uniques.tolist()], dtype=bool)[codes]
+        odd = [c for c, (_, unknown) in enumerate(parsed) if unknown]
+        for i in np.flatnonzero(np.isin(codes, odd)).tolist() if odd else ():
+            for token in parsed[codes[i]][1]:
                 sugg = vocab.suggest_categories(token)
                 hint = f"是不是：{'、'.join(sugg)}？" if sugg else ""
-                out.add("category-unknown", r, "categories", token, suggest=hint)
+                out.add("category-unknown", excel_rows[i], "categories", token, suggest=hint)
+    cats: list[list[str]] = [c.split("、") if c else [] for c in joined.tolist()] if layout.flags else []
     for cat, j in layout.flags.items():
         header = layout.headers[j]
         flag = _cached(vocab.flag)
@@ -216,12 +218,12 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
             elif yes and cat not in cats[i]:
                 cats[i].append(cat)
                 written[i] = True
-    data["categories"] = ["、".join(c) for c in cats]
+    data["categories"] = ["、".join(c) for c in cats] if layout.flags else joined.tolist()
 
     # Household size, disability grade.
-    data["household_size"] = _int_column(text("household_size"), excel_rows, "household_size", out,
+    data["household_size"] = _int_column(raw("household_size"), excel_rows, "household_size", out,
                                           _parse_household_size, "household-size-invalid", max=MAX_HOUSEHOLD_SIZE)
-    data["disability_grade"] = _int_column(text("disability_grade"), excel_rows, "disability_grade", out,
+    data["disability_grade"] = _int_column(raw("disability_grade"), excel_rows, "disability_grade", out,
                                             _parse_grade, "disability-grade-invalid")
 
     # Phones and bank cards: text only.
@@ -248,7 +250,10 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     data["is_head"] = is_head
     data["valid"] = ~np.isin(data["row"], np.fromiter(out.bad_rows, dtype=np.int64, count=len(out.bad_rows)))
     ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
-    frame = pd.DataFrame({c: data[c] for c in ordered}, index=pd.RangeIndex(n))
+    # Text columns stay Python objects: converting millions of strings to Arrow costs seconds and
+    # a second copy of the text, and nothing downstream needs it.
+    frame = pd.DataFrame({c: pd.Series(data[c], dtype=object) if isinstance(data[c], list) else data[c]
+                          for c in ordered}, index=pd.RangeIndex(n))
     return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame, problems=out.problems)
 
 
@@ -335,6 +340,8 @@ def is_number(v: object) -> bool:
 
 def as_text(values: list[object]) -> list[str]:
     """Cells as text: strings as they are, empty cells as "", numbers and dates as a user sees them."""
+    if set(map(type, values)) <= {str}:  # the usual column: all text already
+        return values  # type: ignore[return-value]
     return [v if type(v) is str else ("" if v is None else cell_text(v)) for v in values]
 
 
@@ -348,29 +355,33 @@ def _parse_grade(s: str) -> int | None:
     return _GRADE_CHARS[m.group(1)] if m else None
 
 
-def _int_column(values: list[str], rows: list[int], key: str, out: _Collector,
+def _int_column(values: list[object], rows: list[int], key: str, out: _Collector,
                 parse: Callable[[str], int | None], code: str, **fields: object) -> pd.array:
-    result: list[int | None] = []
-    cache: dict[str, int | None] = {}
+    """Whole numbers from cells as typed (3, 3.0, "3人"); each distinct cell is read once."""
     limit = fields.get("max")
-    for r, v in zip(rows, values, strict=True):
-        if not v:
-            result.append(None)
-            continue
-        if v not in cache:
-            cache[v] = parse(v)
-        got = cache[v]
-        if got is None or got < 1 or (isinstance(limit, int) and got > limit):
-            out.add(code, r, key, v, **fields)
-            result.append(None)
-        else:
-            result.append(got)
-    return pd.array(result, dtype="Int64")
+    if bool in set(map(type, values)):  # True == 1 to a hash table, but not as a cell: one by one
+        codes = np.arange(len(values))
+        uniques: list[object] = list(values)
+    else:
+        codes, found = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+        uniques = found.tolist()
+    texts = ["" if v is None or v != v else clean(cell_text(v)) for v in uniques]  # factorize turns None to NaN
+    got: list[int | None] = []
+    for text in texts:
+        n = parse(text) if text else None
+        got.append(n if n is not None and n >= 1 and not (isinstance(limit, int) and n > limit) else None)
+    for c in [c for c, (t, g) in enumerate(zip(texts, got, strict=True)) if t and g is None]:
+        for i in np.flatnonzero(codes == c).tolist():
+            out.add(code, rows[i], key, texts[c], **fields)
+    return pd.array(np.array(got + [None], dtype=object)[codes], dtype="Int64")
 
 
 def _phone_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
     result: list[str] = []
     for r, v in zip(rows, values, strict=True):
+        if type(v) is str and len(v) == 11 and v.isdigit() and v[0] == "1" and v.isascii():
+            result.append(v)  # the usual mobile number, as typed
+            continue
         if is_blank(v):
             result.append("")
             continue
@@ -384,9 +395,6 @@ def _phone_column(values: list[object], rows: list[int], out: _Collector) -> lis
                 out.add("phone-invalid", r, "phone", "数字")
                 result.append("")
                 continue
-        if type(v) is str and len(v) == 11 and v.isdigit() and v[0] == "1" and v.isascii():
-            result.append(v)  # the usual mobile number, as typed
-            continue
         s = clean(cell_text(v))
         compact = re.sub(r"[\s()（）]", "", s)
         compact = re.sub(r"^(\+?86|0086)-?(?=1)", "", compact)
@@ -403,6 +411,9 @@ def _phone_column(values: list[object], rows: list[int], out: _Collector) -> lis
 def _bank_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
     result: list[str] = []
     for r, v in zip(rows, values, strict=True):
+        if type(v) is str and 12 <= len(v) <= 19 and v.isascii() and v.isdigit():
+            result.append(v)  # the usual card number, as typed
+            continue
         if is_blank(v):
             result.append("")
             continue
@@ -410,9 +421,6 @@ def _bank_column(values: list[object], rows: list[int], out: _Collector) -> list
             shown = f"{float(v):.5E}"  # type: ignore[arg-type]
             out.add("bank-numeric-cell", r, "bank_card", shown)
             result.append("")
-            continue
-        if type(v) is str and 12 <= len(v) <= 19 and v.isascii() and v.isdigit():
-            result.append(v)
             continue
         s = re.sub(r"[\s\-]", "", clean(cell_text(v)))
         if not re.fullmatch(r"\d{12,19}", s):
@@ -457,16 +465,16 @@ def _parse_categories(cell: str, vocab: Vocabulary) -> tuple[list[str], list[str
     return known, unknown
 
 
-def _coded(values: list[str], fn: Callable[[str], str | None]) -> list[tuple[int, str, str | None]]:
-    """``(index, text, fn(text))`` for each non-empty cell; ``fn`` runs once per distinct text."""
-    cache: dict[str, str | None] = {}
-    found = []
-    for i, v in enumerate(values):
-        if v:
-            if v not in cache:
-                cache[v] = fn(v)
-            found.append((i, v, cache[v]))
-    return found
+def _by_value(values: list[str], fn: Callable[[str], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``fn`` of every non-empty cell, run once per distinct text: the results (an object array),
+    which cells are written, and which results are not ``None``."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    mapped = [fn(u) if u else None for u in uniques.tolist()]
+    results = np.empty(len(mapped) + 1, dtype=object)  # the last slot: cells factorize leaves out
+    results[:-1] = mapped
+    written = np.array([bool(u) for u in uniques.tolist()] + [False], dtype=bool)
+    known = np.array([m is not None for m in mapped] + [False], dtype=bool)
+    return results[codes], written[codes], known[codes]
 
 
 def _cached(fn: Callable[[str], object]) -> Callable[[str], object]:
