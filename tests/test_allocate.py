@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import time
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -218,3 +219,31 @@ def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
         last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
         total += Decimal(str(ws.cell(last, 6).value))
     assert total == Decimal(doc["cash"])  # the sign sheets pay out exactly the cash decided
+
+
+def test_timestamp_fix_rewrites_only_the_tail(tmp_path: Path) -> None:
+    """Workbooks written at different times become byte-identical; the sheets before core.xml are
+    left as the writer compressed them (that is what keeps a prefecture's workbook fast)."""
+    import rustpy_xlsxwriter as rx
+
+    from weiwen.io.xlsx import normalize_xlsx
+
+    rows = [{"姓名": f"张{i}", "金额": i * 1.5} for i in range(500)]
+    first, later = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    rx.FastExcel(str(first)).sheet("表", rows).save()
+    time.sleep(1.1)  # the writer stamps the time to the second
+    rx.FastExcel(str(later)).sheet("表", rows).save()
+    assert first.read_bytes() != later.read_bytes()
+    with zipfile.ZipFile(first) as z:
+        core_at = z.getinfo("docProps/core.xml").header_offset
+    head = first.read_bytes()[:core_at]
+    normalize_xlsx(first)
+    normalize_xlsx(later)
+    with zipfile.ZipFile(first) as z:
+        assert z.testzip() is None
+        assert b"2000-01-01T00:00:00Z" in z.read("docProps/core.xml")
+        assert [i.filename for i in z.infolist()][-2:] == ["docProps/core.xml", "docProps/app.xml"]
+    assert first.read_bytes()[:core_at] == head
+    assert openpyxl.load_workbook(first)["表"]["A3"].value == "张1"
+    normalize_xlsx(later)  # a second time changes nothing
+    assert later.read_bytes() == first.read_bytes()
