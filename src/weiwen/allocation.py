@@ -21,6 +21,7 @@ from weiwen.engine.quota import select as select_quota
 from weiwen.ids import mask_id
 from weiwen.intake import Intake
 from weiwen.rules import LoadedRules
+from weiwen.text import text_series
 from weiwen.vocab import Vocabulary
 
 
@@ -199,9 +200,9 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
         "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
         "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
         "head_bank": hh["head_bank"], "size": hh["size"], "persons": persons,
-        "categories": [cats_by_h[i] for i in idx], "applied": applied, "applied_names": applied_names,
-        "suppressed": suppressed, "cash_fen": alloc.cash[idx], "goods_fen": alloc.goods_value[idx],
-        "total_fen": alloc.total[idx], "capped_fen": alloc.capped[idx], "reason": reasons,
+        "categories": text_series([cats_by_h[i] for i in idx]), "applied": text_series(applied),
+        "applied_names": text_series(applied_names), "suppressed": text_series(suppressed), "cash_fen": alloc.cash[idx], "goods_fen": alloc.goods_value[idx],
+        "total_fen": alloc.total[idx], "capped_fen": alloc.capped[idx], "reason": text_series(reasons),
         "file": hh["file"], "sheet": hh["sheet"], "row": hh["row"],
     })
     for key in goods:

@@ -24,7 +24,7 @@ from weiwen import problems as P
 from weiwen.ids import check_ids, mask_digits, mask_id, normalize_id
 from weiwen.io.reader import RawSheet
 from weiwen.layout import HOUSEHOLD_FIELDS, PERSON_FIELDS, SheetLayout, cell_text, col_letter
-from weiwen.text import clean, clean_column, has_control, normalize_names
+from weiwen.text import clean, clean_column, has_control, normalize_names, text_series
 from weiwen.vocab import Vocabulary
 
 ROSTER_COLUMNS = (
@@ -252,7 +252,8 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
     # Text columns become Arrow strings (pandas' default): a third of the memory of Python strings,
     # and the workbook writer reads them without converting.
-    frame = pd.DataFrame({c: data[c] for c in ordered}, index=pd.RangeIndex(n))
+    frame = pd.DataFrame({c: text_series(data[c]) if isinstance(data[c], list) else data[c] for c in ordered},
+                         index=pd.RangeIndex(n))
     return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame, problems=out.problems)
 
 

@@ -12,7 +12,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from weiwen.text import TEXT_DTYPE
 from weiwen.vocab import Vocabulary
 
 
@@ -44,9 +47,11 @@ def ages_at(birth: np.ndarray, when: date) -> np.ndarray:
     return np.where(valid, when.year - years - before.astype(np.int64), -1)
 
 
-def _text(column: pd.Series) -> np.ndarray:
-    """A text column as Python strings, missing values as ""."""
-    return column.astype(object).where(column.notna(), "").to_numpy(dtype=object)
+def _text(column: pd.Series) -> pd.Series:
+    """A text column with missing values as "" (kept in Arrow: no Python strings made)."""
+    return pd.Series(pc.fill_null(pa.chunked_array(column.array._pa_array), ""), dtype=TEXT_DTYPE) \
+        if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" \
+        else column.astype(object).where(column.notna(), "").reset_index(drop=True)
 
 
 def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date) -> Population:
