@@ -80,15 +80,23 @@ def clean_column(texts: Sequence[str]) -> list[str]:
     if not result:
         return result
     original = pa.array(result, type=pa.large_string())
-    arr = pc.utf8_normalize(original, "NFKC")
-    arr = pc.replace_substring_regex(arr, r"[\p{Cf}\p{Cc}]+", "")
-    arr = pc.replace_substring_regex(arr, r"[\s\p{Z}]+", " ")
-    arr = pc.utf8_trim_whitespace(arr)
+    nfkc = pc.utf8_normalize(original, "NFKC")
+    changed = {i: None for i in np.flatnonzero(pc.not_equal(original, nfkc).to_numpy(zero_copy_only=False)).tolist()}
+    # Only cells with a control, invisible or space character need the regexes and the trim: few.
+    odd = np.flatnonzero(pc.match_substring_regex(nfkc, r"[\p{Cf}\p{Cc}\s\p{Z}]").to_numpy(zero_copy_only=False))
+    fixed: dict[int, str] = {}
+    if len(odd):
+        sub = nfkc.take(pa.array(odd))
+        sub = pc.replace_substring_regex(sub, r"[\p{Cf}\p{Cc}]+", "")
+        sub = pc.replace_substring_regex(sub, r"[\s\p{Z}]+", " ")
+        sub = pc.utf8_trim_whitespace(sub)
+        fixed = dict(zip(odd.tolist(), sub.to_pylist(), strict=True))
     # Most cells are clean already: keep their string objects, convert only the changed ones.
-    changed = np.flatnonzero(pc.not_equal(original, arr).to_numpy(zero_copy_only=False))
-    if len(changed):
-        for i, value in zip(changed.tolist(), arr.take(pa.array(changed)).to_pylist(), strict=True):
-            result[i] = value
+    rest = [i for i in changed if i not in fixed]
+    if rest:
+        fixed.update(zip(rest, nfkc.take(pa.array(rest)).to_pylist(), strict=True))
+    for i, value in fixed.items():
+        result[i] = value
     return result
 
 
