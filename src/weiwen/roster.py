@@ -546,15 +546,29 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         starts = marked_head.copy()
         if n:
             starts[0] = True
-        start_row = rows[np.maximum.accumulate(np.where(starts, np.arange(n), 0))] if n else rows
-        fallback = np.char.add("seq:", start_row.astype(str)).astype(object)
+        fallback_kind, fallback_row = "seq", rows[np.maximum.accumulate(np.where(starts, np.arange(n), 0))] \
+            if n else rows
     else:
-        fallback = np.char.add("row:", rows.astype(str)).astype(object)
-    keys = np.where(hh_no != "", "no:" + village + ":" + hh_no, np.where(head_id != "", "head:" + head_id, fallback))
+        fallback_kind, fallback_row = "row", rows
+    # Each person's household as one integer (which link, then the linking values' codes), so the
+    # grouping is numeric; the text key is made once per household, not once per person.
+    has_no, has_head = hh_no != "", head_id != ""
+    village_code = pd.factorize(village)[0].astype(np.int64)
+    no_code = pd.factorize(hh_no)[0].astype(np.int64)
+    head_code = pd.factorize(head_id)[0].astype(np.int64)
+    link = np.where(has_no, (village_code << 31) | no_code,  # codes < 2**30: the three kinds never meet
+                    np.where(has_head, (1 << 61) | head_code, (1 << 62) | fallback_row.astype(np.int64)))
+    codes = pd.factorize(link)[0]  # numbered in order of first appearance, as before
+    first_of = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first_of[codes[::-1]] = np.arange(n)[::-1]
+    at = first_of.tolist()
+    uniques = np.array([f"no:{v}:{no}" if by_no else f"head:{hid}" if by_head else f"{fallback_kind}:{r}"
+                        for v, no, hid, by_no, by_head, r in zip(
+                            village[at].tolist(), hh_no[at].tolist(), head_id[at].tolist(), has_no[at].tolist(),
+                            has_head[at].tolist(), fallback_row[at].tolist(), strict=True)], dtype=object)
     scope = f"{data['file']}|{data['sheet']}|"
-    households = (scope + keys).tolist()
+    households = (scope + uniques)[codes].tolist() if n else []
 
-    codes, uniques = pd.factorize(keys)
     g = len(uniques)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(g + 1))
@@ -565,16 +579,16 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     def first_where(mask: np.ndarray) -> np.ndarray:
         """Per group, the first position where ``mask`` holds (-1 where it never does)."""
         out_ = np.full(g, -1, dtype=np.int64)
-        pos = np.flatnonzero(mask)
-        uniq, idx = np.unique(codes[pos], return_index=True)
-        out_[uniq] = pos[idx]
+        pos = np.flatnonzero(mask)[::-1]
+        out_[codes[pos]] = pos  # written last to first: the first position stays
         return out_
 
     def distinct(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Per group, how many distinct ``values`` where ``mask`` holds."""
         vcodes, _ = pd.factorize(values)
-        pairs = np.unique(codes[mask].astype(np.int64) * (int(vcodes.max(initial=0)) + 1) + vcodes[mask])
-        return np.bincount(pairs // (int(vcodes.max(initial=0)) + 1), minlength=g)
+        width = int(vcodes.max(initial=0)) + 1
+        pairs = pd.unique(codes[mask].astype(np.int64) * width + vcodes[mask])
+        return np.bincount(pairs // width, minlength=g)
 
     if has_relation:
         is_head = marked_head
@@ -591,7 +605,7 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     size = data["household_size"]
     size_na = np.asarray(size.isna(), dtype=bool)
     size_val = np.where(size_na, -1, np.asarray(size.fillna(-1), dtype=np.int64))
-    first = first_where(np.ones(n, dtype=bool))
+    first = first_of
     members = np.bincount(codes, minlength=g)
     heads = np.bincount(codes, weights=is_head, minlength=g).astype(np.int64)
     villages = distinct(village, village != "")
