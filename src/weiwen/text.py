@@ -103,14 +103,15 @@ def clean_column(texts: Sequence[str]) -> list[str]:
 def normalize_names(texts: Sequence[str]) -> list[str]:
     """``normalize_name`` for a whole column: cleaned in Arrow, the rare odd name in Python."""
     cleaned = clean_column(texts)
-    return [normalize_name(s) if (" " in s or not s.isascii() and _has_dot_variant(s)) else s for s in cleaned]
+    if not cleaned:
+        return cleaned
+    # Only a name with a space or a dot variant can change further: find those in one Arrow pass.
+    odd = pc.match_substring_regex(pa.array(cleaned, type=pa.large_string()), "[ •．‧∙⋅・･]")
+    for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)).tolist():
+        cleaned[i] = normalize_name(cleaned[i])
+    return cleaned
 
 
-_DOT_VARIANTS = frozenset("•．‧∙⋅・･")
-
-
-def _has_dot_variant(s: str) -> bool:
-    return not _DOT_VARIANTS.isdisjoint(s)
 
 
 TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
