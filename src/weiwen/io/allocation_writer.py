@@ -235,11 +235,11 @@ def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: se
         "序号": [str(i) for i in range(1, len(t) + 1)], "村(社区)": t["village"], "户号": t["household_no"],
         "户主": t["head_name"], "身份证号": t["head_id"], "人口数": _int_text(t["size"]),
         "享受人数": t["persons"].astype(str), "类别": t["categories"], "享受标准": t["applied_names"],
-        "未享受标准": t["suppressed"], "现金（元）": _money_col(t["cash_fen"]),
-        **{h: t[goods_column(k)].astype(float) for h, k in zip(goods_heads, d.goods, strict=True)},
+        "未享受标准": _blank_if_empty(t["suppressed"]), "现金（元）": _money_col(t["cash_fen"]),
+        **{h: _blank_if_empty(t[goods_column(k)].astype(float)) for h, k in zip(goods_heads, d.goods, strict=True)},
         "物资折价（元）": _money_col(t["goods_fen"]), "合计（元）": _money_col(t["total_fen"]),
         "核定依据": t["reason"],
-        "备注": [f"封顶扣减 {yuan(int(c))} 元" if c else "" for c in t["capped_fen"]],
+        "备注": [f"封顶扣减 {yuan(int(c))} 元" if c else None for c in t["capped_fen"]],
     })
     totals = {c: "" for c in frame.columns}
     totals.update({"序号": "合计", "村(社区)": f"{len(t)} 户", "现金（元）": float(d.cash),
@@ -321,6 +321,13 @@ class _SignRows:
                subtitles=(f"村(社区)：{self.villages[k]}        发放单位（盖章）：                    "
                           "发放日期：    年   月   日", "本人签字领取，不得代签；足额发放，不得拆分。"),
                totals_at=(rows,), row_height=30, signatures="制表人：          审核人：          发放人：")
+
+
+def _blank_if_empty(values: pd.Series) -> pd.Series:
+    """No goods of an item (0) or no text: an empty cell, not a 0 or an empty string.  Most
+    households get one or two of the items, so this leaves a quarter of the sheet's cells out
+    (the column's borders still show)."""
+    return values.where((values != 0) & (values != ""))
 
 
 def _int_text(values: pd.Series) -> list[str]:
