@@ -17,6 +17,8 @@ from datetime import date
 from functools import lru_cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.cn import ric as stdnum_ric
 from stdnum import numdb as stdnum_numdb
 
@@ -173,10 +175,10 @@ def check_ids(values: list[str], today: date) -> IdColumn:
     male = np.zeros(n, dtype=bool)
     details: dict[int, IdCheck] = {}
 
-    fast_idx = [i for i, v in enumerate(values) if len(v) == 18 and _CLEAN18.match(v)]
-    if fast_idx:
-        idx = np.asarray(fast_idx, dtype=np.int64)
-        buf = np.frombuffer("".join(values[i] for i in fast_idx).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    clean18 = pc.match_substring_regex(pa.array(values, type=pa.large_string()), _CLEAN18.pattern) if n else None
+    idx = np.flatnonzero(clean18.to_numpy(zero_copy_only=False)) if n else np.zeros(0, np.int64)
+    if len(idx):
+        buf = np.frombuffer("".join([values[i] for i in idx.tolist()]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         digits = buf[:, :17].astype(np.int64) - 48
         expected = _CHECK[(digits @ _WEIGHTS) % 11]
         ok = expected == buf[:, 17]
@@ -204,10 +206,11 @@ def check_ids(values: list[str], today: date) -> IdColumn:
         male[good] = (digits[ok, 16] % 2) == 1
         for i in good.tolist():
             normalized[i] = values[i]
-        slow = set(range(n)) - set(good.tolist())
+        slow = np.ones(n, dtype=bool)
+        slow[good] = False
     else:
-        slow = set(range(n))
-    for i in sorted(slow):
+        slow = np.ones(n, dtype=bool)
+    for i in np.flatnonzero(slow).tolist():
         res = check_id(values[i], today)
         details[i] = res
         if res.normalized is not None:
