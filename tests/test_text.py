@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weiwen.text import clean, clean_column, header_key, normalize_name, normalize_names
+from weiwen.text import (clean, clean_column, clean_texts, header_key, normalize_name, normalize_name_texts,
+                         normalize_names)
 
 tricky = st.text(
     alphabet=st.one_of(
@@ -21,12 +22,16 @@ tricky = st.text(
 @given(st.lists(tricky, max_size=20))
 def test_clean_column_equals_clean(values: list[str]) -> None:
     assert clean_column(values) == [clean(v) for v in values]
+    both = clean_texts(values)
+    assert both.arrow.to_pylist() == both.values  # the frame's Arrow column says the same
 
 
 @settings(max_examples=300)
 @given(st.lists(tricky, max_size=20))
 def test_normalize_names_equals_normalize_name(values: list[str]) -> None:
     assert normalize_names(values) == [normalize_name(v) for v in values]
+    both = normalize_name_texts(values)
+    assert both.arrow.to_pylist() == both.values
 
 
 def test_examples() -> None:

@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from weiwen import problems as P
 from weiwen.ids import check_ids, mask_digits, mask_id, normalize_id
 from weiwen.io.reader import RawSheet
 from weiwen.layout import HOUSEHOLD_FIELDS, PERSON_FIELDS, SheetLayout, cell_text, col_letter
-from weiwen.text import clean, clean_column, has_control, normalize_names, text_series
+from weiwen.text import clean, clean_texts, has_control, normalize_name_texts, text_series
 from weiwen.vocab import Vocabulary
 
 ROSTER_COLUMNS = (
@@ -109,8 +110,14 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
             return [None] * n
         return columns[j]
 
-    def text(key: str) -> list[str]:
-        return clean_column(as_text(raw(key)))
+    arrow: dict[str, pa.Array] = {}  # frame columns already cleaned in Arrow: no second conversion
+
+    def text(key: str, *, column: bool = False) -> list[str]:
+        """Cleaned cells of ``key``; with ``column``, they are the frame's column as they are."""
+        values, cleaned = clean_texts(as_text(raw(key)))
+        if column:
+            arrow[key] = cleaned
+        return values
 
     data: dict[str, Any] = {
         "file": sheet.file,
@@ -120,7 +127,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 
     # Names.
     names_raw = as_text(raw("name"))
-    names = normalize_names(names_raw)
+    names, arrow["name"] = normalize_name_texts(names_raw)
     for r, v, nv in zip(excel_rows, names_raw, names, strict=True):
         if not nv:
             out.add("name-missing", r, "name")
@@ -235,15 +242,21 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
         if key not in cols:
             data[key] = [""] * n
         else:
-            data[key] = normalize_names(as_text(raw(key))) if key == "head_name" else text(key)
-    villages = text("village") if "village" in cols else [layout.village_hint or ""] * n
+            if key == "head_name":
+                data[key], arrow[key] = normalize_name_texts(as_text(raw(key)))
+            else:
+                data[key] = text(key, column=True)
+    villages = text("village", column=True) if "village" in cols else [layout.village_hint or ""] * n
     if "village" not in cols and layout.village_hint:
         out.add("village-inferred", layout.header_index, None, source="表格标题", village=layout.village_hint)
     data["village"] = villages
 
     # Extra columns are carried through as text, under their header.
     for header, j in layout.extras.items():
-        data[f"extra:{header}"] = clean_column(as_text(columns[j])) if j in columns else [""] * n
+        if j in columns:
+            data[f"extra:{header}"], arrow[f"extra:{header}"] = clean_texts(as_text(columns[j]))
+        else:
+            data[f"extra:{header}"] = [""] * n
 
     households, is_head = _households(data, n, layout, out, written)
     data["household"] = households
@@ -252,8 +265,8 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
     # Text columns become Arrow strings (pandas' default): a third of the memory of Python strings,
     # and the workbook writer reads them without converting.
-    frame = pd.DataFrame({c: text_series(data[c]) if isinstance(data[c], list) else data[c] for c in ordered},
-                         index=pd.RangeIndex(n))
+    frame = pd.DataFrame({c: text_series(arrow[c] if c in arrow else data[c]) if isinstance(data[c], list)
+                          else data[c] for c in ordered}, index=pd.RangeIndex(n))
     return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame, problems=out.problems)
 
 
