@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import rustpy_xlsxwriter as rx
 
 from weiwen.allocation import Decision, goods_column, goods_total, summary
@@ -124,29 +125,26 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
         _write_csv(csv_path, _csv_rows(table))
         signs: list[Path] = []
     else:
-        # One sign-sheet workbook per village and the CSV, written by a second process while this
-        # one writes allocation.xlsx: each side is about half the work.  (A second thread would
+        # One sign-sheet workbook per village, written by a second process while this one writes
+        # allocation.xlsx and the CSV: each side is about half the work.  (A second thread would
         # mostly wait: the writer holds the GIL while it takes rows in.)  The columns go over as
         # an Arrow table, which pickles as flat buffers.
-        wanted = ["key", "village", "household_no", "head_name", "head_id", "head_bank", "head_phone", "size",
-                  "applied", "applied_names", "cash_fen", "goods_fen", "total_fen",
+        wanted = ["village", "head_name", "head_id", "size", "applied_names", "cash_fen",
                   *map(goods_column, decision.goods)]
         columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            other = pool.submit(_other_outputs, columns, decision.goods, title, out_dir)
+            other = pool.submit(_sign_files_of, columns, decision.goods, title, out_dir / "签领表")
             write_atomic(xlsx, main)
+            _write_csv(csv_path, _csv_rows(table))
             signs = other.result()
     summary_path = out_dir / "summary.json"
     write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
     return [xlsx, *signs, csv_path, summary_path]
 
 
-def _other_outputs(columns: pa.Table, goods: list[tuple[str, str]], title: str, out_dir: Path) -> list[Path]:
-    """The sign-sheet workbooks (one per village) and allocation.csv (runs in the second process)."""
-    table = columns.to_pandas()
-    signs = _sign_files(_SignRows(table, goods, title), out_dir / "签领表")
-    _write_csv(out_dir / "allocation.csv", _csv_rows(table))
-    return signs
+def _sign_files_of(columns: pa.Table, goods: list[tuple[str, str]], title: str, folder: Path) -> list[Path]:
+    """The sign-sheet workbooks, one per village (runs in the second process)."""
+    return _sign_files(_SignRows(columns.to_pandas(), goods, title), folder)
 
 
 def _sign_files(sign: _SignRows, folder: Path) -> list[Path]:
@@ -220,12 +218,6 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame | _Rows, title: st
 def _money_col(fen: pd.Series) -> list[float]:
     """Fen to yuan for display cells (exact to the fen; the sums come from the integer fen)."""
     return (fen.to_numpy(dtype=np.int64) / 100).tolist()
-
-
-def _yuan_text(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(int(fen))
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
@@ -378,14 +370,35 @@ CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证�
 
 
 def _csv_rows(t: pd.DataFrame) -> list[tuple[str, ...]]:
-    """allocation.csv's rows (one per aided household), as text."""
-    return list(zip(
-        [_cell(str(k).split("|")[-1]) for k in t["key"].tolist()], map(_cell, t["village"].tolist()),
-        map(_cell, t["household_no"].tolist()), map(_cell, t["head_name"].tolist()),
-        [i or "" for i in t["head_id"].tolist()], [b or "" for b in t["head_bank"].tolist()], t["applied"].tolist(),
-        map(_yuan_text, t["cash_fen"].tolist()), map(_yuan_text, t["goods_fen"].tolist()),
-        map(_yuan_text, t["total_fen"].tolist()), [p or "" for p in t["head_phone"].tolist()], strict=True,
-    ))
+    """allocation.csv's rows (one per aided household), as text; columns made in Arrow."""
+    if not len(t):
+        return []
+
+    def text(name: str) -> pa.Array:
+        return pc.fill_null(pa.array(t[name], type=pa.large_string()), "")
+
+    columns = [_guarded(pc.extract_regex(text("key"), r"(?P<k>[^|]*)$").field("k")), _guarded(text("village")),
+               _guarded(text("household_no")), _guarded(text("head_name")), text("head_id"), text("head_bank"),
+               text("applied"), *(_yuan_texts(t[c]) for c in ("cash_fen", "goods_fen", "total_fen")),
+               text("head_phone")]
+    return list(zip(*(c.to_pylist() for c in columns), strict=True))
+
+
+def _guarded(texts: pa.Array) -> pa.Array:
+    """CSV injection guard (OWASP): text that a spreadsheet would run gets a leading apostrophe."""
+    quote, empty = pa.scalar("'", pa.large_string()), pa.scalar("", pa.large_string())
+    return pc.if_else(pc.match_substring_regex(texts, r"^[=+\-@\t\r]"),
+                      pc.binary_join_element_wise(quote, texts, empty), texts)
+
+
+def _yuan_texts(fen: pd.Series) -> pa.Array:
+    """Fen as yuan text with two decimals (12345 -> "123.45"), exactly."""
+    values = fen.to_numpy(dtype=np.int64)
+    sign = pa.array(np.where(values < 0, "-", ""), type=pa.large_string())
+    whole = pa.array(np.abs(values) // 100).cast(pa.large_string())
+    cents = pc.utf8_lpad(pa.array(np.abs(values) % 100).cast(pa.large_string()), 2, "0")
+    empty, dot = pa.scalar("", pa.large_string()), pa.scalar(".", pa.large_string())
+    return pc.binary_join_element_wise(pc.binary_join_element_wise(sign, whole, empty), cents, dot)
 
 
 def _write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
@@ -396,9 +409,3 @@ def _write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
     w.writerow(CSV_HEADER)
     w.writerows(rows)
     write_text_atomic(path, buf.getvalue())
-
-
-def _cell(value: object) -> str:
-    """CSV injection guard (OWASP): text that a spreadsheet would run gets a leading apostrophe."""
-    s = str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
