@@ -247,3 +247,15 @@ def test_timestamp_fix_rewrites_only_the_tail(tmp_path: Path) -> None:
     assert openpyxl.load_workbook(first)["表"]["A3"].value == "张1"
     normalize_xlsx(later)  # a second time changes nothing
     assert later.read_bytes() == first.read_bytes()
+
+
+def test_csv_amounts_and_guard_in_arrow() -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    from weiwen.io.allocation_writer import _guarded, _yuan_texts
+
+    assert _yuan_texts(pd.Series([0, 5, 110000, 123456, -1205])).to_pylist() == [
+        "0.00", "0.05", "1100.00", "1234.56", "-12.05"]
+    texts = pa.array(["=1+1", "+86", "-3", "@x", "\tx", "\rx", "张三", "a=b", ""], type=pa.large_string())
+    assert _guarded(texts).to_pylist() == ["'=1+1", "'+86", "'-3", "'@x", "'\tx", "'\rx", "张三", "a=b", ""]
