@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ def squash(s: str) -> str:
     return _SPACE_RE.sub("", clean(s))
 
 
+@functools.lru_cache(maxsize=65536)  # the same header texts come back in every file of a run
 def header_key(s: str) -> str:
     """Key under which a header is looked up: brackets and punctuation dropped.
 
