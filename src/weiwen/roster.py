@@ -198,10 +198,10 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     written = np.zeros(n, dtype=bool)  # any category written, known or not
     if "categories" in cols:
         values = text("categories")
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-        parsed = [_parse_categories(u, vocab) if u else ([], []) for u in uniques.tolist()]
+        codes, uniques = _distinct(values)
+        parsed = [_parse_categories(u, vocab) if u else ([], []) for u in uniques]
         joined = np.array(["、".join(known_cats) for known_cats, _ in parsed], dtype=object)[codes]
-        written = np.array([bool(u) for u in uniques.tolist()], dtype=bool)[codes]
+        written = np.array([bool(u) for u in uniques], dtype=bool)[codes]
         odd = [c for c, (_, unknown) in enumerate(parsed) if unknown]
         for i in np.flatnonzero(np.isin(codes, odd)).tolist() if odd else ():
             for token in parsed[codes[i]][1]:
@@ -478,14 +478,20 @@ def _parse_categories(cell: str, vocab: Vocabulary) -> tuple[list[str], list[str
     return known, unknown
 
 
+def _distinct(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each cell's index into the column's distinct texts, and those texts."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, uniques.tolist()
+
+
 def _by_value(values: list[str], fn: Callable[[str], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``fn`` of every non-empty cell, run once per distinct text: the results (an object array),
     which cells are written, and which results are not ``None``."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    mapped = [fn(u) if u else None for u in uniques.tolist()]
+    codes, uniques = _distinct(values)
+    mapped = [fn(u) if u else None for u in uniques]
     results = np.empty(len(mapped) + 1, dtype=object)  # the last slot: cells factorize leaves out
     results[:-1] = mapped
-    written = np.array([bool(u) for u in uniques.tolist()] + [False], dtype=bool)
+    written = np.array([bool(u) for u in uniques] + [False], dtype=bool)
     known = np.array([m is not None for m in mapped] + [False], dtype=bool)
     return results[codes], written[codes], known[codes]
 

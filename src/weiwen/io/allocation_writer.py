@@ -17,8 +17,8 @@ import io
 import json
 import multiprocessing
 import re
-from dataclasses import dataclass
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -189,8 +189,7 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame | _Rows, title: st
     """One titled table: title and subtitle lines merged above the header, then the rows.
 
     A frame goes to the writer as it is (its columns are read through Arrow, no row objects in
-    Python).
-    ``signatures`` goes to the left of every printed page's footer (制表人/审核人 lines).
+    Python).  ``signatures`` goes to the left of every printed page's footer (制表人/审核人 lines).
     """
     header_row = 1 + len(subtitles)
     last = len(frame.columns) - 1
@@ -292,7 +291,7 @@ class _SignRows:
 
     COLUMNS = ("序号", "户主", "身份证号", "人口数", "享受标准", "现金（元）", "金额大写", "物资", "领取人签字", "领取日期")
 
-    def frame(self, k: int) -> _Rows:
+    def rows(self, k: int) -> _Rows:
         """Village ``k``'s rows and totals line (as row dicts: for a few hundred rows the writer takes
         those faster than a frame)."""
         a, b = int(self.starts[k]), int(self.starts[k + 1])
@@ -305,7 +304,7 @@ class _SignRows:
         return _Rows(list(self.COLUMNS), records)
 
     def write(self, book: rx.FastExcel, fmt: _Formats, k: int, name: str) -> None:
-        frame = self.frame(k)
+        frame = self.rows(k)
         formats = [fmt.center, fmt.wrap, fmt.text, fmt.center, fmt.wrap, fmt.money, fmt.wrap, fmt.wrap, fmt.text,
                    fmt.text]
         rows = len(frame) - 1
