@@ -214,9 +214,9 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame | _Rows, title: st
     )
 
 
-def _money_col(fen: pd.Series) -> list[float]:
+def _money_col(fen: pd.Series) -> np.ndarray:
     """Fen to yuan for display cells (exact to the fen; the sums come from the integer fen)."""
-    return (fen.to_numpy(dtype=np.int64) / 100).tolist()
+    return fen.to_numpy(dtype=np.int64) / 100
 
 
 def _detail(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
@@ -323,7 +323,8 @@ def _blank_if_empty(values: pd.Series) -> pd.Series:
 
 def _int_text(values: pd.Series) -> list[str]:
     """Whole numbers as text ("" where missing)."""
-    return ["" if pd.isna(v) else str(int(v)) for v in values.tolist()]
+    numbers = values.astype("Int64")
+    return numbers.astype(str).where(numbers.notna(), "").tolist()
 
 
 def _summary(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: set[str]) -> None:
