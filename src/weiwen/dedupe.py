@@ -52,6 +52,8 @@ class Group:
 
 
 def find_duplicates(frame: pd.DataFrame) -> list[Group]:
+    from pypinyin import lazy_pinyin  # 0.3 s to import: only check-duplicates needs it, not every command
+
     if not len(frame):
         return []
     f = frame.reset_index(drop=True)
@@ -113,8 +115,6 @@ def find_duplicates(frame: pd.DataFrame) -> list[Group]:
 
     # Suspected: same name by pinyin (traditional or simplified) and the same phone or address.
     codes, uniques = pd.factorize(names)
-    from pypinyin import lazy_pinyin  # 0.3 s to import: only check-duplicates needs it
-
     sounds = np.array(["".join(lazy_pinyin(n)) if n else "" for n in uniques], dtype=object)
     spoken = pd.Series(sounds[codes] if len(uniques) else [], index=f.index, dtype=object)
     for column, what in (("phone", "联系电话"), ("address", "家庭住址")):
