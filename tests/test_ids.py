@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
@@ -118,6 +119,8 @@ id_like = st.one_of(
 @given(st.lists(id_like, min_size=1, max_size=30))
 def test_vectorised_column_agrees_with_the_reference(values: list[str]) -> None:
     col = check_ids(values, TODAY)
+    as_arrow = check_ids(pa.array(values, type=pa.large_string()), TODAY)  # the intake's own input
+    assert as_arrow.normalized == col.normalized and list(as_arrow.details) == list(col.details)
     for i, v in enumerate(values):
         ref = check_id(v, TODAY)
         assert col.normalized[i] == ref.normalized, v

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -167,18 +168,22 @@ class IdColumn:
     details: dict[int, IdCheck]  # index -> full check, for values that were not clean
 
 
-def check_ids(values: list[str], today: date) -> IdColumn:
-    """Check a column of IDs typed as text.  Clean values take a vectorised path."""
-    n = len(values)
-    normalized: list[str | None] = [None] * n
+def check_ids(values: Sequence[str] | pa.Array, today: date) -> IdColumn:
+    """Check a column of IDs typed as text (a list, or Arrow strings with "" for an empty cell).
+    Clean values take a vectorised path; only the rest are checked one by one."""
+    cells = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
+    n = len(cells)
+    normalized = np.full(n, None, dtype=object)
     birth = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     male = np.zeros(n, dtype=bool)
     details: dict[int, IdCheck] = {}
 
-    clean18 = pc.match_substring_regex(pa.array(values, type=pa.large_string()), _CLEAN18.pattern) if n else None
-    idx = np.flatnonzero(clean18.to_numpy(zero_copy_only=False)) if n else np.zeros(0, np.int64)
+    clean18 = pc.match_substring_regex(cells, _CLEAN18.pattern).fill_null(False)
+    idx = np.flatnonzero(clean18.to_numpy(zero_copy_only=False))
+    slow = np.ones(n, dtype=bool)
     if len(idx):
-        buf = np.frombuffer("".join([values[i] for i in idx.tolist()]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        clean = cells.take(pa.array(idx))  # a fresh array: its 18-character values lie end to end
+        buf = np.frombuffer(clean.buffers()[2], dtype=np.uint8, count=18 * len(idx)).reshape(-1, 18)
         digits = buf[:, :17].astype(np.int64) - 48
         expected = _CHECK[(digits @ _WEIGHTS) % 11]
         ok = expected == buf[:, 17]
@@ -204,21 +209,18 @@ def check_ids(values: list[str], today: date) -> IdColumn:
         good = idx[ok]
         birth[good] = b[ok]
         male[good] = (digits[ok, 16] % 2) == 1
-        for i in good.tolist():
-            normalized[i] = values[i]
-        slow = np.ones(n, dtype=bool)
+        normalized[good] = clean.filter(pa.array(ok)).to_numpy(zero_copy_only=False)
         slow[good] = False
-    else:
-        slow = np.ones(n, dtype=bool)
-    for i in np.flatnonzero(slow).tolist():
-        res = check_id(values[i], today)
+    rest = np.flatnonzero(slow)
+    for i, value in zip(rest.tolist(), cells.take(pa.array(rest)).to_pylist(), strict=True):
+        res = check_id(value or "", today)
         details[i] = res
         if res.normalized is not None:
             normalized[i] = res.normalized
             assert res.birth is not None
             birth[i] = np.datetime64(res.birth.isoformat(), "D")
             male[i] = res.sex == "男"
-    return IdColumn(normalized=normalized, birth=birth, male=male, details=details)
+    return IdColumn(normalized=normalized.tolist(), birth=birth, male=male, details=details)
 
 
 def mask_id(value: object) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from weiwen import problems as P
 from weiwen.ids import check_ids, mask_digits, mask_id, normalize_id
@@ -234,8 +235,8 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
                                             _parse_grade, "disability-grade-invalid")
 
     # Phones and bank cards: text only.
-    data["phone"] = _phone_column(raw("phone"), excel_rows, out)
-    data["bank_card"] = _bank_column(raw("bank_card"), excel_rows, out)
+    data["phone"] = arrow["phone"] = _phone_column(raw("phone"), excel_rows, out)
+    data["bank_card"] = arrow["bank_card"] = _bank_column(raw("bank_card"), excel_rows, out)
 
     # Plain text fields.
     for key in ("household_no", "head_name", "township", "bank_name", "address", "remark"):
@@ -265,8 +266,8 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
     # Text columns become Arrow strings (pandas' default): a third of the memory of Python strings,
     # and the workbook writer reads them without converting.
-    frame = pd.DataFrame({c: text_series(arrow[c] if c in arrow else data[c]) if isinstance(data[c], list)
-                          else data[c] for c in ordered}, index=pd.RangeIndex(n))
+    frame = pd.DataFrame({c: text_series(arrow[c]) if c in arrow else text_series(data[c])
+                          if isinstance(data[c], list) else data[c] for c in ordered}, index=pd.RangeIndex(n))
     return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame, problems=out.problems)
 
 
@@ -276,21 +277,30 @@ def _check_id_column(values: list[object], rows: list[int], key: str, out: _Coll
                      *, required: bool) -> tuple[list[str | None], np.ndarray, np.ndarray, list[str | None]]:
     """Normalised IDs (None where unusable), birth dates, sexes, and the text of each unusable ID
     (normalised as far as it goes: duplicate checks compare it with the valid ones, to catch typing errors)."""
-    n = len(values)
-    texts: list[str] = [""] * n
+    cells, other = _text_cells(values)
     numeric: list[int] = []
-    for i, v in enumerate(values):
-        if is_number(v):
-            numeric.append(i)
-        elif v is not None:
-            texts[i] = v if isinstance(v, str) else cell_text(v)
-    res = check_ids(texts, today)
+    if other.any():  # numbers are reported as such; dates and booleans are checked as the text shown
+        shown_as: dict[int, str] = {}
+        for i in np.flatnonzero(other).tolist():
+            if is_number(values[i]):
+                numeric.append(i)
+            else:
+                shown_as[i] = cell_text(values[i])
+        if shown_as:
+            pick = np.zeros(len(values), dtype=bool)
+            pick[list(shown_as)] = True
+            cells = pc.replace_with_mask(cells, pa.array(pick), pa.array(list(shown_as.values()), pa.large_string()))
+    cells = cells.fill_null("")
+    res = check_ids(cells, today)
     for i in numeric:
         shown = f"{float(values[i]):.5E}"  # type: ignore[arg-type]
         out.add("id-numeric-cell", rows[i], key, shown)
         res.normalized[i] = None
+    at = list(res.details)
+    texts = dict(zip(at, cells.take(pa.array(at, pa.int64())).to_pylist(), strict=True))
+    numeric_set = set(numeric)
     for i, chk in res.details.items():
-        if i in numeric:
+        if i in numeric_set:
             continue
         if chk.code == "id-missing" and not required:
             continue
@@ -305,7 +315,7 @@ def _check_id_column(values: list[object], rows: list[int], key: str, out: _Coll
     male = res.male
     if numeric:
         birth[numeric] = np.datetime64("NaT")
-    unusable: list[str | None] = [None] * n
+    unusable: list[str | None] = [None] * len(values)
     for i in res.details:
         if res.normalized[i] is None and texts[i]:
             unusable[i] = normalize_id(texts[i])[0]
@@ -389,78 +399,99 @@ def _int_column(values: list[object], rows: list[int], key: str, out: _Collector
     return pd.array(np.array(got + [None], dtype=object)[codes], dtype="Int64")
 
 
-def _phone_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
-    result: list[str] = []
-    for r, v in zip(rows, values, strict=True):
-        if type(v) is str and len(v) == 11 and v.isdigit() and v[0] == "1" and v.isascii():
-            result.append(v)  # the usual mobile number, as typed
-            continue
-        if is_blank(v):
-            result.append("")
-            continue
-        if is_number(v):
-            f = float(v)  # type: ignore[arg-type]
-            if f.is_integer() and 0 < f < 1e15:
-                digits = str(int(f))
-                out.add("phone-numeric-cell", r, "phone", mask_digits(digits), digits=len(digits))
-                v = digits
-            else:
-                out.add("phone-invalid", r, "phone", "数字")
-                result.append("")
-                continue
-        s = clean(cell_text(v))
-        compact = re.sub(r"[\s()（）]", "", s)
-        compact = re.sub(r"^(\+?86|0086)-?(?=1)", "", compact)
-        if _PHONE_MOBILE.match(compact.replace("-", "")):
-            result.append(compact.replace("-", ""))
-        elif _PHONE_FIXED.match(compact):
-            result.append(compact)
-        else:
-            out.add("phone-invalid", r, "phone", mask_digits(s))
-            result.append("")
-    return result
+def _text_cells(values: list[object]) -> tuple[pa.Array, np.ndarray]:
+    """The column's text cells as Arrow strings (null for any other cell), and which cells are
+    neither text nor empty (numbers, dates, booleans: the rare cells the checks look at one by one)."""
+    if set(map(type, values)) <= {str, type(None)}:  # the usual column
+        return pa.array(values, type=pa.large_string()), np.zeros(len(values), dtype=bool)
+    other = np.fromiter((v is not None and type(v) is not str for v in values), dtype=bool, count=len(values))
+    return pa.array([v if type(v) is str else None for v in values], type=pa.large_string()), other
 
 
-def _bank_column(values: list[object], rows: list[int], out: _Collector) -> list[str]:
-    result: list[str] = []
-    for r, v in zip(rows, values, strict=True):
-        if type(v) is str and 12 <= len(v) <= 19 and v.isascii() and v.isdigit():
-            result.append(v)  # the usual card number, as typed
-            continue
-        if is_blank(v):
-            result.append("")
-            continue
-        if is_number(v):
-            shown = f"{float(v):.5E}"  # type: ignore[arg-type]
-            out.add("bank-numeric-cell", r, "bank_card", shown)
-            result.append("")
-            continue
-        s = re.sub(r"[\s\-]", "", clean(cell_text(v)))
-        if not re.fullmatch(r"\d{12,19}", s):
-            shown = mask_digits(s, 4, 4)
-            out.add("bank-invalid", r, "bank_card", shown)
-            result.append("")
-            continue
-        result.append(s)
-    for i in np.flatnonzero(~luhn_valid(result)):
-        out.add("bank-luhn", rows[i], "bank_card", mask_digits(result[i], 4, 4))
-    return result
+def _mask(arrow_bools: pa.Array) -> np.ndarray:
+    return np.asarray(arrow_bools.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def luhn_valid(numbers: list[str]) -> np.ndarray:
-    """Luhn check of digit strings, vectorised per length; empty strings count as valid."""
+def _column_by_cell(values: list[object], usual: str, one: Callable[[int, object], str]) -> pa.Array:
+    """A text column whose usual cells (text matching the regex ``usual``) are kept as typed and
+    whose empty cells become ""; every other cell goes through ``one(i, cell)``, which reports."""
+    cells, other = _text_cells(values)
+    keep = _mask(pc.match_substring_regex(cells, usual)) & ~other
+    empty = _mask(pc.equal(cells.fill_null(""), "")) & ~other
+    column = pc.if_else(pa.array(keep), cells, pa.scalar("", pa.large_string()))
+    rest = np.flatnonzero(~keep & ~empty)
+    if len(rest):
+        fixed = pa.array([one(i, values[i]) for i in rest.tolist()], type=pa.large_string())
+        pick = np.zeros(len(values), dtype=bool)
+        pick[rest] = True
+        column = pc.replace_with_mask(column, pa.array(pick), fixed)
+    return column
+
+
+def _phone_cell(r: int, v: object, out: _Collector) -> str:
+    """One phone cell as typed (row ``r``): the number to keep, or "" after reporting why not."""
+    if is_blank(v):
+        return ""
+    if is_number(v):
+        f = float(v)  # type: ignore[arg-type]
+        if not (f.is_integer() and 0 < f < 1e15):
+            out.add("phone-invalid", r, "phone", "数字")
+            return ""
+        v = str(int(f))
+        out.add("phone-numeric-cell", r, "phone", mask_digits(v), digits=len(v))
+    s = clean(cell_text(v))
+    compact = re.sub(r"[\s()（）]", "", s)
+    compact = re.sub(r"^(\+?86|0086)-?(?=1)", "", compact)
+    if _PHONE_MOBILE.match(compact.replace("-", "")):
+        return compact.replace("-", "")
+    if _PHONE_FIXED.match(compact):
+        return compact
+    out.add("phone-invalid", r, "phone", mask_digits(s))
+    return ""
+
+
+def _bank_cell(r: int, v: object, out: _Collector) -> str:
+    """One bank-card cell as typed (row ``r``): the digits to keep, or "" after reporting why not."""
+    if is_blank(v):
+        return ""
+    if is_number(v):
+        out.add("bank-numeric-cell", r, "bank_card", f"{float(v):.5E}")  # type: ignore[arg-type]
+        return ""
+    s = re.sub(r"[\s\-]", "", clean(cell_text(v)))
+    if not re.fullmatch(r"[0-9]{12,19}", s):  # ASCII digits: a bank reads no other
+        out.add("bank-invalid", r, "bank_card", mask_digits(s, 4, 4))
+        return ""
+    return s
+
+
+_USUAL_PHONE = r"^1[3-9][0-9]{9}$"  # a mobile number typed as text: kept as it is
+_USUAL_CARD = r"^[0-9]{12,19}$"
+
+
+def _phone_column(values: list[object], rows: list[int], out: _Collector) -> pa.Array:
+    return _column_by_cell(values, _USUAL_PHONE, lambda i, v: _phone_cell(rows[i], v, out))
+
+
+def _bank_column(values: list[object], rows: list[int], out: _Collector) -> pa.Array:
+    cards = _column_by_cell(values, _USUAL_CARD, lambda i, v: _bank_cell(rows[i], v, out))
+    for i in np.flatnonzero(~luhn_valid(cards)).tolist():
+        out.add("bank-luhn", rows[i], "bank_card", mask_digits(cards[i].as_py(), 4, 4))
+    return cards
+
+
+def luhn_valid(numbers: pa.Array | Sequence[str]) -> np.ndarray:
+    """Luhn check of ASCII digit strings, vectorised per length; empty strings count as valid."""
+    numbers = pa.array(numbers, type=pa.large_string()) if not isinstance(numbers, pa.Array) else numbers
+    lengths = np.asarray(pc.utf8_length(numbers).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
     ok = np.ones(len(numbers), dtype=bool)
-    by_len: dict[int, list[int]] = defaultdict(list)
-    for i, s in enumerate(numbers):
-        if s:
-            by_len[len(s)].append(i)
-    for length, idx in by_len.items():
-        buf = np.frombuffer("".join(numbers[i] for i in idx).encode("ascii"), dtype=np.uint8)
-        digits = buf.reshape(-1, length).astype(np.int64) - 48
-        rev = digits[:, ::-1]
+    for length in np.unique(lengths[lengths > 0]).tolist():
+        idx = np.flatnonzero(lengths == length)
+        same = numbers.take(pa.array(idx))  # a fresh array: its characters lie end to end from offset 0
+        digits = np.frombuffer(same.buffers()[2], dtype=np.uint8, count=len(idx) * length)
+        rev = (digits.reshape(-1, length).astype(np.int64) - 48)[:, ::-1]
         doubled = rev[:, 1::2] * 2
         total = rev[:, ::2].sum(axis=1) + (doubled - 9 * (doubled > 9)).sum(axis=1)
-        ok[np.asarray(idx)] = total % 10 == 0
+        ok[idx] = total % 10 == 0
     return ok
 
 
