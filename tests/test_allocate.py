@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
@@ -259,3 +261,19 @@ def test_csv_amounts_and_guard_in_arrow() -> None:
         "0.00", "0.05", "1100.00", "1234.56", "-12.05"]
     texts = pa.array(["=1+1", "+86", "-3", "@x", "\tx", "\rx", "张三", "a=b", ""], type=pa.large_string())
     assert _guarded(texts).to_pylist() == ["'=1+1", "'+86", "'-3", "'@x", "'\tx", "'\rx", "张三", "a=b", ""]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(st.text(alphabet='ab,"\r\n 张\t=', max_size=6), min_size=3, max_size=3), min_size=1,
+                max_size=12))
+def test_csv_body_quotes_as_the_csv_module(rows: list[list[str]]) -> None:
+    import io
+
+    import pyarrow as pa
+
+    from weiwen.io.allocation_writer import csv_body
+
+    columns = [pa.array([r[k] for r in rows], type=pa.large_string()) for k in range(3)]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    assert csv_body(columns) == buf.getvalue().encode("utf-8")

@@ -122,7 +122,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
 
     if inline:
         write_atomic(xlsx, main)
-        _write_csv(csv_path, _csv_rows(table))
+        _write_csv(csv_path, _csv_columns(table))
         signs: list[Path] = []
     else:
         # One sign-sheet workbook per village, written by a second process while this one writes
@@ -135,7 +135,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             other = pool.submit(_sign_files_of, columns, decision.goods, title, out_dir / "签领表")
             write_atomic(xlsx, main)
-            _write_csv(csv_path, _csv_rows(table))
+            _write_csv(csv_path, _csv_columns(table))
             signs = other.result()
     summary_path = out_dir / "summary.json"
     write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
@@ -369,19 +369,40 @@ def _left_out(book: rx.FastExcel, fmt: _Formats, d: Decision, used: set[str]) ->
 CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计", "联系电话")
 
 
-def _csv_rows(t: pd.DataFrame) -> list[tuple[str, ...]]:
-    """allocation.csv's rows (one per aided household), as text; columns made in Arrow."""
+def _csv_columns(t: pd.DataFrame) -> list[pa.Array]:
+    """allocation.csv's columns (one row per aided household), as text made in Arrow."""
     if not len(t):
         return []
 
     def text(name: str) -> pa.Array:
         return pc.fill_null(pa.array(t[name], type=pa.large_string()), "")
 
-    columns = [_guarded(pc.extract_regex(text("key"), r"(?P<k>[^|]*)$").field("k")), _guarded(text("village")),
-               _guarded(text("household_no")), _guarded(text("head_name")), text("head_id"), text("head_bank"),
-               text("applied"), *(_yuan_texts(t[c]) for c in ("cash_fen", "goods_fen", "total_fen")),
-               text("head_phone")]
-    return list(zip(*(c.to_pylist() for c in columns), strict=True))
+    return [_guarded(pc.extract_regex(text("key"), r"(?P<k>[^|]*)$").field("k")), _guarded(text("village")),
+            _guarded(text("household_no")), _guarded(text("head_name")), text("head_id"), text("head_bank"),
+            text("applied"), *(_yuan_texts(t[c]) for c in ("cash_fen", "goods_fen", "total_fen")),
+            text("head_phone")]
+
+
+def csv_body(columns: list[pa.Array]) -> bytes:
+    """CSV lines of ``columns`` (UTF-8, CRLF), quoted exactly as Python's csv module quotes
+    (minimal: a field with a comma, a quote or a line break), built in Arrow without a Python
+    object per cell."""
+    if not columns or not len(columns[0]):
+        return b""
+    comma, crlf = pa.scalar(",", pa.large_string()), pa.scalar("\r\n", pa.large_string())
+    empty, quote = pa.scalar("", pa.large_string()), pa.scalar('"', pa.large_string())
+    fields = []
+    for c in columns:
+        special = pc.match_substring_regex(c, '[,"\r\n]')
+        if not pc.any(special).as_py():  # the usual column: nothing to quote
+            fields.append(c)
+            continue
+        quoted = pc.binary_join_element_wise(quote, pc.replace_substring(c, '"', '""'), quote, empty)
+        fields.append(pc.if_else(special, quoted, c))
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, comma), empty, crlf)
+    _, offsets, data = lines.buffers()  # the lines lie end to end in one buffer
+    at = np.frombuffer(offsets, dtype=np.int64, count=lines.offset + len(lines) + 1)[lines.offset:]
+    return memoryview(data)[int(at[0]):int(at[-1])].tobytes()
 
 
 def _guarded(texts: pa.Array) -> pa.Array:
@@ -401,11 +422,9 @@ def _yuan_texts(fen: pd.Series) -> pa.Array:
     return pc.binary_join_element_wise(pc.binary_join_element_wise(sign, whole, empty), cents, dot)
 
 
-def _write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
+def _write_csv(path: Path, columns: list[pa.Array]) -> None:
     """For bank batch payment and other systems: UTF-8 with BOM, full ID, amounts in yuan."""
     buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
-    w.writerows(rows)
-    write_text_atomic(path, buf.getvalue())
+    csv.writer(buf, lineterminator="\r\n").writerow(CSV_HEADER)
+    data = ("\ufeff" + buf.getvalue()).encode("utf-8") + csv_body(columns)
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
