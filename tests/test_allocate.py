@@ -221,6 +221,9 @@ def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
         last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
         total += Decimal(str(ws.cell(last, 6).value))
     assert total == Decimal(doc["cash"])  # the sign sheets pay out exactly the cash decided
+    with (out / "allocation.csv").open(encoding="utf-8-sig", newline="") as fh:  # written by the second process
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == doc["households"] and sum(Decimal(r["合计"]) for r in rows) == Decimal(doc["total"])
 
 
 def test_timestamp_fix_rewrites_only_the_tail(tmp_path: Path) -> None:

@@ -163,26 +163,24 @@ HOUSEHOLD_COLUMNS = (
 
 def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -> pd.DataFrame:
     pop = alloc.pop
+    hh_all = pop.households
     idx = np.flatnonzero(aided)
-    hh = pop.households.iloc[idx].reset_index(drop=True)
+    idx = idx[_village_file_row_order(hh_all, idx)]  # the table's order: by village, then as listed
+    hh = hh_all.iloc[idx].reset_index(drop=True)
     outcomes = alloc.outcomes
     names = [o.standard.name for o in outcomes]
     codes = [o.standard.code for o in outcomes]
-    cats_by_h = _categories_by_household(alloc)
     applies = alloc.applies
     paid = alloc.paid[idx]
     lost = applies[idx] & ~paid
     # Households share a handful of (paid, lost, capped) patterns: build each pattern's text once.
-    weights = (1 << np.arange(len(outcomes), dtype=np.int64)) if outcomes else np.zeros(0, np.int64)
-    pattern = np.stack([paid @ weights, lost @ weights, (alloc.capped[idx] > 0).astype(np.int64)], axis=1)
-    uniq, which = np.unique(pattern, axis=0, return_inverse=True)
+    which, uniq = _patterns(paid, lost, alloc.capped[idx] > 0)
     texts = []
-    for p_bits, l_bits, capped in uniq.tolist():
+    for p_bits, l_bits, capped in uniq:
         paid_j = [j for j in range(len(outcomes)) if p_bits >> j & 1]
         lost_j = [j for j in range(len(outcomes)) if l_bits >> j & 1]
         texts.append(("、".join(codes[j] for j in paid_j), "、".join(names[j] for j in paid_j),
                       _reason(alloc, paid_j, lost_j, bool(capped))))
-    which = which.ravel()
     applied = [texts[w][0] for w in which]
     applied_names = [texts[w][1] for w in which]
     reasons = [texts[w][2] for w in which]
@@ -200,24 +198,62 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
         "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
         "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
         "head_bank": hh["head_bank"], "size": hh["size"], "persons": persons,
-        "categories": text_series([cats_by_h[i] for i in idx]), "applied": text_series(applied),
+        "categories": text_series(_categories_by_household(alloc)[idx]), "applied": text_series(applied),
         "applied_names": text_series(applied_names), "suppressed": text_series(suppressed), "cash_fen": alloc.cash[idx], "goods_fen": alloc.goods_value[idx],
         "total_fen": alloc.total[idx], "capped_fen": alloc.capped[idx], "reason": text_series(reasons),
         "file": hh["file"], "sheet": hh["sheet"], "row": hh["row"],
     })
     for key in goods:
         table[goods_column(key)] = alloc.items[key][idx] / MILLI
-    return table.sort_values(["village", "file", "row"], kind="stable").reset_index(drop=True)
+    return table
 
 
-def _categories_by_household(alloc: Allocation) -> list[str]:
+def _village_file_row_order(hh: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
+    """The stable order of households ``idx`` by village, file and row (texts compared as pandas
+    sorts them: by code point), computed on integer codes."""
+    if not len(idx):
+        return np.zeros(0, dtype=np.int64)
+    village = pd.factorize(hh["village"].iloc[idx], sort=True)[0]
+    file = pd.factorize(hh["file"].iloc[idx], sort=True)[0]
+    row = hh["row"].to_numpy(dtype=np.int64)[idx]
+    return np.lexsort((row, file, village))
+
+
+def _patterns(paid: np.ndarray, lost: np.ndarray, capped: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Each household's (paid standards, suppressed standards, capped) pattern as bit sets: which
+    pattern every row has, and the distinct patterns."""
+    n = paid.shape[1]
+    weights = 1 << np.arange(n, dtype=np.int64)
+    p_bits, l_bits, c_bits = paid @ weights, lost @ weights, capped.astype(np.int64)
+    if 2 * n + 1 <= 62:  # one integer per household: hashed, not sorted
+        found, distinct = pd.factorize((p_bits << (n + 1)) | (l_bits << 1) | c_bits)
+        mask = (1 << n) - 1
+        return found.tolist(), [(int(k) >> (n + 1), int(k) >> 1 & mask, int(k) & 1) for k in distinct.tolist()]
+    uniq, which = np.unique(np.stack([p_bits, l_bits, c_bits], axis=1), axis=0, return_inverse=True)
+    return which.ravel().tolist(), [tuple(u) for u in uniq.tolist()]
+
+
+def _categories_by_household(alloc: Allocation) -> np.ndarray:
+    """Each household's categories: its members' categories in order of first appearance."""
     pop = alloc.pop
-    out: list[list[str]] = [[] for _ in range(pop.n_households)]
-    for code, cats in zip(pop.household.tolist(), pop.persons["categories"].tolist(), strict=True):
-        for c in cats.split("、") if cats else ():
-            if c not in out[code]:
-                out[code].append(c)
-    return ["、".join(c) for c in out]
+    g = pop.n_households
+    out = np.full(g, "", dtype=object)
+    cell, texts = pd.factorize(pop.persons["categories"].fillna(""))
+    texts = np.asarray(texts, dtype=object)
+    keep = np.flatnonzero(texts[cell] != "") if len(cell) else np.zeros(0, np.int64)
+    pairs = pd.unique(pop.household[keep].astype(np.int64) * len(texts) + cell[keep])  # first appearance first
+    hh, code = pairs // max(len(texts), 1), pairs % max(len(texts), 1)
+    single = np.bincount(hh, minlength=g)[hh] == 1
+    out[hh[single]] = texts[code[single]]  # the usual household: its members wrote the same categories
+    merged: dict[int, list[str]] = {}
+    for h, c in zip(hh[~single].tolist(), code[~single].tolist(), strict=True):
+        cats = merged.setdefault(h, [])
+        for x in texts[c].split("、"):
+            if x not in cats:
+                cats.append(x)
+    for h, cats in merged.items():
+        out[h] = "、".join(cats)
+    return out
 
 
 def _money(amount_fen: int) -> str:

@@ -125,26 +125,27 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
         _write_csv(csv_path, _csv_columns(table))
         signs: list[Path] = []
     else:
-        # One sign-sheet workbook per village, written by a second process while this one writes
-        # allocation.xlsx and the CSV: each side is about half the work.  (A second thread would
+        # One sign-sheet workbook per village and the CSV, written by a second process while this
+        # one writes allocation.xlsx: each side is about half the work.  (A second thread would
         # mostly wait: the writer holds the GIL while it takes rows in.)  The columns go over as
         # an Arrow table, which pickles as flat buffers.
-        wanted = ["village", "head_name", "head_id", "size", "applied_names", "cash_fen",
-                  *map(goods_column, decision.goods)]
+        wanted = list(dict.fromkeys([*_SignRows.NEEDS, *map(goods_column, decision.goods), *CSV_NEEDS]))
         columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            other = pool.submit(_sign_files_of, columns, decision.goods, title, out_dir / "签领表")
+            other = pool.submit(_sign_files_and_csv, columns, decision.goods, title, out_dir / "签领表", csv_path)
             write_atomic(xlsx, main)
-            _write_csv(csv_path, _csv_columns(table))
             signs = other.result()
     summary_path = out_dir / "summary.json"
     write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
     return [xlsx, *signs, csv_path, summary_path]
 
 
-def _sign_files_of(columns: pa.Table, goods: list[tuple[str, str]], title: str, folder: Path) -> list[Path]:
-    """The sign-sheet workbooks, one per village (runs in the second process)."""
-    return _sign_files(_SignRows(columns.to_pandas(), goods, title), folder)
+def _sign_files_and_csv(columns: pa.Table, goods: list[tuple[str, str]], title: str, folder: Path,
+                        csv_path: Path) -> list[Path]:
+    """The sign-sheet workbooks, one per village, and allocation.csv (runs in the second process)."""
+    table = columns.to_pandas()
+    _write_csv(csv_path, _csv_columns(table))
+    return _sign_files(_SignRows(table, goods, title), folder)
 
 
 def _sign_files(sign: _SignRows, folder: Path) -> list[Path]:
@@ -289,6 +290,7 @@ class _SignRows:
         self.size = _int_text(t["size"])
         self.applied = t["applied_names"].tolist()
 
+    NEEDS = ("village", "head_name", "head_id", "size", "applied_names", "cash_fen")  # and the goods columns
     COLUMNS = ("序号", "户主", "身份证号", "人口数", "享受标准", "现金（元）", "金额大写", "物资", "领取人签字", "领取日期")
 
     def rows(self, k: int) -> _Rows:
@@ -366,6 +368,8 @@ def _left_out(book: rx.FastExcel, fmt: _Formats, d: Decision, used: set[str]) ->
            autofilter=True)
 
 
+CSV_NEEDS = ("key", "village", "household_no", "head_name", "head_id", "head_bank", "applied", "cash_fen",
+             "goods_fen", "total_fen", "head_phone")
 CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计", "联系电话")
 
 
