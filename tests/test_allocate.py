@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -224,6 +225,34 @@ def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
     with (out / "allocation.csv").open(encoding="utf-8-sig", newline="") as fh:  # written by the second process
         rows = list(csv.DictReader(fh))
     assert len(rows) == doc["households"] and sum(Decimal(r["合计"]) for r in rows) == Decimal(doc["total"])
+
+
+def test_second_process_started_early_writes_the_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large rosters start the sign-sheet process before reading; the files are the same bytes."""
+    from weiwen.io import allocation_writer
+
+    gen = tmp_path / "gen"
+    runner.invoke(app, ["samples", "generate", "-o", str(gen), "--households", "120", "--villages", "60",
+                        "--seed", "4", "--single-file"])
+    args = ["allocate", str(gen / "花名册.xlsx"), "-c", "spring", "--json", "-o"]
+    late = runner.invoke(app, [*args, str(tmp_path / "late")])
+    monkeypatch.setattr(allocation_writer, "PRESTART_BYTES", 0)
+    started = []
+    real = allocation_writer.second_process
+
+    @contextlib.contextmanager
+    def spy(rosters):  # type: ignore[no-untyped-def]
+        with real(rosters) as helper:
+            started.append(helper)
+            yield helper
+
+    monkeypatch.setattr("weiwen.cli.allocate.second_process", spy)
+    early = runner.invoke(app, [*args, str(tmp_path / "early")])
+    assert late.exit_code == early.exit_code == 0 and started and started[0] is not None
+    names = sorted(p.relative_to(tmp_path / "late") for p in (tmp_path / "late").rglob("*") if p.is_file())
+    assert len(names) > 60
+    for name in names:
+        assert (tmp_path / "early" / name).read_bytes() == (tmp_path / "late" / name).read_bytes(), name
 
 
 def test_timestamp_fix_rewrites_only_the_tail(tmp_path: Path) -> None:

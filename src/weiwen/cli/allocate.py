@@ -11,7 +11,7 @@ import typer
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
-from weiwen.io.allocation_writer import write_outputs
+from weiwen.io.allocation_writer import second_process, write_outputs
 from weiwen.pipeline import load_and_decide
 from weiwen.allocation import Decision
 from weiwen.intake import Intake
@@ -70,13 +70,14 @@ def allocate(
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
-    loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
-    if strict and intake.errors:
-        render.validation(err_console(), intake, show=40, reports=[])
-        err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
-        raise typer.Exit(int(ExitCode.PROBLEMS))
-    with err_console().status("正在写出表格……"):
-        written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files)
+    with second_process(files or []) as helper:
+        loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
+        if strict and intake.errors:
+            render.validation(err_console(), intake, show=40, reports=[])
+            err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
+            raise typer.Exit(int(ExitCode.PROBLEMS))
+        with err_console().status("正在写出表格……"):
+            written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files, helper=helper)
     if as_json:
         typer.echo(json.dumps(render.decision_json(decision, written), ensure_ascii=False, indent=2))
     else:

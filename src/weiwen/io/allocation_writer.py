@@ -11,12 +11,14 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
 import json
 import multiprocessing
 import re
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +38,7 @@ from weiwen.io.atomic import write_atomic, write_text_atomic
 from weiwen.io.xlsx import normalize_xlsx
 
 SIGN_SHEETS_INLINE = 50  # more villages than this: one sign-sheet workbook per village
+PRESTART_BYTES = 4 << 20  # rosters this large (tens of thousands of persons) likely have more villages
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONEY = "¥#,##0.00"
 A4_LANDSCAPE = {"landscape": True, "paper_size": 9, "repeat_rows": 1, "fit_to_pages": (1, 0),
@@ -90,8 +93,27 @@ class _Formats:
         self.total = f().set_bold().set_background_color("#F2F2F2")
 
 
-def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Path] = ()) -> list[Path]:
-    """Write every output into ``out_dir``; refuse to overwrite any of ``inputs``."""
+@contextlib.contextmanager
+def second_process(rosters: Sequence[Path]) -> Iterator[ProcessPoolExecutor | None]:
+    """The process that will write the sign sheets and the CSV, started now when the rosters are
+    large (its second of start-up then overlaps reading them); ``None`` for small rosters."""
+    size = sum(p.stat().st_size for p in rosters if p.is_file())
+    if size < PRESTART_BYTES:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_ready)  # the worker imports this module while this process reads the rosters
+        yield pool
+
+
+def _ready() -> None:
+    """Nothing: loading this function in the worker is what loads the writer there."""
+
+
+def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequence[Path] = (),
+                  helper: ProcessPoolExecutor | None = None) -> list[Path]:
+    """Write every output into ``out_dir``; refuse to overwrite any of ``inputs``.  ``helper`` is
+    a :func:`second_process` already started (one is started here if it is needed and missing)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise WeiwenError(f"输出位置 {out_dir} 是一个文件，请用 -o 指定一个文件夹。")
     targets = {(out_dir / n).resolve() for n in ("allocation.xlsx", "allocation.csv")}
@@ -131,7 +153,9 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: list[Pa
         # an Arrow table, which pickles as flat buffers.
         wanted = list(dict.fromkeys([*_SignRows.NEEDS, *map(goods_column, decision.goods), *CSV_NEEDS]))
         columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with contextlib.ExitStack() as stack:
+            pool = helper or stack.enter_context(
+                ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
             other = pool.submit(_sign_files_and_csv, columns, decision.goods, title, out_dir / "签领表", csv_path)
             write_atomic(xlsx, main)
             signs = other.result()
@@ -158,10 +182,12 @@ def _sign_files(sign: _SignRows, folder: Path) -> list[Path]:
         target = folder / f"{k + 1:0{width}d}-{safe}.xlsx"
 
         def one(tmp: Path, k: int = k) -> None:
-            book = rx.FastExcel(str(tmp))
+            buf = io.BytesIO()  # a small workbook: made and fixed in memory, written once
+            book = rx.FastExcel(buf)
             sign.write(book, fmt, k, "签领表")
             book.save()
-            normalize_xlsx(tmp)
+            normalize_xlsx(buf)
+            tmp.write_bytes(buf.getbuffer())
 
         write_atomic(target, one)
         out.append(target)

@@ -6,6 +6,7 @@ import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import xlsxwriter
 
@@ -29,8 +30,9 @@ def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Wor
 _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
 
 
-def normalize_xlsx(path: Path) -> None:
-    """Fix the document timestamps of a workbook written by rust_xlsxwriter, in place.
+def normalize_xlsx(path: Path | BinaryIO) -> None:
+    """Fix the document timestamps of a workbook written by rust_xlsxwriter, in place (a file, or
+    a workbook in memory).
 
     The writer stamps the time of writing into docProps/core.xml (its zip entries are already
     dated 1980-01-01); with it fixed, the same inputs give byte-identical workbooks.  Only the
