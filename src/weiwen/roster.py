@@ -94,10 +94,12 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     cols = layout.columns
 
     data_rows = [sheet.rows[i] for i in rows_idx]
-    width = max((len(row) for row in data_rows), default=0)
-    for row in data_rows:  # CSV rows may be ragged; workbook rows are already rectangular
-        if len(row) < width:
-            row.extend([None] * (width - len(row)))
+    lengths = set(map(len, data_rows))
+    width = max(lengths, default=0)
+    if len(lengths) > 1:  # CSV rows may be ragged; workbook rows are already rectangular
+        for row in data_rows:
+            if len(row) < width:
+                row.extend([None] * (width - len(row)))
 
     # Take each used column out of the rows once, then let the row lists go.
     wanted = set(cols.values()) | set(layout.flags.values()) | set(layout.extras.values())
@@ -113,11 +115,13 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
 
     arrow: dict[str, pa.Array] = {}  # frame columns already cleaned in Arrow: no second conversion
 
+    cleaned_arrow: dict[str, pa.Array] = {}
+
     def text(key: str, *, column: bool = False) -> list[str]:
         """Cleaned cells of ``key``; with ``column``, they are the frame's column as they are."""
-        values, cleaned = clean_texts(as_text(raw(key)))
+        values, cleaned_arrow[key] = clean_texts(as_text(raw(key)))
         if column:
-            arrow[key] = cleaned
+            arrow[key] = cleaned_arrow[key]
         return values
 
     data: dict[str, Any] = {
@@ -129,11 +133,14 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     # Names.
     names_raw = as_text(raw("name"))
     names, arrow["name"] = normalize_name_texts(names_raw)
-    for r, v, nv in zip(excel_rows, names_raw, names, strict=True):
+    # Cleaning hands back the very string object of a cell it leaves alone, and a cell with a
+    # control character is never left alone: only empty or changed names need a look.
+    for i in [i for i, (v, nv) in enumerate(zip(names_raw, names, strict=True)) if v is not nv or not nv]:
+        v, nv = names_raw[i], names[i]
         if not nv:
-            out.add("name-missing", r, "name")
+            out.add("name-missing", excel_rows[i], "name")
         elif not v.isprintable() and has_control(v):
-            out.add("name-control-chars", r, "name")
+            out.add("name-control-chars", excel_rows[i], "name")
     data["name"] = names
 
     # Identity numbers, with sex and birth date derived from them.
@@ -142,7 +149,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     data["id_number"] = id_norm
     data["id_text"] = id_text
     derived_sex = np.where(male, "男", "女")
-    has_id = np.array([v is not None for v in id_norm], dtype=bool)
+    has_id = np.not_equal(np.array(id_norm, dtype=object), None)
     if "head_id" in cols:
         head_ids, _, _, _ = _check_id_column(raw("head_id"), excel_rows, "head_id", out, today, required=False)
     else:
@@ -153,7 +160,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     sex_out = np.where(has_id, derived_sex, None).astype(object)
     if "sex" in cols:
         values = text("sex")
-        given, written_sex, known = _by_value(values, vocab.sex)
+        given, written_sex, known = _by_value(cleaned_arrow["sex"], vocab.sex)
         for i in np.flatnonzero(written_sex & ~known).tolist():
             out.add("sex-invalid", excel_rows[i], "sex", values[i])
         for i in np.flatnonzero(known & has_id & (given != derived_sex)).tolist():
@@ -186,7 +193,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     relations: list[str | None] = [None] * n
     if "relation" in cols:
         values = text("relation")
-        given, written_rel, known = _by_value(values, vocab.relation)
+        given, written_rel, known = _by_value(cleaned_arrow["relation"], vocab.relation)
         for i in np.flatnonzero(written_rel & ~known).tolist():
             out.add("relation-invalid", excel_rows[i], "relation", values[i])
         rel = np.where(known, given, np.asarray(values, dtype=object))  # an unknown relation is kept as written
@@ -199,7 +206,7 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
     written = np.zeros(n, dtype=bool)  # any category written, known or not
     if "categories" in cols:
         values = text("categories")
-        codes, uniques = _distinct(values)
+        codes, uniques = _distinct(cleaned_arrow["categories"])
         parsed = [_parse_categories(u, vocab) if u else ([], []) for u in uniques]
         joined = np.array(["、".join(known_cats) for known_cats, _ in parsed], dtype=object)[codes]
         written = np.array([bool(u) for u in uniques], dtype=bool)[codes]
@@ -259,15 +266,17 @@ def build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today:
         else:
             data[f"extra:{header}"] = [""] * n
 
-    households, is_head = _households(data, n, layout, out, written)
+    linking = dict(data, **{k: arrow[k] for k in ("household_no", "village") if k in arrow})
+    households, is_head = _households(linking, n, layout, out, written)
     data["household"] = households
     data["is_head"] = is_head
     data["valid"] = ~np.isin(data["row"], np.fromiter(out.bad_rows, dtype=np.int64, count=len(out.bad_rows)))
     ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
     # Text columns become Arrow strings (pandas' default): a third of the memory of Python strings,
     # and the workbook writer reads them without converting.
-    frame = pd.DataFrame({c: text_series(arrow[c]) if c in arrow else text_series(data[c])
-                          if isinstance(data[c], list) else data[c] for c in ordered}, index=pd.RangeIndex(n))
+    final = {c: arrow.get(c, data[c]) for c in ordered}
+    frame = pd.DataFrame({c: text_series(v) if isinstance(v, (list, pa.Array)) else v for c, v in final.items()},
+                         index=pd.RangeIndex(n))
     return SheetRoster(file=sheet.file, sheet=sheet.name, frame=frame, problems=out.problems)
 
 
@@ -509,13 +518,21 @@ def _parse_categories(cell: str, vocab: Vocabulary) -> tuple[list[str], list[str
     return known, unknown
 
 
-def _distinct(values: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Each cell's index into the column's distinct texts, and those texts."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return codes, uniques.tolist()
+def _distinct(values: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Each cell's index into the column's distinct texts (in order of first appearance), and those texts."""
+    encoded = pc.dictionary_encode(values)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
 
 
-def _by_value(values: list[str], fn: Callable[[str], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _codes(values: Sequence[str | None] | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's code, numbered in order of first appearance, and the distinct texts (an object
+    array, so ``texts[codes]`` gives the cells back); a missing cell counts as ""."""
+    cells = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
+    encoded = pc.dictionary_encode(cells.fill_null(""))
+    return encoded.indices.to_numpy(), np.array(encoded.dictionary.to_pylist() or [""], dtype=object)
+
+
+def _by_value(values: pa.Array, fn: Callable[[str], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``fn`` of every non-empty cell, run once per distinct text: the results (an object array),
     which cells are written, and which results are not ``None``."""
     codes, uniques = _distinct(values)
@@ -575,22 +592,22 @@ def _fill_merged(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
 # --- households ---------------------------------------------------------------------------
 
 def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collector, written: list[bool]
-                ) -> tuple[list[str], np.ndarray]:
+                ) -> tuple[pa.Array, np.ndarray]:
     """Link members into households, find each head and check each household's structure.
 
     Members are linked by 户号 (within a village), else by 户主身份证号, else by the order of
     rows when there is a 与户主关系 column (a 户主 row starts a household), else each row is a
-    household.  Checks run as group-bys; Python loops only over households with a problem.
+    household.  Checks run as group-bys on integer codes; Python loops only over households
+    with a problem.
     """
     cols = layout.columns
     rows = data["row"]
-    hh_no = np.array(data["household_no"], dtype=object)
-    head_id = np.array([v or "" for v in data["head_id"]], dtype=object)
-    village = np.array(data["village"], dtype=object)
-    relation = np.array([v or "" for v in data["relation"]], dtype=object)
-    ids = np.array([v or "" for v in data["id_number"]], dtype=object)
+    no_code, no_text = _codes(data["household_no"])
+    head_code, head_text = _codes(data["head_id"])
+    village_code, village_text = _codes(data["village"])
+    rel_code, rel_text = _codes(data["relation"])
     has_relation = "relation" in cols
-    marked_head = relation == "户主"
+    marked_head = (rel_text == "户主")[rel_code]
 
     if has_relation:
         starts = marked_head.copy()
@@ -602,22 +619,22 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         fallback_kind, fallback_row = "row", rows
     # Each person's household as one integer (which link, then the linking values' codes), so the
     # grouping is numeric; the text key is made once per household, not once per person.
-    has_no, has_head = hh_no != "", head_id != ""
-    village_code = pd.factorize(village)[0].astype(np.int64)
-    no_code = pd.factorize(hh_no)[0].astype(np.int64)
-    head_code = pd.factorize(head_id)[0].astype(np.int64)
-    link = np.where(has_no, (village_code << 31) | no_code,  # codes < 2**30: the three kinds never meet
-                    np.where(has_head, (1 << 61) | head_code, (1 << 62) | fallback_row.astype(np.int64)))
+    has_no, has_head = (no_text != "")[no_code], (head_text != "")[head_code]
+    link = np.where(has_no, (village_code.astype(np.int64) << 31) | no_code,  # codes < 2**30: kinds never meet
+                    np.where(has_head, (1 << 61) | head_code.astype(np.int64),
+                             (1 << 62) | fallback_row.astype(np.int64)))
     codes = pd.factorize(link)[0]  # numbered in order of first appearance, as before
     first_of = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
     first_of[codes[::-1]] = np.arange(n)[::-1]
-    at = first_of.tolist()
+    at = first_of
     uniques = np.array([f"no:{v}:{no}" if by_no else f"head:{hid}" if by_head else f"{fallback_kind}:{r}"
                         for v, no, hid, by_no, by_head, r in zip(
-                            village[at].tolist(), hh_no[at].tolist(), head_id[at].tolist(), has_no[at].tolist(),
-                            has_head[at].tolist(), fallback_row[at].tolist(), strict=True)], dtype=object)
+                            village_text[village_code[at]].tolist(), no_text[no_code[at]].tolist(),
+                            head_text[head_code[at]].tolist(), has_no[at].tolist(), has_head[at].tolist(),
+                            fallback_row[at].tolist(), strict=True)], dtype=object)
     scope = f"{data['file']}|{data['sheet']}|"
-    households = (scope + uniques)[codes].tolist() if n else []
+    households = pa.array((scope + uniques).tolist(), type=pa.large_string()).take(pa.array(codes)) \
+        if n else pa.array([], type=pa.large_string())
 
     g = len(uniques)
     order = np.argsort(codes, kind="stable")
@@ -633,9 +650,9 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         out_[codes[pos]] = pos  # written last to first: the first position stays
         return out_
 
-    def distinct(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Per group, how many distinct ``values`` where ``mask`` holds."""
-        vcodes, _ = pd.factorize(values)
+    def distinct(vcodes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Per group, how many distinct values (given as codes >= 0) where ``mask`` holds."""
+        vcodes = vcodes.astype(np.int64)
         width = int(vcodes.max(initial=0)) + 1
         pairs = pd.unique(codes[mask].astype(np.int64) * width + vcodes[mask])
         return np.bincount(pairs // width, minlength=g)
@@ -644,9 +661,11 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         is_head = marked_head
     else:
         # The head is the member whose ID is the 户主身份证号, else whose name is the 户主姓名, else the first.
+        ids = np.array([v or "" for v in data["id_number"]], dtype=object)
+        head_id = head_text[head_code]
         names = np.array(data["name"], dtype=object)
         head_names = np.array(data["head_name"], dtype=object)
-        score = 2 * ((ids == head_id) & (head_id != "")) + ((names == head_names) & (head_names != ""))
+        score = 2 * ((ids == head_id) & has_head) + ((names == head_names) & (head_names != ""))
         ranked = np.lexsort((np.arange(n), -score, codes))
         firsts = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if n else ranked
         is_head = np.zeros(n, dtype=bool)
@@ -658,12 +677,12 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     first = first_of
     members = np.bincount(codes, minlength=g)
     heads = np.bincount(codes, weights=is_head, minlength=g).astype(np.int64)
-    villages = distinct(village, village != "")
-    sizes = distinct(size_val, ~size_na)
+    villages = distinct(village_code, (village_text != "")[village_code])
+    sizes = distinct(np.maximum(size_val, 0), ~size_na)
     max_size = np.full(g, -1, dtype=np.int64)
     np.maximum.at(max_size, codes, size_val)
     any_written = np.bincount(codes, weights=np.asarray(written, dtype=bool), minlength=g) > 0
-    hid_at = first_where(head_id != "")
+    hid_at = first_where(has_head)
 
     def label(c: int) -> str:
         kind, _, rest = str(uniques[c]).partition(":")
@@ -682,9 +701,9 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         member_rows = sorted(rows[members_of(c)].tolist())
         out.add("household-no-head", member_rows[0], "relation", None, household=label(c),
                 rows=_short_rows(member_rows))
-    listed = set(ids[ids != ""].tolist())
+    listed = set(data["id_number"]) if (hid_at >= 0).any() else set()
     for c in np.flatnonzero(hid_at >= 0):
-        hid = head_id[hid_at[c]]
+        hid = head_text[head_code[hid_at[c]]]
         if hid not in listed:
             out.add("household-head-not-listed", int(rows[first[c]]), "head_id", mask_id(hid), id=mask_id(hid))
     if "head_name" in cols:
@@ -698,7 +717,7 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
                         actual=names_l[pos])
     for c in np.flatnonzero(villages > 1):
         m = np.sort(members_of(c))
-        vs = sorted({v for v in village[m] if v})
+        vs = sorted({v for v in village_text[village_code[m]] if v})
         out.add("household-split-villages", int(rows[m[1]]), "village", None, household=label(c),
                 villages="、".join(vs))
     for c in np.flatnonzero(sizes > 1):
