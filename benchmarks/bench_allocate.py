@@ -2,6 +2,7 @@
 
     python benchmarks/bench_allocate.py                 # 1,000,000 persons, one workbook
     python benchmarks/bench_allocate.py --shape files   # the same persons in 2,000 village files
+    python benchmarks/bench_allocate.py --repeat 3      # three rounds, medians (the machine's speed drifts)
 
 Reports, measured in the same run on the same rows:
 - the fastest read of the roster (fastexcel, every cell as text, into Python rows; and into Arrow tables
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,32 +123,51 @@ def engine(files: list[Path]) -> float:
     return pop.n_households / seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--shape", choices=["single", "files"], default="single")
-    parser.add_argument("--seed", type=int, default=1)
-    opts = parser.parse_args()
-    files = generate(opts.persons, opts.shape, opts.seed)
+def one_round(files: list[Path]) -> dict[str, object]:
+    """Every measurement once, back to back, so that the ratios compare figures taken together."""
     read_s, rows = fastest_read(files)
     write_s = fastest_write(rows)
     frame_write_s = frame_write(rows)
     del rows
     arrow_s = arrow_read(files)
-    result = {
-        "shape": opts.shape, "files": len(files),
+    result: dict[str, object] = {
         "fastest_read_s": round(read_s, 1), "arrow_read_s": round(arrow_s, 1),
         "calamine_read_s": round(calamine_read(files), 1),
         "fastest_write_s": round(write_s, 1), "frame_write_s": round(frame_write_s, 1),
         "allocate": allocate(files),
-        "engine_households_per_s": round(engine(files)),
     }
-    seconds = result["allocate"]["seconds"]
+    seconds = result["allocate"]["seconds"]  # type: ignore[index]
     # The issue's ratio, with the read and write of the rows as Python rows (records) ...
     result["allocate_over_read_plus_write"] = round(seconds / (read_s + write_s), 2)
     # ... and with the strictest reading of "fastest": Arrow in, frame out.
     result["allocate_over_arrow_read_plus_frame_write"] = round(
         seconds / (min(read_s, arrow_s) + min(write_s, frame_write_s)), 2)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--shape", choices=["single", "files"], default="single")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of every measurement; with more than one, medians are reported (a shared "
+                             "machine's speed drifts by a quarter within minutes: compare ratios of one round)")
+    opts = parser.parse_args()
+    files = generate(opts.persons, opts.shape, opts.seed)
+    rounds = [one_round(files) for _ in range(opts.repeat)]
+    result: dict[str, object] = {"shape": opts.shape, "files": len(files)}
+    if len(rounds) == 1:
+        result.update(rounds[0])
+    else:
+        for key in ("fastest_read_s", "arrow_read_s", "calamine_read_s", "fastest_write_s", "frame_write_s",
+                    "allocate_over_read_plus_write", "allocate_over_arrow_read_plus_frame_write"):
+            result[key] = round(statistics.median(r[key] for r in rounds), 2)  # type: ignore[misc]
+        result["allocate"] = {**rounds[0]["allocate"],  # type: ignore[dict-item]
+                              "seconds": round(statistics.median(r["allocate"]["seconds"] for r in rounds), 1),  # type: ignore[index]
+                              "peak_rss_mb": max(r["allocate"]["peak_rss_mb"] for r in rounds)}  # type: ignore[index]
+        result["rounds"] = rounds
+    result["engine_households_per_s"] = round(engine(files))
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -309,3 +309,19 @@ def test_csv_body_quotes_as_the_csv_module(rows: list[list[str]]) -> None:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     assert csv_body(columns) == buf.getvalue().encode("utf-8")
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet="张三丰李𠮷·a ", max_size=6), max_size=20))
+def test_mask_names_is_mask_name_for_every_name(names: list[str]) -> None:
+    import pandas as pd
+
+    from weiwen.io.allocation_writer import mask_name, mask_names
+
+    assert mask_names(pd.Series(names, dtype="str")).to_pylist() == [mask_name(n) for n in names]
+
+
+def test_mask_name_by_hand() -> None:
+    from weiwen.io.allocation_writer import mask_name
+
+    assert [mask_name(n) for n in ("张三丰", "李四", "王", "阿卜杜·热合曼")] == ["张*丰", "李*", "王", "阿*****曼"]

@@ -135,3 +135,12 @@ def test_x_ids_take_the_fast_path_too() -> None:
     x = id_ending_in_x()
     col = check_ids([x], TODAY)
     assert col.normalized == [x] and col.details == {}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.none(), id_like, st.text(alphabet="0123456789X \u3000\xa0张", max_size=20)), max_size=30))
+def test_mask_ids_is_mask_id_for_every_value(values: list[str | None]) -> None:
+    from weiwen.ids import mask_ids
+
+    assert mask_ids(values).to_pylist() == [mask_id(v) for v in values]
+    assert mask_ids(pa.array(values, type=pa.large_string())).to_pylist() == [mask_id(v) for v in values]
