@@ -14,7 +14,7 @@ from weiwen.errors import ExitCode, WeiwenError
 from weiwen.io.allocation_writer import second_process, write_outputs
 from weiwen.pipeline import load_and_decide
 from weiwen.allocation import Decision
-from weiwen.intake import Intake
+from weiwen.intake import Intake, no_cyclic_gc
 from weiwen.rules import LoadedRules, find_campaign, load_rules, roster_paths
 from weiwen.vocab import Vocabulary, extend_categories, load_vocabulary
 
@@ -70,7 +70,7 @@ def allocate(
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
-    with second_process(files or []) as helper:
+    with second_process(files or []) as helper, no_cyclic_gc():
         loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
         if strict and intake.errors:
             render.validation(err_console(), intake, show=40, reports=[])
