@@ -7,7 +7,6 @@ from pathlib import Path
 
 from weiwen.allocation import Decision, decide
 from weiwen.intake import Intake, load_rosters
-from weiwen.ledger import Ledger, already_aided
 from weiwen.rules import LoadedRules
 from weiwen.vocab import Vocabulary
 
@@ -26,6 +25,8 @@ def load_and_decide(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary, *
         return intake, None
     aided: dict[str, str] = {}
     if ledger_url is not None:
+        from weiwen.ledger import Ledger, already_aided  # SQLAlchemy: 0.2 s to import, only with a ledger
+
         ids = intake.frame["id_number"].dropna().tolist() if len(intake.frame) else []
         aided = already_aided(Ledger.open(ledger_url), ids, c.code, c.reference_date,
                               loaded.rules.ledger.lookback_months)

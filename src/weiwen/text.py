@@ -13,10 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Zero-width characters, BOM, bidi marks … (Unicode category Cf) and the C0/C1 controls.
-_INVISIBLE = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
+# Zero-width characters, BOM, bidi marks … are Unicode category Cf (none is ASCII: a text that
+# is all ASCII is not even looked at); the C0/C1 controls are listed.
 _CONTROL = {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
-_STRIP_TABLE = {ord(c): None for c in _INVISIBLE}
 _CONTROL_TABLE = {ord(c): None for c in _CONTROL}
 _SPACE_RE = re.compile(r"\s+")
 
@@ -24,8 +23,12 @@ _SPACE_RE = re.compile(r"\s+")
 _DOTS = str.maketrans({"•": "·", "．": "·", "‧": "·", "∙": "·", "⋅": "·", "・": "·", "･": "·"})
 
 
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cf"
+
+
 def has_invisible(s: str) -> bool:
-    return any(ch in _INVISIBLE for ch in s)
+    return not s.isascii() and any(map(_invisible, s))
 
 
 def has_control(s: str) -> bool:
@@ -33,7 +36,7 @@ def has_control(s: str) -> bool:
 
 
 def strip_invisible(s: str) -> str:
-    return s.translate(_STRIP_TABLE)
+    return s if s.isascii() else "".join(ch for ch in s if not _invisible(ch))
 
 
 def strip_control(s: str) -> str:
