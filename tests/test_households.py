@@ -178,6 +178,20 @@ def test_phone_and_bank_columns(tmp_path: Path) -> None:
     assert f["bank_card"].tolist()[0] == "6228480402564890018"
 
 
+def test_phone_and_card_edge_cells_fixed_this_round(tmp_path: Path) -> None:
+    """11 digits starting 10 are no mobile number; a card in non-ASCII digits is invalid (it used to crash)."""
+    arabic = "".join(chr(0x0660 + int(d)) for d in "6228480402564890018")
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号", "类别", "联系电话", "银行卡号"],
+        ["王一", A1, "低保", "10000000000", arabic],
+        ["王二", A2, "低保", "13800138000", "6228480402564890018"],
+    ])
+    intake = load(p)
+    assert problems(intake) == {(2, "phone-invalid"), (2, "bank-invalid")}
+    assert intake.frame["phone"].tolist() == ["", "13800138000"]
+    assert intake.frame["bank_card"].tolist() == ["", "6228480402564890018"]
+
+
 def test_unknown_columns_are_carried(tmp_path: Path) -> None:
     p = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "类别", "家庭人均收入"], ["王一", A1, "低保", 1200]])
     assert load(p).frame["extra:家庭人均收入"].tolist() == ["1200"]
