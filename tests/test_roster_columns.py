@@ -48,28 +48,32 @@ def reference_luhn(s: str) -> bool:
     return total % 10 == 0
 
 
+def column_and_cells(column_fn, cell_fn, values):  # type: ignore[no-untyped-def]
+    """The column function's result and reports, and the one-cell function's, on the same cells."""
+    rows = list(range(2, len(values) + 2))
+    column, one = Recorder(), Recorder()
+    got = column_fn(values, rows, column).to_pylist()
+    expected = [cell_fn(r, v, one) for r, v in zip(rows, values, strict=True)]
+    return rows, got, expected, column.calls, one.calls
+
+
 @settings(max_examples=300)
 @given(st.lists(cells, max_size=25))
 def test_phone_column_is_the_cell_check(values: list[object]) -> None:
-    rows = list(range(2, len(values) + 2))
-    column, one = Recorder(), Recorder()
-    got = _phone_column(values, rows, column).to_pylist()  # type: ignore[arg-type]
-    assert got == [_phone_cell(r, v, one) for r, v in zip(rows, values, strict=True)]  # type: ignore[arg-type]
-    assert column.calls == one.calls
+    _, got, expected, column_calls, cell_calls = column_and_cells(_phone_column, _phone_cell, values)
+    assert got == expected
+    assert column_calls == cell_calls
 
 
 @settings(max_examples=300)
 @given(st.lists(cells, max_size=25))
 def test_bank_column_is_the_cell_check(values: list[object]) -> None:
-    rows = list(range(2, len(values) + 2))
-    column, one = Recorder(), Recorder()
-    got = _bank_column(values, rows, column).to_pylist()  # type: ignore[arg-type]
-    expected = [_bank_cell(r, v, one) for r, v in zip(rows, values, strict=True)]  # type: ignore[arg-type]
+    rows, got, expected, column_calls, cell_calls = column_and_cells(_bank_column, _bank_cell, values)
     assert got == expected
-    assert column.calls[:len(one.calls)] == one.calls
+    assert column_calls[:len(cell_calls)] == cell_calls
     luhn = [("bank-luhn", r, "bank_card", s[:4] + "*" * (len(s) - 8) + s[-4:])
             for r, s in zip(rows, expected, strict=True) if not reference_luhn(s)]
-    assert [c[:4] for c in column.calls[len(one.calls):]] == luhn
+    assert [c[:4] for c in column_calls[len(cell_calls):]] == luhn
 
 
 def test_luhn_by_hand() -> None:
