@@ -248,3 +248,21 @@ def test_household_size_and_grade_cells_as_typed(tmp_path: Path) -> None:
     found = {(p.row, p.code) for p in intake.problems if p.code.endswith("-invalid")}
     assert found == {(5, "household-size-invalid"), (6, "household-size-invalid"), (7, "household-size-invalid"),
                      (9, "household-size-invalid"), (6, "disability-grade-invalid")}
+
+
+def test_long_sheets_clean_text_on_a_second_thread_with_the_same_result(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The threaded path (long sheets) gives the same frame and problems as the plain one."""
+    from typer.testing import CliRunner
+
+    from weiwen import roster
+    from weiwen.cli import app
+
+    gen = tmp_path / "gen"
+    CliRunner().invoke(app, ["samples", "generate", "-o", str(gen), "--households", "300", "--villages", "4",
+                             "--error-rate", "0.1", "--seed", "5", "--single-file"])
+    plain = load(gen / "花名册.xlsx")
+    monkeypatch.setattr(roster, "THREADED_ROWS", 0)
+    threaded = load(gen / "花名册.xlsx")
+    assert len(plain.frame) > 500 and len(plain.errors) > 10
+    pd.testing.assert_frame_equal(threaded.frame, plain.frame)
+    assert [p.as_json() for p in threaded.problems] == [p.as_json() for p in plain.problems]
