@@ -31,11 +31,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.ids import mask_id, normalize_id
+from weiwen.ledger_settings import KEY_ENV, resolve_url
 
 SCHEMA_VERSION = 1
-DEFAULT_URL = "sqlite:///weiwen-ledger.db"
-KEY_ENV = "WEIWEN_LEDGER_KEY"
-URL_ENV = "WEIWEN_LEDGER"
 
 metadata = sa.MetaData()
 meta = sa.Table("meta", metadata, sa.Column("name", sa.String(64), primary_key=True),
@@ -128,10 +126,6 @@ def already_recorded(frame: object, url: str | None, against: Path | None) -> di
             if ledger.person_hash(i) in hashes:
                 found.setdefault(i, []).append(f"出现在比对名单 {against.name} 中")
     return found
-
-
-def resolve_url(url: str | None) -> str:
-    return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -14,7 +14,6 @@ from weiwen.dedupe import find_duplicates, ledger_groups
 from weiwen.errors import ExitCode
 from weiwen.intake import load_rosters
 from weiwen.io.duplicates_writer import write_duplicates
-from weiwen.ledger import already_recorded
 from weiwen.vocab import load_vocabulary
 
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
@@ -42,6 +41,8 @@ def check_duplicates(
         intake = load_rosters(files, sheet=sheet, vocab=load_vocabulary(aliases))
         groups = find_duplicates(intake.frame)
         if ledger is not None or against is not None:
+            from weiwen.ledger import already_recorded  # SQLAlchemy: loaded only when a ledger is compared
+
             groups += ledger_groups(intake.frame, already_recorded(intake.frame, ledger, against))
     if output is not None:
         write_duplicates(output, groups)

@@ -14,9 +14,16 @@ from rich.table import Table
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
 from weiwen.errors import ExitCode
 from weiwen.io.atomic import write_text_atomic
-from weiwen.ledger import DEFAULT_URL, KEY_ENV, URL_ENV, Ledger, resolve_url
+from weiwen.ledger_settings import DEFAULT_URL, KEY_ENV, URL_ENV, resolve_url
 
 app = typer.Typer(cls=ChineseHelpGroup, help="发放台账：记录已发放的户，防止同一人在同一活动中被重复慰问。", no_args_is_help=True)
+
+def _ledger():  # type: ignore[no-untyped-def]
+    """The ledger class, loaded when a ledger command runs (not at every start of weiwen)."""
+    from weiwen.ledger import Ledger
+
+    return Ledger
+
 
 LedgerOpt = Annotated[str | None, typer.Option(
     "--ledger", help=f"台账地址：SQLite 文件（默认 {DEFAULT_URL}）或 postgresql://用户@主机/库；也可用环境变量 {URL_ENV}。")]
@@ -26,7 +33,7 @@ LedgerOpt = Annotated[str | None, typer.Option(
 @guarded
 def init(ledger: LedgerOpt = None) -> None:
     """新建台账和它的密钥（SQLite 时密钥文件在台账旁边，权限 0600；PostgreSQL 时由环境变量提供）。"""
-    Ledger.create(ledger)
+    _ledger().create(ledger)
     out_console().print(f"已建立台账：{escape(resolve_url(ledger))}。台账中不保存完整身份证号，只保存加密散列；"
                         f"请妥善保管密钥（{KEY_ENV} 或 .key 文件），丢失后无法再与台账比对。")
 
@@ -41,7 +48,7 @@ def record(
 ) -> None:
     """把一次核定结果记入台账（一个事务：要么全部记入，要么都不记）。同一文件重复记账不会新增记录；
     同一人在同一活动中已被其他单位记账的，列为冲突，不再记入。退出码：0 全部记入；1 有冲突；3 台账被占用。"""
-    result = Ledger.open(ledger).record(file, org, campaign)
+    result = _ledger().open(ledger).record(file, org, campaign)
     console = out_console()
     if result.already_recorded:
         console.print("这个文件已经记过账了，本次没有新增记录。")
@@ -64,7 +71,7 @@ def list_(
     ledger: LedgerOpt = None,
 ) -> None:
     """列出台账记录（含已作废的，注明原因）。"""
-    rows = Ledger.open(ledger).rows(campaign)
+    rows = _ledger().open(ledger).rows(campaign)
     table = Table(title=f"台账：{len(rows)} 条", title_justify="left")
     for col in ("编号", "活动", "单位", "村(社区)", "姓名", "身份证号", "金额（元）", "状态", "记账时间"):
         table.add_column(col, overflow="fold")
@@ -85,7 +92,7 @@ def export(
     ledger: LedgerOpt = None,
 ) -> None:
     """导出台账中有效的记录。默认（--hashed）只含散列、活动、村和金额，不含姓名和身份证号。"""
-    rows = [r for r in Ledger.open(ledger).rows(campaign) if r["status"] == "active"]
+    rows = [r for r in _ledger().open(ledger).rows(campaign) if r["status"] == "active"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     if hashed:
@@ -110,7 +117,7 @@ def void(
     ledger: LedgerOpt = None,
 ) -> None:
     """作废一条记录（注明原因）；记录不会被删除，台账中保留历史。"""
-    n = Ledger.open(ledger).void(id_number, campaign, reason)
+    n = _ledger().open(ledger).void(id_number, campaign, reason)
     if n == 0:
         err_console().print("台账中没有这个人在该活动中的有效记录。")
         raise typer.Exit(int(ExitCode.PROBLEMS))
