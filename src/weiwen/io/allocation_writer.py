@@ -48,7 +48,8 @@ A4_LANDSCAPE = {"landscape": True, "paper_size": 9, "repeat_rows": 1, "fit_to_pa
 
 
 def mask_names(names: pd.Series) -> pa.Array:
-    """``mask_name`` for a whole column, in Arrow (lengths counted in characters, as Python does)."""
+    """Names for posting, masked in Arrow: 张*三 (three or more characters keep the first and the
+    last), 李* (two keep the first), a single character as it is; lengths count characters."""
     cells = pa.array(names, type=pa.large_string()).fill_null("")
     length = pc.utf8_length(cells).to_numpy(zero_copy_only=False)
     stars = np.where(length >= 3, length - 2, np.where(length == 2, 1, 0))
@@ -56,15 +57,6 @@ def mask_names(names: pd.Series) -> pa.Array:
     star, empty = pa.scalar("*", pa.large_string()), pa.scalar("", pa.large_string())
     return pc.binary_join_element_wise(pc.utf8_slice_codeunits(cells, 0, 1), pc.binary_repeat(star, pa.array(stars)),
                                        last, empty)
-
-
-def mask_name(name: str) -> str:
-    """张*三 for three or more characters, 李* for two."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 @functools.lru_cache(maxsize=65536)
