@@ -24,7 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from weiwen import __version__
+from weiwen import __version__, jsonout
 from weiwen.budget import figures
 from weiwen.dedupe import find_duplicates
 from weiwen.errors import ExitCode, WeiwenError
@@ -133,7 +133,7 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
             "counts": counts,
             "exit_status": int(exit_code),
         }
-        write_text_atomic(work / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        write_text_atomic(work / "manifest.json", jsonout.dumps(manifest))
         os.replace(work, final)  # the whole dated folder appears at once
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -160,7 +160,7 @@ def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path
         raise WeiwenError("有花名册无法读取，本次未生成输出；详见 weiwen validate。", code="run-unreadable")
     code = ExitCode.PROBLEMS if intake.errors else ExitCode.OK
     if "validate" in steps:
-        write_text_atomic(work / "校验报告.json", json.dumps(intake.to_json(), ensure_ascii=False, indent=2))
+        write_text_atomic(work / "校验报告.json", jsonout.dumps(intake.to_json()))
         log("validate", f"校验：{intake.rows} 人，错误 {len(intake.errors)} 条。", rows=intake.rows,
             errors=len(intake.errors))
     if "duplicates" in steps:

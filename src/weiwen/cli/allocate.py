@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from weiwen import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
@@ -79,7 +79,7 @@ def allocate(
         with err_console().status("正在写出表格……"):
             written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files, helper=helper)
     if as_json:
-        typer.echo(json.dumps(render.decision_json(decision, written), ensure_ascii=False, indent=2))
+        typer.echo(jsonout.dumps(render.decision_json(decision, written)))
     else:
         render.decision(out_console(), decision, written, intake)
     raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from weiwen import jsonout
 from weiwen.batch import run_campaign
 from weiwen.cli.allocate import rule_vocabulary
 from weiwen.cli.common import JsonOpt, out_console
@@ -42,7 +43,7 @@ def run(
     doc = {"status": result.status, "exit_status": int(result.exit_code),
            "folder": str(result.folder) if result.folder else None, "counts": result.counts}
     if as_json:
-        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        typer.echo(jsonout.dumps(doc))
     elif result.status == "skipped":
         out_console().print("花名册和规则都没有变化，已跳过。")
     else:
@@ -93,11 +94,10 @@ def campaign_title(folder: Path) -> str:
 def _import(path: Path, as_json: bool) -> None:
     f = findings(read_filled(path))
     if as_json:
-        typer.echo(json.dumps({"by_village": {v: dict(c) for v, c in f.by_village.items()},
-                               "discrepancies": [{"village": v, "head": h, "result": r, "detail": d}
-                                                 for v, h, r, d in f.discrepancies],
-                               "unfilled": f.unfilled, "invalid": [{"row": r, "value": v} for r, v in f.invalid]},
-                              ensure_ascii=False, indent=2))
+        typer.echo(jsonout.dumps({"by_village": {v: dict(c) for v, c in f.by_village.items()},
+                                  "discrepancies": [{"village": v, "head": h, "result": r, "detail": d}
+                                                    for v, h, r, d in f.discrepancies],
+                                  "unfilled": f.unfilled, "invalid": [{"row": r, "value": v} for r, v in f.invalid]}))
     else:
         console = out_console()
         for village, counter in sorted(f.by_village.items()):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from weiwen import jsonout
 from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.cli import render
 from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
@@ -48,7 +48,7 @@ def budget(
         target = output / "budget.xlsx"
         write_budget(target, b, loaded.rules.campaign.name)
     if as_json:
-        typer.echo(json.dumps(budget_json(b, [target]), ensure_ascii=False, indent=2))
+        typer.echo(jsonout.dumps(budget_json(b, [target])))
     else:
         render.budget(out_console(), b, target, loaded.rules.campaign.name)
     raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))

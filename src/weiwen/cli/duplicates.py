@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from weiwen import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.dedupe import find_duplicates, ledger_groups
@@ -47,7 +47,7 @@ def check_duplicates(
     if output is not None:
         write_duplicates(output, groups)
     if as_json:
-        typer.echo(json.dumps({"groups": [g.as_json() for g in groups]}, ensure_ascii=False, indent=2))
+        typer.echo(jsonout.dumps({"groups": [g.as_json() for g in groups]}))
     else:
         render.duplicates(out_console(), groups, output)
     if intake.unreadable:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from weiwen import jsonout
 from weiwen.cli.allocate import rule_vocabulary
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, AliasesOpt, guarded, out_console
 from weiwen.errors import ExitCode
@@ -46,4 +46,4 @@ def check(
 @guarded
 def schema() -> None:
     """输出规则文件的 JSON Schema（供编辑器做自动补全和检查）。"""
-    typer.echo(json.dumps(Rules.model_json_schema(), ensure_ascii=False, indent=2))
+    typer.echo(jsonout.dumps(Rules.model_json_schema()))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from weiwen import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import WeiwenError
@@ -53,7 +53,7 @@ def validate(
     if as_json:
         doc = intake.to_json()
         doc["reports"] = [str(p) for p in written]
-        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        typer.echo(jsonout.dumps(doc))
     else:
         render.validation(out_console(), intake, show=show, reports=written)
     raise typer.Exit(int(intake.exit_code()))

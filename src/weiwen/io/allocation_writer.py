@@ -15,7 +15,6 @@ import contextlib
 import csv
 import functools
 import io
-import json
 import multiprocessing
 import re
 from collections.abc import Iterator, Sequence
@@ -30,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import rustpy_xlsxwriter as rx
 
+from weiwen import jsonout
 from weiwen.allocation import Decision, goods_column, goods_total, summary
 from weiwen.engine.allocate import yuan
 from weiwen.errors import WeiwenError
@@ -164,7 +164,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
             write_atomic(xlsx, main)
             signs = other.result()
     summary_path = out_dir / "summary.json"
-    write_text_atomic(summary_path, json.dumps(summary(decision), ensure_ascii=False, indent=2))
+    write_text_atomic(summary_path, jsonout.dumps(summary(decision)))
     return [xlsx, *signs, csv_path, summary_path]
 
 

@@ -7,7 +7,6 @@ Every cell weiwen writes is forced to text, so nothing a user typed becomes a fo
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from weiwen import jsonout
 from weiwen import problems as P
 from weiwen.errors import WeiwenError
 from weiwen.intake import Intake
@@ -65,7 +65,7 @@ def write_reports(intake: Intake, inputs: list[Path], out_dir: Path) -> list[Pat
         write_atomic(target, lambda tmp, path=path, probs=probs: _annotate(path, probs, tmp))
         written.append(target)
     report = out_dir / "校验报告.json"
-    write_text_atomic(report, json.dumps(intake.to_json(), ensure_ascii=False, indent=2))
+    write_text_atomic(report, jsonout.dumps(intake.to_json()))
     written.append(report)
     return written
 

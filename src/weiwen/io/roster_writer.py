@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from weiwen import jsonout
 from weiwen.io.atomic import write_atomic, write_text_atomic
 from weiwen.io.xlsx import new_workbook
 from weiwen.samples import Village
@@ -103,4 +103,4 @@ def write_planted(path: Path, villages: list[Village]) -> None:
                 if p.planted:
                     items.append({"village": v.name, "row": row, "household": hh.number, "kind": p.planted})
                 row += 1
-    write_text_atomic(path, json.dumps(items, ensure_ascii=False, indent=2))
+    write_text_atomic(path, jsonout.dumps(items))
