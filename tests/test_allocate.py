@@ -130,6 +130,22 @@ def test_json_csv_and_sheets_agree(spring_out: tuple[Path, dict]) -> None:
     assert "壹仟壹佰元整" in texts  # 王建国户 cash 1100 in capitals
 
 
+def test_totals_rows_are_ruled_like_the_table(spring_out: tuple[Path, dict]) -> None:
+    # A printed sign sheet is signed and filed: its totals line is boxed across the whole table,
+    # the empty cells included (they take the row's format).
+    out, _ = spring_out
+    wb = openpyxl.load_workbook(out / "allocation.xlsx")
+    for name in ("签领表-张庄村", "慰问明细", "公示名单"):
+        ws = wb[name]
+        last = ws.max_row
+        assert ws.cell(last, 1).value == "合计"
+        row_style = ws.row_dimensions[last]
+        for col in range(1, ws.max_column + 1):
+            cell = ws.cell(last, col)
+            border = cell.border if cell.has_style else row_style.border
+            assert border.top.style == border.bottom.style == "thin", (name, cell.coordinate)
+
+
 def test_public_list_leaks_nothing(spring_out: tuple[Path, dict]) -> None:
     out, _ = spring_out
     ws = openpyxl.load_workbook(out / "allocation.xlsx")["公示名单"]

@@ -94,7 +94,7 @@ class _Formats:
         self.wrap = f().set_border("thin").set_align("vcenter").set_text_wrap()
         self.money = f().set_border("thin").set_align("vcenter").set_num_format(MONEY)
         self.qty = f().set_border("thin").set_align("vcenter").set_num_format("#,##0.###")
-        self.total = f().set_bold().set_background_color("#F2F2F2")
+        self.total = f().set_bold().set_border("thin").set_align("vcenter").set_background_color("#F2F2F2")
 
 
 @contextlib.contextmanager
