@@ -117,24 +117,23 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     hh = pop.households
     withdrawn = hh["key"].isin(withdrawn_keys).to_numpy(dtype=bool)
     over = select_quota(alloc, rules.quotas, withdrawn) if rules.quotas else np.zeros(len(hh), dtype=bool)
-    files, sheets, rows = hh["file"].tolist(), hh["sheet"].tolist(), hh["row"].tolist()
-    villages, heads, head_ids = hh["village"].tolist(), hh["head_name"].tolist(), hh["head_id"].tolist()
-
-    def household_left_out(i: int, kind: str, why: str) -> LeftOut:
-        return LeftOut(kind, files[i], sheets[i], int(rows[i]), villages[i], heads[i], mask_id(head_ids[i]), why)
-
-    for i in np.flatnonzero(withdrawn | over).tolist():
-        if withdrawn[i]:
+    held = np.flatnonzero(withdrawn | over)
+    qualified = alloc.aided.copy()
+    unqualified = np.flatnonzero(~qualified & ~withdrawn)
+    # Only the left-out households' texts are taken out of the table (not every household's).
+    gone = np.concatenate([held, unqualified])
+    texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id")]
+    for k, (i, file, sheet, row, village, head, head_id) in enumerate(zip(gone.tolist(), *texts, strict=True)):
+        if k >= len(held):
+            kind, why = "不符合条件", "不符合任何慰问标准"
+        elif withdrawn[i]:
             kind, why = "排除", ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
         else:
-            kind, why = "超出名额", (f"{villages[i]}名额 {rules.quotas.slots[villages[i]]} 户，"  # type: ignore[union-attr]
+            kind, why = "超出名额", (f"{village}名额 {rules.quotas.slots[village]} 户，"  # type: ignore[union-attr]
                                     "按慰问金额排序后未入选")
-        left_out.append(household_left_out(i, kind, why))
-    qualified = alloc.aided.copy()
+        left_out.append(LeftOut(kind, file, sheet, int(row), village, head, mask_id(head_id), why))
     alloc.withhold(withdrawn | over)
     aided = alloc.aided
-    left_out.extend(household_left_out(i, "不符合条件", "不符合任何慰问标准")
-                    for i in np.flatnonzero(~qualified & ~withdrawn).tolist())
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
     goods = list(alloc.items)
     table = _table(alloc, aided, goods)
