@@ -31,6 +31,40 @@ def test_help_is_chinese(args: list[str]) -> None:
     assert CJK.search(result.stdout)
     assert "显示本帮助后退出" in result.stdout and "Show this message" not in result.stdout
     assert "Options" not in result.stdout  # panel titles are Chinese too
+    assert "用法：weiwen" in result.stdout and "Usage:" not in result.stdout and "[OPTIONS]" not in result.stdout
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["allocate", "x.xlsx", "--campain", "spring"], "没有 --campain 这个选项。是不是：--campaign？"),
+    (["validate", "x.xlsx", "--sheet"], "选项 --sheet 后面要写一个值。"),
+    (["validate", "x.xlsx", "--json=yes"], "选项 --json 后面不能带值。"),
+    (["validate", "x.xlsx", "--show", "many"], "--show 的值不对：要写整数。"),
+    (["samples", "generate", "--households", "0"], "--households 的值不对：不能小于 1。"),
+    (["samples", "generate", "--error-rate", "2"], "--error-rate 的值不对：不能大于 1。"),
+    (["rules", "check"], "缺少参数 规则文件。"),
+    (["alocate"], "没有 alocate 这个命令。是不是：allocate、validate？"),
+])
+def test_usage_errors_are_chinese(args: list[str], said: str) -> None:
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert said in result.stderr
+    for english in ("Usage:", "No such", "requires an", "Missing", "Invalid value", "[OPTIONS]", "Input should"):
+        assert english not in result.stderr
+
+
+def test_usage_line_of_an_error_is_chinese() -> None:
+    result = runner.invoke(app, ["allocate", "x.xlsx", "--campain", "spring"], env={"COLUMNS": "200"})
+    assert result.stderr.startswith("用法：weiwen allocate [选项] {花名册}...")
+    assert "用 'weiwen allocate -h' 查看帮助。" in result.stderr
+
+
+def test_unrecognised_usage_error_keeps_its_words_in_a_chinese_frame() -> None:
+    from typer._click.exceptions import BadParameter, UsageError
+
+    from weiwen.cli.usage import chinese_message
+
+    assert chinese_message(UsageError("Something new happened")) == "命令写得不对：Something new happened"
+    assert chinese_message(BadParameter("odd", param_hint="'--x'")) == "--x 的值不对：odd。"
 
 
 def test_version() -> None:

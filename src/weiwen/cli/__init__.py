@@ -21,6 +21,7 @@ from weiwen.cli import ledger as ledger_cmd
 from weiwen.cli import rules as rules_cmd
 from weiwen.cli import samples as samples_cmd
 from weiwen.cli import template as template_cmd
+from weiwen.cli import usage
 from weiwen.cli import validate as validate_cmd
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, guarded
 
@@ -33,6 +34,7 @@ typer_rich.ABORTED_TEXT = "已中止。"
 typer_rich.RICH_HELP = "用 '{command_path} {help_option}' 查看帮助。"
 typer_rich.DEFAULT_STRING = "[默认：{}]"
 typer_rich.REQUIRED_LONG_STRING = "[必填]"
+typer_rich.rich_format_error = usage.error_panel  # usage errors ("No such option: …") said in Chinese
 
 app = typer.Typer(
     cls=ChineseHelpGroup,

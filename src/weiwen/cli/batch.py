@@ -32,7 +32,7 @@ SAMPLE_HELP = """抽查：weiwen sample 核定结果文件夹 --rate 0.1 --seed 
 
 
 def run(
-    campaign: Annotated[str, typer.Argument(help="活动名或规则文件路径。", show_default=False)],
+    campaign: Annotated[str, typer.Argument(metavar="活动", help="活动名或规则文件路径。", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", help="输出文件夹（默认用规则文件 run.output）。")] = None,
     if_changed: Annotated[bool, typer.Option("--if-changed", help="花名册和规则都没变时跳过。")] = False,
     as_json: JsonOpt = False,
@@ -53,7 +53,7 @@ def run(
 
 
 def sample(
-    target: Annotated[list[str], typer.Argument(help="核定结果文件夹；或 import 加填好的抽查名单。", show_default=False)],
+    target: Annotated[list[str], typer.Argument(metavar="核定结果", help="核定结果文件夹；或 import 加填好的抽查名单。", show_default=False)],
     rate: Annotated[float, typer.Option("--rate", help="每村抽取的比例。")] = 0.1,
     per: Annotated[str, typer.Option("--per", help="分层方式（目前只支持 village：按村）。")] = "village",
     seed: Annotated[int, typer.Option("--seed", help="随机种子，写在表上；同一种子抽到同样的户。")] = 1,

@@ -26,7 +26,7 @@ HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算
 
 
 def budget(
-    files: Annotated[list[Path] | None, typer.Argument(help="花名册文件；不写时用规则文件中的 rosters。",
+    files: Annotated[list[Path] | None, typer.Argument(metavar="花名册", help="花名册文件；不写时用规则文件中的 rosters。",
                                                        show_default=False)] = None,
     campaign: CampaignOpt = None,
     rules: RulesOpt = None,

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
+from weiwen.cli.usage import OPTIONS_METAVAR, USAGE_PREFIX
 from weiwen.errors import ExitCode, WeiwenError
 
 P = ParamSpec("P")
@@ -32,13 +33,18 @@ HELP_TEXT = "显示本帮助后退出。"
 
 
 class _ChineseHelp:
-    """Describe the -h/--help option in Chinese (mixed into Typer's command and group classes)."""
+    """The -h/--help option and the usage line (用法：weiwen allocate [选项] …) in Chinese (mixed into
+    Typer's command and group classes)."""
 
     def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_TEXT
         return option
+
+    def format_usage(self, ctx, formatter) -> None:  # type: ignore[no-untyped-def]
+        pieces = [OPTIONS_METAVAR if p == "[OPTIONS]" else p for p in self.collect_usage_pieces(ctx)]  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
 
 
 class ChineseHelpCommand(_ChineseHelp, TyperCommand):
@@ -85,7 +91,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-Files = Annotated[list[Path], typer.Argument(help="花名册文件（.xlsx/.xlsm/.xls/.csv），可以写多个或用通配符。",
+Files = Annotated[list[Path], typer.Argument(metavar="花名册", help="花名册文件（.xlsx/.xlsm/.xls/.csv），可以写多个或用通配符。",
                                              show_default=False)]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="只读取这个工作表（默认读取所有可见工作表）。")]
 AliasesOpt = Annotated[Path | None, typer.Option("--aliases", help="补充表头和类别别名的 YAML 文件（写法同内置的 data/*.yaml）。")]

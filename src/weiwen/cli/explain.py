@@ -20,7 +20,7 @@ KEY 可以是户内任何一人的身份证号，或户号。
 
 
 def explain(
-    key: Annotated[str, typer.Argument(help="身份证号或户号。", show_default=False)],
+    key: Annotated[str, typer.Argument(metavar="身份证号或户号", help="身份证号或户号。", show_default=False)],
     files: Files,
     campaign: CampaignOpt = None,
     rules: RulesOpt = None,

@@ -22,7 +22,7 @@ app = typer.Typer(cls=ChineseHelpGroup, help="慰问标准（规则文件）：�
 @app.command("check", cls=ChineseHelpCommand)
 @guarded
 def check(
-    file: Annotated[Path, typer.Argument(help="规则文件（.yaml）。", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="规则文件", help="规则文件（.yaml）。", show_default=False)],
     aliases: AliasesOpt = None,
 ) -> None:
     """检查规则文件：键名和取值是否正确（指出行号），并提示永远不会适用的标准、没有标准涉及的类别、
