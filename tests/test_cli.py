@@ -32,6 +32,8 @@ def test_help_is_chinese(args: list[str]) -> None:
     assert "显示本帮助后退出" in result.stdout and "Show this message" not in result.stdout
     assert "Options" not in result.stdout  # panel titles are Chinese too
     assert "用法：weiwen" in result.stdout and "Usage:" not in result.stdout and "[OPTIONS]" not in result.stdout
+    assert not re.search(r"<(str|path|bool|int|float|list\[)", result.stdout)  # value types named in Chinese
+    assert "COMMAND" not in result.stdout and "ARGS" not in result.stdout
 
 
 @pytest.mark.parametrize(("args", "said"), [

@@ -34,7 +34,7 @@ typer_rich.ABORTED_TEXT = "已中止。"
 typer_rich.RICH_HELP = "用 '{command_path} {help_option}' 查看帮助。"
 typer_rich.DEFAULT_STRING = "[默认：{}]"
 typer_rich.REQUIRED_LONG_STRING = "[必填]"
-typer_rich.rich_format_error = usage.error_panel  # usage errors ("No such option: …") said in Chinese
+usage.install()  # usage errors ("No such option: …") and value types (<str>, <path>) in Chinese
 
 app = typer.Typer(
     cls=ChineseHelpGroup,

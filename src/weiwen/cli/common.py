@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
-from weiwen.cli.usage import OPTIONS_METAVAR, USAGE_PREFIX
+from weiwen.cli.usage import COMMAND_METAVAR, OPTIONS_METAVAR, USAGE_PREFIX
 from weiwen.errors import ExitCode, WeiwenError
 
 P = ParamSpec("P")
@@ -43,7 +43,8 @@ class _ChineseHelp:
         return option
 
     def format_usage(self, ctx, formatter) -> None:  # type: ignore[no-untyped-def]
-        pieces = [OPTIONS_METAVAR if p == "[OPTIONS]" else p for p in self.collect_usage_pieces(ctx)]  # type: ignore[attr-defined]
+        said = {"[OPTIONS]": OPTIONS_METAVAR, "COMMAND [ARGS]...": COMMAND_METAVAR}
+        pieces = [said.get(p, p) for p in self.collect_usage_pieces(ctx)]  # type: ignore[attr-defined]
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
 
 

@@ -2,9 +2,10 @@
 
 Typer (its vendored Click) words a usage error in English ("No such option: --campain", "Option
 '-o' requires an argument.").  :func:`chinese_message` says the same in Chinese, from the
-exception's kind and fields, and :func:`error_panel` is Typer's error panel with that message (the
-command line module installs it).  Anything not recognised keeps Typer's words inside a Chinese
-frame, so nothing is lost.
+exception's kind and fields, and :func:`error_panel` is Typer's error panel with that message.
+Anything not recognised keeps Typer's words inside a Chinese frame, so nothing is lost.  The value
+types in the help (<str>, <path>) are named in Chinese too.  :func:`install` sets both up; the
+usage line itself (用法：… [选项]) comes from the command classes in :mod:`weiwen.cli.common`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import typer.core as typer_core
 import typer.rich_utils as typer_rich
 from typer._click import exceptions as click_errors
 
 OPTIONS_METAVAR = "[选项]"
+COMMAND_METAVAR = "命令 [参数]..."
 USAGE_PREFIX = "用法："
 
 _KINDS = {"integer": "整数", "number": "数字", "boolean": "是或否", "string": "文字", "date": "日期"}
@@ -98,3 +101,29 @@ def error_panel(exc: click_errors.ClickException) -> None:
     message = chinese_message(exc)
     exc.format_message = lambda: message  # type: ignore[method-assign]
     _english_panel(exc)
+
+
+# The value column of the help's option table: <str>, <path>, <bool> ... in Chinese; a switch shows none.
+_TYPE_NAMES = {"str": "文字", "path": "路径", "int": "整数", "float": "数字", "list[Path]": "文件", "list[str]": "文字",
+               "datetime": "日期", "date": "日期", "int range": "整数", "float range": "数字"}
+
+
+def chinese_type(shown: str | None) -> str | None:
+    m = re.fullmatch(r"<(.+?)>(\.\.\.)?", shown or "")
+    if m is None:
+        return shown
+    if m[1] == "bool":
+        return None
+    return f"<{_TYPE_NAMES.get(m[1], m[1])}>" + (m[2] or "")
+
+
+def install() -> None:
+    """Make Typer say usage errors and value types in Chinese (its panel titles are set beside this)."""
+    typer_rich.rich_format_error = error_panel
+    for cls in (typer_core.TyperOption, typer_core.TyperArgument):
+        english = cls.display_type_rich
+
+        def display_type_rich(self, ctx, _english=english):  # type: ignore[no-untyped-def]
+            return chinese_type(_english(self, ctx))
+
+        cls.display_type_rich = display_type_rich  # type: ignore[method-assign]
