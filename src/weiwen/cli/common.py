@@ -92,8 +92,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-Files = Annotated[list[Path], typer.Argument(metavar="花名册", help="花名册文件（.xlsx/.xlsm/.xls/.csv），可以写多个或用通配符。",
-                                             show_default=False)]
+Files = Annotated[list[Path], typer.Argument(metavar="花名册", show_default=False,
+                                             help="花名册文件（.xlsx/.xlsm/.xls/.csv），可以写多个或用通配符。")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="只读取这个工作表（默认读取所有可见工作表）。")]
 AliasesOpt = Annotated[Path | None, typer.Option("--aliases", help="补充表头和类别别名的 YAML 文件（写法同内置的 data/*.yaml）。")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出结果（供其他程序读取）。")]
