@@ -53,7 +53,8 @@ def run(
 
 
 def sample(
-    target: Annotated[list[str], typer.Argument(metavar="核定结果", help="核定结果文件夹；或 import 加填好的抽查名单。", show_default=False)],
+    target: Annotated[list[str], typer.Argument(metavar="核定结果", show_default=False,
+                                                help="核定结果文件夹；或 import 加填好的抽查名单。")],
     rate: Annotated[float, typer.Option("--rate", help="每村抽取的比例。")] = 0.1,
     per: Annotated[str, typer.Option("--per", help="分层方式（目前只支持 village：按村）。")] = "village",
     seed: Annotated[int, typer.Option("--seed", help="随机种子，写在表上；同一种子抽到同样的户。")] = 1,

@@ -26,8 +26,8 @@ HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算
 
 
 def budget(
-    files: Annotated[list[Path] | None, typer.Argument(metavar="花名册", help="花名册文件；不写时用规则文件中的 rosters。",
-                                                       show_default=False)] = None,
+    files: Annotated[list[Path] | None, typer.Argument(metavar="花名册", show_default=False,
+                                                       help="花名册文件；不写时用规则文件中的 rosters。")] = None,
     campaign: CampaignOpt = None,
     rules: RulesOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="budget.xlsx 保存到这个文件夹。")] = Path("预算"),

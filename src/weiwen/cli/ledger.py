@@ -41,7 +41,8 @@ def init(ledger: LedgerOpt = None) -> None:
 @app.command("record", cls=ChineseHelpCommand)
 @guarded
 def record(
-    file: Annotated[Path, typer.Argument(metavar="allocation.csv", help="weiwen allocate 写出的 allocation.csv。", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="allocation.csv", show_default=False,
+                                         help="weiwen allocate 写出的 allocation.csv。")],
     org: Annotated[str, typer.Option("--org", help="发放单位，例如 镇民政办。")],
     campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码，例如 spring-2027。")],
     ledger: LedgerOpt = None,
@@ -111,7 +112,8 @@ def export(
 @app.command("void", cls=ChineseHelpCommand)
 @guarded
 def void(
-    id_number: Annotated[str, typer.Argument(metavar="身份证号", help="要作废记录的人的身份证号。", show_default=False)],
+    id_number: Annotated[str, typer.Argument(metavar="身份证号", show_default=False,
+                                             help="要作废记录的人的身份证号。")],
     campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码。")],
     reason: Annotated[str, typer.Option("--reason", help="作废原因，例如 举报属实取消。")],
     ledger: LedgerOpt = None,

@@ -21,10 +21,13 @@ OPTIONS_METAVAR = "[选项]"
 COMMAND_METAVAR = "命令 [参数]..."
 USAGE_PREFIX = "用法："
 
-_KINDS = {"integer": "整数", "number": "数字", "boolean": "是或否", "string": "文字", "date": "日期"}
+_KINDS = {"integer": "整数", "int": "整数", "number": "数字", "float": "数字", "boolean": "是或否", "bool": "是或否",
+          "string": "文字", "str": "文字", "date": "日期"}
 
-# Typer's own words for a bad value (from its type checks), each with the Chinese to say instead.
-_VALUE_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+_Table = list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]  # Typer's words, and what to say instead
+
+# Typer's own words for a bad value (from its type checks).
+_VALUE_MESSAGES: _Table = [
     (re.compile(r"Input should be a valid (\w+)\b.*", re.S), lambda m: f"要写{_KINDS.get(m[1], m[1])}"),
     (re.compile(r"Input should be greater than or equal to (\S+)"), lambda m: f"不能小于 {m[1]}"),
     (re.compile(r"Input should be less than or equal to (\S+)"), lambda m: f"不能大于 {m[1]}"),
@@ -39,7 +42,7 @@ _VALUE_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = 
     (re.compile(r"\w+ (.+) is not writable\.", re.S), lambda m: f"{m[1]} 无法写入"),
 ]
 
-_USAGE_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+_USAGE_MESSAGES: _Table = [
     (re.compile(r"Option '(.+)' requires an argument\."), lambda m: f"选项 {m[1]} 后面要写一个值。"),
     (re.compile(r"Option '(.+)' requires (\d+) arguments\."), lambda m: f"选项 {m[1]} 后面要写 {m[2]} 个值。"),
     (re.compile(r"Option '(.+)' does not take a value\."), lambda m: f"选项 {m[1]} 后面不能带值。"),
@@ -56,7 +59,7 @@ def _listed(quoted: str) -> str:
     return "、".join(x.strip().strip("'") for x in quoted.split(","))
 
 
-def _translate(text: str, table: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]) -> str | None:
+def _translate(text: str, table: _Table) -> str | None:
     for pattern, say in table:
         m = pattern.fullmatch(text.strip())
         if m:
