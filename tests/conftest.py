@@ -29,8 +29,12 @@ def id_ending_in_x(region: str = "110101", birth: str = "19850101") -> str:
 
 def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, sheet: str = "花名册",
                merged: Sequence[str] = (), extra_sheets: dict[str, Sequence[Sequence[object]]] | None = None,
-               hidden: Sequence[str] = ()) -> Path:
-    """A workbook whose cells hold exactly the Python values given (numbers stay numbers)."""
+               hidden: Sequence[str] = (), hidden_rows: Sequence[int] = (),
+               formulas: dict[str, str] | None = None) -> Path:
+    """A workbook whose cells hold exactly the Python values given (numbers stay numbers).
+
+    ``hidden_rows`` are Excel row numbers to hide; ``formulas`` puts real formulas in cells
+    ({"F3": "=VLOOKUP(...)"}), saved as openpyxl saves them: with no calculated result."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = sheet
@@ -42,6 +46,10 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, sheet: str = "�
                 cell.data_type = "s"  # text that merely looks like a formula, as typed with a leading '
     for rng in merged:
         ws.merge_cells(rng)
+    for r in hidden_rows:
+        ws.row_dimensions[r].hidden = True
+    for ref, formula in (formulas or {}).items():
+        ws[ref] = formula
     for name, srows in (extra_sheets or {}).items():
         other = wb.create_sheet(name)
         for r in srows:

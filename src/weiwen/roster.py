@@ -102,6 +102,7 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
         if p.severity is P.Severity.ERROR and p.row is not None and p.code != "header-duplicate":
             out.bad_rows.add(p.row)
     _fill_merged(sheet, layout, out)
+    _report_marks(sheet, layout, out)
 
     rows_idx = layout.data_rows
     excel_rows = [i + 1 for i in rows_idx]
@@ -605,6 +606,31 @@ def _fill_merged(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
         out.problems.append(P.make("merged-cells-filled", file=sheet.file, sheet=sheet.name,
                                    row=int(ranges[0].split(":")[0][len(col_letter(j)):]),
                                    column=layout.headers[j], count=len(ranges), ranges=shown))
+
+
+def _report_marks(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None:
+    """Hidden data rows, and unsaved formulas or error values in the columns weiwen reads:
+    each is an error on its row (calamine reads them as ordinary or blank cells)."""
+    marks = sheet.marks
+    if not (marks.hidden_rows or marks.no_value or marks.errors):
+        return
+    data = set(layout.data_rows)
+    used = {*layout.columns.values(), *layout.flags.values(), *layout.extras.values()}
+
+    def at_cell(code: str, r: int, c: int, value: str | None = None) -> None:
+        column = layout.headers[c] if c < len(layout.headers) else None
+        out.problems.append(P.make(code, file=sheet.file, sheet=sheet.name, row=r + 1, column=column,
+                                   cell=f"{col_letter(c)}{r + 1}", value=value))
+        out.bad_rows.add(r + 1)
+
+    for r in sorted(set(marks.hidden_rows) & data):
+        out.add("row-hidden", r + 1)
+    for r, c in marks.no_value:
+        if r in data and c in used:
+            at_cell("formula-no-value", r, c)
+    for r, c, text in marks.errors:
+        if r in data and c in used:
+            at_cell("cell-error-value", r, c, text)
 
 
 # --- households ---------------------------------------------------------------------------

@@ -2,19 +2,26 @@
 
 This is the only module that opens spreadsheets for reading.  Excel files are read with
 python-calamine (one parse gives the cell values with their types and the merged ranges);
-CSV files are decoded as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
+for .xlsx, :mod:`weiwen.io.sheet_xml` adds what calamine does not report (hidden rows,
+formulas with no saved result, error values), on a thread for a large sheet.  CSV files are
+decoded as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine as calamine
 
 from weiwen import problems as P
+from weiwen.io.sheet_xml import SheetMarks, scan_sheet, sheet_parts
 from weiwen.io.sniff import Format, sniff
 
 Cell = object  # str | float | int | bool | datetime | date | time | timedelta | None
@@ -29,6 +36,7 @@ class RawSheet:
     rows: list[list[Cell]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (0-based, inclusive)
     typed: bool = True  # False for CSV, where every cell is text
+    marks: SheetMarks = field(default_factory=SheetMarks)  # hidden rows, unsaved formulas, error values
 
 
 @dataclass
@@ -46,6 +54,7 @@ class ReadResult:
         )
 
 
+THREADED_SCAN_BYTES = 16 << 20  # a sheet XML this large is scanned on a thread while calamine parses it
 _EXT_FORMAT = {".xlsx": Format.XLSX, ".xlsm": Format.XLSX, ".xls": Format.XLS, ".csv": Format.CSV, ".txt": Format.CSV}
 
 
@@ -112,7 +121,7 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
         res.problems.append(P.make("file-corrupt", file=shown, reason=_short(exc)))
         res.format = None
         return
-    with wb:
+    with wb, _Marks(path) as marks:
         metas = [m for m in wb.sheets_metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
         if wanted is not None:
             names = [m.name for m in metas]
@@ -127,13 +136,60 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
                 res.problems.append(P.make("sheet-hidden", file=shown, sheet=meta.name))
                 continue
             try:
+                found = marks.start(meta.name)
                 sh = wb.get_sheet_by_name(meta.name)
                 rows = sh.to_python(skip_empty_area=False)
                 merged = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
-            except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError) as exc:
+                sheet_marks = found()
+            except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError,
+                    zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 res.problems.append(P.make("file-corrupt", file=shown, sheet=meta.name, reason=_short(exc)))
                 continue
-            res.sheets.append(RawSheet(file=shown, name=meta.name, rows=rows, merged=merged))
+            res.sheets.append(RawSheet(file=shown, name=meta.name, rows=rows, merged=merged, marks=sheet_marks))
+
+
+class _Marks:
+    """The :class:`SheetMarks` of each sheet of an .xlsx (none for .xls): ``start(name)`` begins
+    the scan (on a thread when the sheet is large) and returns the function that gives its result."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self.parts: dict[str, str] = {}
+        self.pool: ThreadPoolExecutor | None = None
+        self.failure: str | None = None
+
+    def __enter__(self) -> _Marks:
+        if zipfile.is_zipfile(self.path):
+            try:
+                self.zip = zipfile.ZipFile(self.path)
+                self.parts = sheet_parts(self.zip)
+            except (zipfile.BadZipFile, OSError, ValueError, SyntaxError) as exc:  # SyntaxError: ParseError
+                self.failure = f"工作簿目录无法解析：{_short(exc)}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+        if self.zip is not None:
+            self.zip.close()
+
+    def start(self, sheet: str) -> Callable[[], SheetMarks]:
+        if self.failure is not None:
+            raise ValueError(self.failure)
+        member = self.parts.get(sheet)
+        if self.zip is None or member is None:
+            return SheetMarks
+        zf = self.zip
+
+        def scan() -> SheetMarks:
+            with zf.open(member) as stream:
+                return scan_sheet(stream)
+
+        if zf.getinfo(member).file_size < THREADED_SCAN_BYTES:
+            return scan
+        self.pool = self.pool or ThreadPoolExecutor(max_workers=1)
+        return self.pool.submit(scan).result
 
 
 def _read_csv(path: Path, res: ReadResult) -> None:
