@@ -7,11 +7,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
 from weiwen.cli import app
 from weiwen.intake import load_rosters
+from weiwen.io.atomic import fit_name
 from weiwen.io.sniff import OLE_MAGIC
 
 GOOD_ROWS = [["姓名", "身份证号", "类别"], ["王建国", make_id(), "低保"], ["李秀英", make_id(seq="124"), "特困"]]
@@ -167,3 +170,38 @@ def test_annotated_copy_of_csv_never_makes_formulas(tmp_path: Path) -> None:
 
     ws = openpyxl.load_workbook(copy)["inject"]
     assert ws["A2"].value == '=HYPERLINK("http://evil")' and ws["A2"].data_type == "s"
+
+
+def test_text_longer_than_an_excel_cell_is_an_error(tmp_path: Path) -> None:
+    """HAZARD 37: a CSV cell can hold what no Excel cell can; the writers would cut it silently."""
+    p = tmp_path / "r.csv"
+    p.write_text("姓名,身份证号,类别,备注\n"
+                 f"王建国,{make_id()},低保,{'长' * 32768}\n"
+                 f"李秀英,{make_id(seq='124')},特困,{'长' * 32767}\n", encoding="utf-8")
+    intake = load_rosters([p])
+    assert [(e.code, e.row, e.cell) for e in intake.errors] == [("cell-too-long", 2, "D2")]
+    assert "32768" in intake.errors[0].message
+    assert intake.valid_rows == 1
+
+
+def test_village_name_too_long_for_a_file_name(tmp_path: Path) -> None:
+    """A village cell holding a whole paragraph still gets its sign-sheet workbook (name cut to fit)."""
+    long_village = "张庄村（" + "备注文字" * 60 + "）"
+    lines = ["村(社区),姓名,身份证号,类别", f"{long_village},王建国,{make_id()},低保"]
+    lines += [f"村{k},李{k},{make_id(seq=f'{200 + k:03d}')},低保" for k in range(60)]
+    roster = tmp_path / "r.csv"
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    files = sorted((out / "签领表").iterdir())
+    assert len(files) == 61
+    assert max(len(f.name.encode()) for f in files) <= 200
+    assert any(f.name.startswith("01-张庄村(备注文字") and f.suffix == ".xlsx" for f in files)
+
+
+@given(st.text(min_size=0, max_size=300), st.sampled_from([".xlsx", ".标注.xlsx"]))
+def test_file_names_fit_and_keep_whole_characters(stem: str, suffix: str) -> None:
+    name = fit_name(stem, suffix)
+    assert len(name.encode()) <= 200 and name.endswith(suffix)
+    assert stem.startswith(name[: -len(suffix)])

@@ -285,6 +285,7 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
         else:
             data[f"extra:{header}"] = [""] * n
 
+    _too_long(arrow, excel_rows, layout, out)
     linking = dict(data, **{k: arrow[k] for k in ("household_no", "village") if k in arrow})
     households, is_head = _households(linking, n, layout, out, written)
     data["household"] = households
@@ -572,6 +573,27 @@ def _cached(fn: Callable[[str], object]) -> Callable[[str], object]:
         return cache[v]
 
     return get  # type: ignore[return-value]
+
+
+EXCEL_CELL_CHARS = 32767
+
+
+def _too_long(arrow: dict[str, pa.Array], rows: list[int], layout: SheetLayout, out: _Collector) -> None:
+    """Text longer than an Excel cell holds: the writers would cut it without a word.  Byte lengths
+    come from the offsets; characters are counted only for the rare cells long enough in bytes."""
+    for key, cells in arrow.items():
+        long_bytes = np.flatnonzero(pc.binary_length(cells).fill_null(0).to_numpy(zero_copy_only=False)
+                                    > EXCEL_CELL_CHARS)
+        for i in long_bytes.tolist():
+            length = len(cells[i].as_py())
+            if length <= EXCEL_CELL_CHARS:
+                continue
+            j = layout.columns.get(key, layout.extras.get(key.removeprefix("extra:"), -1))
+            column = layout.headers[j] if 0 <= j < len(layout.headers) else None
+            out.problems.append(P.make("cell-too-long", file=out.sheet.file, sheet=out.sheet.name, row=rows[i],
+                                       column=column, cell=f"{col_letter(j)}{rows[i]}" if j >= 0 else None,
+                                       length=length))
+            out.bad_rows.add(rows[i])
 
 
 # --- merged cells -------------------------------------------------------------------------

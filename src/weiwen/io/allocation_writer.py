@@ -34,7 +34,7 @@ from weiwen.allocation import Decision, goods_column, goods_total, summary
 from weiwen.engine.allocate import yuan
 from weiwen.errors import WeiwenError
 from weiwen.ids import mask_ids
-from weiwen.io.atomic import write_atomic, write_text_atomic
+from weiwen.io.atomic import fit_name, write_atomic, write_text_atomic
 from weiwen.io.xlsx import normalize_xlsx
 from weiwen.text import text_series
 
@@ -183,7 +183,7 @@ def _sign_files(sign: _SignRows, folder: Path) -> list[Path]:
     out = []
     for k, village in enumerate(sign.villages):
         safe = _SHEET_BAD.sub("_", village).replace("..", "_") or "未填村名"
-        target = folder / f"{k + 1:0{width}d}-{safe}.xlsx"
+        target = folder / fit_name(f"{k + 1:0{width}d}-{safe}", ".xlsx")
 
         def one(tmp: Path, k: int = k) -> None:
             buf = io.BytesIO()  # a small workbook: made and fixed in memory, written once

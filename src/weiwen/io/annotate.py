@@ -21,7 +21,7 @@ from weiwen import jsonout
 from weiwen import problems as P
 from weiwen.errors import WeiwenError
 from weiwen.intake import Intake
-from weiwen.io.atomic import write_atomic, write_text_atomic
+from weiwen.io.atomic import fit_name, write_atomic, write_text_atomic
 from weiwen.io.reader import read_roster_file
 from weiwen.layout import cell_text
 from weiwen.text import strip_control
@@ -57,7 +57,7 @@ def write_reports(intake: Intake, inputs: list[Path], out_dir: Path) -> list[Pat
     for path, summary in zip(inputs, intake.files, strict=True):
         if not summary.readable or not path.is_file():
             continue
-        name = _unique(f"{path.stem}.标注.xlsx", used)
+        name = _unique(fit_name(path.stem, ".标注.xlsx"), used)
         target = out_dir / name
         if target.resolve() in resolved_inputs:
             raise WeiwenError(f"标注副本 {target} 会覆盖输入文件，请换一个 --report 文件夹。")

@@ -9,13 +9,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 FILE_MODE = 0o640  # outputs hold personal data: not world-readable
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes; the temporary name adds a few
+
+
+def fit_name(stem: str, suffix: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``stem + suffix``, the stem cut at a character boundary so the name fits in ``limit`` bytes
+    (a village name typed with a whole address in it must not make the file impossible to create)."""
+    room = max(limit - len(suffix.encode()), 1)
+    return stem.encode()[:room].decode("utf-8", "ignore") + suffix
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path, mode: int = FILE_MODE) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target`` in one step."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=fit_name(f".{target.name}", ".", 220), suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
