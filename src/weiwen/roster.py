@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from operator import itemgetter
+from operator import is_not, itemgetter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,11 +105,14 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
     _report_marks(sheet, layout, out)
 
     rows_idx = layout.data_rows
-    excel_rows = [i + 1 for i in rows_idx]
     n = len(rows_idx)
     cols = layout.columns
-
-    data_rows = [sheet.rows[i] for i in rows_idx]
+    if n and rows_idx[-1] - rows_idx[0] == n - 1:  # no blank row inside the table: slices
+        excel_rows = list(range(rows_idx[0] + 1, rows_idx[-1] + 2))
+        data_rows = sheet.rows[rows_idx[0]:rows_idx[-1] + 1]
+    else:
+        excel_rows = [i + 1 for i in rows_idx]
+        data_rows = [sheet.rows[i] for i in rows_idx]
     lengths = set(map(len, data_rows))
     width = max(lengths, default=0)
     if len(lengths) > 1:  # CSV rows may be ragged; workbook rows are already rectangular
@@ -154,7 +157,8 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
     names, arrow["name"] = normalize_name_texts(names_raw)
     # Cleaning hands back the very string object of a cell it leaves alone, and a cell with a
     # control character is never left alone: only empty or changed names need a look.
-    for i in [i for i, (v, nv) in enumerate(zip(names_raw, names, strict=True)) if v is not nv or not nv]:
+    looked_at = np.fromiter(map(is_not, names_raw, names), dtype=bool, count=n) | _mask(pc.equal(arrow["name"], ""))
+    for i in np.flatnonzero(looked_at).tolist():
         v, nv = names_raw[i], names[i]
         if not nv:
             out.add("name-missing", excel_rows[i], "name")
@@ -544,6 +548,13 @@ def _distinct(values: pa.Array) -> tuple[np.ndarray, list[str]]:
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
 
 
+def _join(*parts: str | np.ndarray | pa.Array) -> pa.Array:
+    """Texts joined element by element: constant strings and columns (object arrays or Arrow)."""
+    large = pa.large_string()
+    return pc.binary_join_element_wise(*(pa.scalar(p, large) if isinstance(p, str) else pa.array(p, large)
+                                         for p in parts), pa.scalar("", large))
+
+
 def _codes(values: Sequence[str | None] | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's code, numbered in order of first appearance, and the distinct texts (an object
     array, so ``texts[codes]`` gives the cells back); a missing cell counts as ""."""
@@ -693,16 +704,15 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     first_of = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
     first_of[codes[::-1]] = np.arange(n)[::-1]
     at = first_of
-    uniques = np.array([f"no:{v}:{no}" if by_no else f"head:{hid}" if by_head else f"{fallback_kind}:{r}"
-                        for v, no, hid, by_no, by_head, r in zip(
-                            village_text[village_code[at]].tolist(), no_text[no_code[at]].tolist(),
-                            head_text[head_code[at]].tolist(), has_no[at].tolist(), has_head[at].tolist(),
-                            fallback_row[at].tolist(), strict=True)], dtype=object)
+    # Each household's key, "file|sheet|no:village:户号", "…|head:户主身份证号" or "…|seq:row", in Arrow.
     scope = f"{data['file']}|{data['sheet']}|"
-    households = pa.array((scope + uniques).tolist(), type=pa.large_string()).take(pa.array(codes)) \
-        if n else pa.array([], type=pa.large_string())
+    keys = _join(scope + "no:", village_text[village_code[at]], ":", no_text[no_code[at]])
+    keys = pc.if_else(pa.array(has_no[at]), keys, pc.if_else(
+        pa.array(has_head[at]), _join(scope + "head:", head_text[head_code[at]]),
+        _join(f"{scope}{fallback_kind}:", pc.cast(pa.array(fallback_row[at]), pa.large_string()))))
+    households = keys.take(pa.array(codes)) if n else pa.array([], type=pa.large_string())
 
-    g = len(uniques)
+    g = len(keys)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(g + 1))
 
@@ -751,7 +761,7 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     hid_at = first_where(has_head)
 
     def label(c: int) -> str:
-        kind, _, rest = str(uniques[c]).partition(":")
+        kind, _, rest = keys[c].as_py()[len(scope):].partition(":")
         if kind == "no":
             return rest.split(":", 1)[1]
         if kind == "head":
