@@ -9,6 +9,7 @@ import typer.main
 
 from weiwen import problems as P
 from weiwen.cli import app
+from weiwen.rules import bundled_rules, find_campaign
 
 ROOT = Path(__file__).parent.parent
 
@@ -45,3 +46,9 @@ def test_readme_commands_match_ci() -> None:
     blocks = re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S)
     assert len(blocks) >= 2
     assert blocks[1].strip() in ci
+
+
+def test_the_example_campaigns_are_found_from_anywhere() -> None:
+    """rules/ is the checkout's copy; setup.py copies it into installed packages (bundled_rules)."""
+    assert {p.name for p in bundled_rules().glob("*.yaml")} == {p.name for p in (ROOT / "rules").glob("*.yaml")}
+    assert find_campaign("county", cwd=ROOT / "docs") == bundled_rules() / "county.yaml"

@@ -19,7 +19,12 @@ from weiwen.errors import WeiwenError
 from weiwen.rules.schema import ALL_KEYS, Rules
 from weiwen.yamlio import Located, load_located_yaml
 
-REPO_RULES = Path(__file__).resolve().parents[3] / "rules"
+
+def bundled_rules() -> Path:
+    """The example campaigns shipped with weiwen: the top-level rules/ folder of a checkout (or an
+    editable install), copied into an installed package as weiwen/bundled_rules/ (see setup.py)."""
+    installed = Path(__file__).resolve().parents[1] / "bundled_rules"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[3] / "rules"
 
 
 class RulesError(WeiwenError):
@@ -43,10 +48,11 @@ def find_campaign(name: str, cwd: Path | None = None) -> Path:
     here = (cwd or Path.cwd()) / "rules" / f"{name}.yaml"
     if here.is_file():
         return here
-    bundled = REPO_RULES / f"{name}.yaml"
+    shipped = bundled_rules()
+    bundled = shipped / f"{name}.yaml"
     if bundled.is_file():
         return bundled
-    known = sorted(p.stem for d in {here.parent, REPO_RULES} if d.is_dir() for p in d.glob("*.yaml"))
+    known = sorted({p.stem for d in (here.parent, shipped) if d.is_dir() for p in d.glob("*.yaml")})
     raise WeiwenError(
         f"找不到活动“{name}”的规则文件（找过 {here} 和自带示例）。" + (f"已有的活动：{'、'.join(known)}。" if known else ""),
         code="campaign-not-found",
