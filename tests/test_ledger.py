@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from tests.conftest import make_id
 from weiwen.cli import app
 from weiwen.errors import WeiwenError
-from weiwen.ledger import KEY_ENV, Ledger, records
+from weiwen.ledger import KEY_ENV, SCHEMA_VERSION, Ledger, meta, records
 
 runner = CliRunner()
 HEADER = "户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计\r\n"
@@ -254,3 +255,57 @@ def test_sigkill_during_record_leaves_all_or_nothing(tmp_path: Path, monkeypatch
     assert runs_n == (1 if count(ledger) else 0)
     again = ledger.record(big, "镇民政办", "spring-2027")  # a re-run completes and pays nobody twice
     assert count(ledger) == n and (again.already_recorded or again.new == n)
+
+
+def test_a_ledger_from_a_newer_weiwen_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HAZARD 55: never read or write a ledger whose layout this version does not know."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ledger = Ledger.create(None)
+    with ledger.engine.begin() as conn:
+        conn.execute(meta.update().where(meta.c.name == "schema_version").values(value=str(SCHEMA_VERSION + 1)))
+    with pytest.raises(WeiwenError) as refused:
+        Ledger.open(None)
+    assert refused.value.code == "ledger-schema-newer"
+    result = runner.invoke(app, ["ledger", "list"])
+    assert result.exit_code == 2 and "升级 weiwen" in result.stderr
+
+
+class _DriverError(Exception):
+    """What psycopg raises: the SQLSTATE on the driver's exception."""
+
+    def __init__(self, sqlstate: str):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def test_serialisation_failures_are_retried_a_bounded_number_of_times(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """HAZARD 56: 40001 and 40P01 are tried again (three attempts in all); any other failure is not."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ledger = Ledger.create(None)
+    real = ledger._record
+    failures: list[str] = []
+    attempts = {"n": 0}
+
+    def flaky(*args: object) -> object:
+        attempts["n"] += 1
+        if failures:
+            raise DBAPIError("INSERT INTO records", {}, _DriverError(failures.pop(0)))
+        return real(*args)
+
+    monkeypatch.setattr(ledger, "_record", flaky)
+    failures[:] = ["40001", "40P01"]
+    assert ledger.record(allocation_csv(tmp_path / "a.csv", range(1, 11)), "镇民政办", "spring-2027").new == 10
+    assert attempts["n"] == 3 and count(ledger) == 10
+
+    attempts["n"], failures[:] = 0, ["40001"] * 3
+    with pytest.raises(DBAPIError):
+        ledger.record(allocation_csv(tmp_path / "b.csv", range(20, 30)), "镇民政办", "spring-2027")
+    assert attempts["n"] == 3
+
+    attempts["n"], failures[:] = 0, ["23505"]
+    with pytest.raises(DBAPIError):
+        ledger.record(tmp_path / "b.csv", "镇民政办", "spring-2027")
+    assert attempts["n"] == 1 and count(ledger) == 10
