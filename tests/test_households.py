@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
+from typer.testing import CliRunner
 
 from tests.conftest import TODAY, make_id, write_xlsx
+from weiwen.cli import app
 from weiwen.intake import load_rosters
 
 A1, A2, A3 = make_id(seq="111"), make_id(seq="112"), make_id(seq="113")
@@ -266,3 +269,49 @@ def test_long_sheets_clean_text_on_a_second_thread_with_the_same_result(tmp_path
     assert len(plain.frame) > 500 and len(plain.errors) > 10
     pd.testing.assert_frame_equal(threaded.frame, plain.frame)
     assert [p.as_json() for p in threaded.problems] == [p.as_json() for p in plain.problems]
+
+
+def village_problems(intake) -> list[tuple[str, str, int | None]]:  # noqa: ANN001
+    return [(p.code, p.sheet or "", p.row) for p in intake.problems if p.code.startswith("village")]
+
+
+def test_village_taken_from_title_sheet_or_file_name(tmp_path: Path) -> None:
+    """No 村(社区) column: the village comes from the title, else the sheet name, else the file name."""
+    header = ["姓名", "身份证号", "类别"]
+    by_sheet = write_xlsx(tmp_path / "城关镇花名册.xlsx", [header, ["王一", A1, "低保"]], sheet="张庄村",
+                          extra_sheets={"李家湾村": [header, ["李一", B1, "低保"]]})
+    intake = load(by_sheet)
+    assert intake.frame["village"].tolist() == ["张庄村", "李家湾村"]
+    assert village_problems(intake) == [("village-inferred", "张庄村", 1), ("village-inferred", "李家湾村", 1)]
+    assert "工作表名" in intake.infos[0].message
+
+    by_file = write_xlsx(tmp_path / "03-东关10村.xlsx", [header, ["王一", A1, "低保"]], sheet="Sheet1")
+    assert load(by_file).frame["village"].tolist() == ["东关10村"]
+    titled = write_xlsx(tmp_path / "r.xlsx", [["城关镇张庄村2027年春节走访慰问花名册"], header, ["王一", A1, "低保"]])
+    assert load(titled).frame["village"].tolist() == ["张庄村"]  # the township in front is not the village
+
+    nowhere = write_xlsx(tmp_path / "名单.xlsx", [header, ["王一", A1, "低保"]], sheet="Sheet1")
+    intake = load(nowhere)
+    assert [(p.code, p.row) for p in intake.infos if p.code.startswith("village")] == [("village-missing", 1)]
+    assert not intake.warnings  # a union's or a charity's list has no villages: nothing to warn about
+
+
+def test_empty_village_cell_is_a_warning(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", [["村(社区)", "姓名", "身份证号", "类别"], ["张庄村", "王一", A1, "低保"],
+                                          [None, "李一", B1, "低保"]])
+    intake = load(p)
+    assert [(w.code, w.row, w.cell) for w in intake.warnings] == [("village-empty", 3, "A3")]
+    assert intake.valid_rows == 2
+
+
+def test_sheets_named_by_village_are_allocated_village_by_village(tmp_path: Path) -> None:
+    header = ["姓名", "身份证号", "类别", "人口数"]
+    roster = write_xlsx(tmp_path / "城关镇花名册.xlsx", [header, ["王一", A1, "低保", 1], ["王二", A2, "低保", 1]],
+                        sheet="张庄村", extra_sheets={"李家湾村": [header, ["李一", B1, "低保", 1]]})
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert sorted(doc["by_village"]) == ["张庄村", "李家湾村"]
+    lines = (out / "allocation.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 4 and {line.split(",")[1] for line in lines[1:]} == {"张庄村", "李家湾村"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from weiwen import problems as P
 from weiwen.io.reader import RawSheet
@@ -21,7 +22,10 @@ HOUSEHOLD_FIELDS = frozenset(
      "address", "phone", "bank_card", "bank_name", "remark"}
 )
 PERSON_FIELDS = frozenset({"name", "id_number", "sex", "birth_date", "relation", "disability_grade", "age"})
-_VILLAGE_IN_TITLE = re.compile(r"([\u4e00-\u9fff]{1,12}?(?:村|社区|居委会|村委会|居))(?:[0-9一二三四五六七八九十]+组)?")
+# A village named in a title, sheet or file name: 城关镇张庄村2027年… → 张庄村; 01-东关10村.xlsx → 东关10村.
+_VILLAGE_IN_TITLE = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道|办事处))?"
+                               r"([\u4e00-\u9fff][\u4e00-\u9fff0-9]{0,11}?(?:村|社区|居委会|村委会|居))"
+                               r"(?:[0-9一二三四五六七八九十]+组)?")
 
 
 @dataclass
@@ -32,7 +36,8 @@ class SheetLayout:
     flags: dict[str, int] = field(default_factory=dict)  # category -> yes/no column
     extras: dict[str, int] = field(default_factory=dict)  # unknown header -> column
     data_rows: list[int] = field(default_factory=list)  # 0-based rows holding persons
-    village_hint: str | None = None  # from the title rows when there is no village column
+    village_hint: str | None = None  # when there is no village column: from the title, sheet or file name
+    village_source: str = ""  # where the hint was found, as shown to the user
     problems: list[P.Problem] = field(default_factory=list)
 
     def header_of(self, key: str) -> str:
@@ -57,6 +62,15 @@ def cell_text(v: object) -> str:
         text = v.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
     return str(v)
+
+
+def _village_from(layout: SheetLayout, source: str, text: str) -> None:
+    """Take the village from ``text`` when the table has no village column and none was found yet."""
+    if "village" in layout.columns or layout.village_hint:
+        return
+    m = _VILLAGE_IN_TITLE.search(text.replace(" ", ""))
+    if m:
+        layout.village_hint, layout.village_source = m.group(1), source
 
 
 def _row_texts(row: list[object]) -> list[str]:
@@ -147,10 +161,9 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
             P.make("rows-skipped-title", file=sheet.file, sheet=sheet.name, row=title_rows[0] + 1,
                    count=len(title_rows), rows=_ranges(title_rows), text=_trim(text))
         )
-        if "village" not in layout.columns:
-            m = _VILLAGE_IN_TITLE.search(text.replace(" ", ""))
-            if m:
-                layout.village_hint = m.group(1)
+        _village_from(layout, "表格标题", text)
+    _village_from(layout, "工作表名", sheet.name)
+    _village_from(layout, "文件名", PurePath(sheet.file).stem)
 
     # Data, blank and footer rows below it.
     id_col = layout.columns.get("id_number")

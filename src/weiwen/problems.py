@@ -87,9 +87,11 @@ _kind("category-column-missing", W, "没有类别列", "表中没有“类别”
 _kind("rows-skipped-title", I, "跳过标题行", "表头上方的 {count} 行（第 {rows} 行）是标题或说明，已跳过：{text}")
 _kind("rows-skipped-footer", I, "跳过表尾行", "第 {rows} 行是合计或签字等表尾内容，已跳过：{text}")
 _kind("rows-skipped-blank", I, "跳过空行", "跳过空行 {count} 行（第 {rows} 行）。")
-_kind("village-inferred", I, "村(社区)取自标题", "表中没有“村(社区)”列，本表的村(社区)取自{source}：{village}。")
-_kind("village-missing", W, "缺少村(社区)", "没有填写村(社区)，也无法从标题或文件名推断。",
-      "请增加“村(社区)”列，或在标题中写明村名。")
+_kind("village-inferred", I, "村(社区)由表名推断", "表中没有“村(社区)”列，本表的村(社区)取自{source}：{village}。")
+_kind("village-missing", I, "没有村(社区)", "表中没有“村(社区)”列，也无法从标题、工作表名或文件名推断；本表的人按同一个村处理。",
+      "如名单分属不同的村(社区)，请增加“村(社区)”列（工会、慈善会等不分村的名单不必理会）。")
+_kind("village-empty", W, "村(社区)为空", "这一行没有填写村(社区)。",
+      "请补上村(社区)；没有村名的人在公示名单和签领表里会归到“未填村名”一组。")
 _kind("merged-cells-filled", I, "合并单元格已向下填充", "列“{column}”有 {count} 处合并单元格（{ranges}），已按同一户向下填充。")
 _kind("merged-person-field", E, "个人信息列有合并单元格", "列“{column}”的单元格 {range} 被合并，每人应单独填写。",
       "请取消合并，并为每一行分别填写。")

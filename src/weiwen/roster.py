@@ -277,9 +277,17 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
                 data[key], arrow[key] = normalize_name_texts(as_text(raw(key)))
             else:
                 data[key] = text(key, column=True)
-    villages = text("village", column=True) if "village" in cols else [layout.village_hint or ""] * n
-    if "village" not in cols and layout.village_hint:
-        out.add("village-inferred", layout.header_index, None, source="表格标题", village=layout.village_hint)
+    if "village" in cols:
+        villages = text("village", column=True)
+        for i in np.flatnonzero(_mask(pc.equal(arrow["village"], ""))).tolist():
+            out.add("village-empty", excel_rows[i], "village")
+    else:
+        villages = [layout.village_hint or ""] * n
+        if layout.village_hint:
+            out.add("village-inferred", layout.header_index + 1, None, source=layout.village_source,
+                    village=layout.village_hint)
+        elif n:
+            out.add("village-missing", layout.header_index + 1, None)
     data["village"] = villages
 
     # Extra columns are carried through as text, under their header.

@@ -423,6 +423,8 @@ def csv_body(columns: list[pa.Array]) -> bytes:
     object per cell."""
     if not columns or not len(columns[0]):
         return b""
+    # Columns of a table put together from several sheets come in chunks; the lines must lie in one buffer.
+    columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     comma, crlf = pa.scalar(",", pa.large_string()), pa.scalar("\r\n", pa.large_string())
     empty, quote = pa.scalar("", pa.large_string()), pa.scalar('"', pa.large_string())
     fields = []
