@@ -246,11 +246,34 @@ def test_household_size_and_grade_cells_as_typed(tmp_path: Path) -> None:
     ])
     intake = load(p)
     f = intake.frame
-    assert f["household_size"].tolist() == [1, 1, 1, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert f["household_size"].tolist() == [1, 1, 1, pd.NA, pd.NA, pd.NA, pd.NA, 1]  # "一人": the number in words
     assert f["disability_grade"].tolist() == [2, 2, pd.NA, 2, pd.NA, pd.NA, 1, 1]
     found = {(p.row, p.code) for p in intake.problems if p.code.endswith("-invalid")}
     assert found == {(5, "household-size-invalid"), (6, "household-size-invalid"), (7, "household-size-invalid"),
-                     (9, "household-size-invalid"), (6, "disability-grade-invalid")}
+                     (6, "disability-grade-invalid")}
+
+
+def test_what_village_rosters_write_for_numbers_and_for_nothing(tmp_path: Path) -> None:
+    """人口数 in words, the grade inside a certificate's wording, and "无" "/" "-" in columns where they
+    mean an empty cell (as values they were errors that left the person out)."""
+    ids = [make_id(seq=f"{400 + k}") for k in range(5)]
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["村", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数", "残疾等级", "银行卡号", "户主身份证号"],
+        ["张庄村", "1", "甲一", ids[0], "户主", "低保、残疾", "叁", "肢体二级", "无", ids[0]],
+        ["张庄村", "1", "甲二", ids[1], "配偶", "无", "三人", "无", "/", "/"],
+        ["张庄村", "1", "甲三", ids[2], "子女", "-", "三", "视力残疾一级", "-", "-"],
+        ["张庄村", "2", "乙一", ids[3], "户主", "低保", "十二", "残疾等级四级", "", ""],
+        ["张庄村", "3", "丙一", ids[4], "户主", "低保", "1", "肢体二级、智力一级", "", ""],
+    ])
+    intake = load(p)
+    f = intake.frame
+    assert f["household_size"].tolist() == [3, 3, 3, 12, 1]
+    assert f["disability_grade"].tolist() == [2, pd.NA, 1, 4, pd.NA]  # two grades in one cell: not guessed
+    assert f["categories"].tolist() == ["低保、残疾人", "", "", "低保", "低保"]
+    assert [(e.row, e.code) for e in intake.errors] == [(6, "disability-grade-invalid")]
+    notes = {p.column: p.message for p in intake.infos if p.code == "blank-marker"}
+    assert set(notes) == {"类别", "残疾等级", "银行卡号", "户主身份证号"}
+    assert "3 格" in notes["银行卡号"] and "“-”“/”“无”" in notes["银行卡号"]
 
 
 def test_long_sheets_clean_text_on_a_second_thread_with_the_same_result(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
