@@ -616,7 +616,7 @@ def _cached(fn: Callable[[str], object]) -> Callable[[str], object]:
 
 # What villages write in a cell that does not apply ("no bank card", "not disabled").  In these
 # columns it means an empty cell; as a value it would be an error that leaves the person out.
-BLANK_MARKERS = frozenset({"无", "没有", "暂无", "空", "否", "/", "／", "\\", "-", "－", "--", "—", "——", "一"})
+BLANK_MARKERS = frozenset({"无", "没有", "暂无", "空", "否", "/", "／", "\\", "-", "－", "--", "—", "——"})  # not "一": 1
 _BLANK_MARKER_FIELDS = ("id_number", "head_id", "household_no", "village", "sex", "birth_date", "relation",
                         "categories", "household_size", "disability_grade", "phone", "bank_card", "bank_name")
 
