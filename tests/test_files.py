@@ -205,3 +205,23 @@ def test_file_names_fit_and_keep_whole_characters(stem: str, suffix: str) -> Non
     name = fit_name(stem, suffix)
     assert len(name.encode()) <= 200 and name.endswith(suffix)
     assert stem.startswith(name[: -len(suffix)])
+
+
+def test_csv_number_guards_from_system_exports_are_taken_off(tmp_path: Path) -> None:
+    """'110…, ="110…" and tabs keep Excel from rounding a CSV's long numbers; they are not part of them."""
+    ids = [make_id(seq=f"{600 + k:03d}") for k in range(5)]
+    card = "6228480402564890018"
+    p = tmp_path / "export.csv"
+    p.write_text("姓名,身份证号,类别,银行卡号,联系电话\n"
+                 f"王一,'{ids[0]},低保,'{card},'13800138000\n"
+                 f'王二,"=""{ids[1]}""",低保,"=""{card}""","=""13800138000"""\n'
+                 f"王三,\t{ids[2]},低保,\t{card},13800138000\t\n"
+                 f"王四,{ids[3]}\t,低保,{card},13800138000\n"
+                 f"王五,=1+{ids[4]},低保,,\n", encoding="utf-8")
+    intake = load_rosters([p])
+    assert intake.frame["id_number"].tolist()[:4] == ids[:4]
+    assert intake.frame["bank_card"].tolist()[:3] == [card] * 3
+    assert [(e.row, e.code) for e in intake.errors] == [(6, "id-bad-char")]  # only the wrappers come off
+    assert not intake.warnings
+    notes = {i.column: i.message for i in intake.infos if i.code == "text-guard-removed"}
+    assert set(notes) == {"身份证号", "银行卡号", "联系电话"} and "4 格" in notes["身份证号"]

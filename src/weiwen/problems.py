@@ -93,6 +93,8 @@ _kind("village-missing", I, "没有村(社区)", "表中没有“村(社区)”�
 _kind("village-empty", W, "村(社区)为空", "这一行没有填写村(社区)。",
       "请补上村(社区)；没有村名的人在公示名单和签领表里会归到“未填村名”一组。")
 _kind("blank-marker", I, "“无”“/”按未填处理", "列“{column}”中有 {count} 格填的是 {markers}，已按未填处理。")
+_kind("text-guard-removed", I, "去掉了号码外的 '、=\"…\" 或制表符",
+      "列“{column}”中有 {count} 格写成 '…、=\"…\" 或带制表符（导出系统为防止 Excel 把长号码改成科学计数法而加），已去掉这些符号再校验。")
 _kind("merged-cells-filled", I, "合并单元格已向下填充", "列“{column}”有 {count} 处合并单元格（{ranges}），已按同一户向下填充。")
 _kind("merged-person-field", E, "个人信息列有合并单元格", "列“{column}”的单元格 {range} 被合并，每人应单独填写。",
       "请取消合并，并为每一行分别填写。")

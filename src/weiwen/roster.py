@@ -127,6 +127,8 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
     columns: dict[int, list[object]] = {j: list(map(itemgetter(j), data_rows)) for j in sorted(wanted) if j < width}
     del data_rows
     sheet.rows = []
+    if not sheet.typed:
+        _unwrap_text_guards(columns, cols, out)
     _blank_markers(columns, cols, layout, out)
 
     def raw(key: str) -> list[object]:
@@ -635,6 +637,33 @@ def _blank_markers(columns: dict[int, list[object]], cols: dict[str, int], layou
         for i in at:
             col[i] = None
         out.add("blank-marker", None, key, None, count=len(at), markers=f"“{seen}”")
+
+
+# System exports write long numbers into CSV as '110101…, ="110101…" or with a tab, so that Excel keeps
+# them as text.
+_TEXT_GUARD = re.compile(r"'(\S.*)|=\"(.*)\"", re.S)
+_GUARDED_FIELDS = ("id_number", "head_id", "bank_card", "phone", "household_no")
+
+
+def _unwrap_text_guards(columns: dict[int, list[object]], cols: dict[str, int], out: _Collector) -> None:
+    """In a CSV's number columns, the cell inside '…, ="…" or tabs (noted once per column)."""
+    for key in _GUARDED_FIELDS:
+        j = cols.get(key)
+        col = columns.get(j) if j is not None else None
+        if col is None:
+            continue
+        count = 0
+        for i, v in enumerate(col):
+            if type(v) is not str or not v or (v[0] not in "'=\t" and v[-1] != "\t"):
+                continue
+            if "\t" in (v[0], v[-1]) and v.strip("\t"):
+                col[i] = v.strip("\t")
+                count += 1
+            elif m := _TEXT_GUARD.fullmatch(v):
+                col[i] = m.group(1) if m.group(1) is not None else m.group(2)
+                count += 1
+        if count:
+            out.add("text-guard-removed", None, key, None, count=count)
 
 
 EXCEL_CELL_CHARS = 32767
