@@ -353,3 +353,25 @@ def test_mask_names_by_hand() -> None:
 
     names = pd.Series(["张三丰", "李四", "王", "阿卜杜·热合曼"], dtype="str")
     assert mask_names(names).to_pylist() == ["张*丰", "李*", "王", "阿*****曼"]
+
+
+def test_one_row_per_household_roster(tmp_path: Path) -> None:
+    """A 低保 list as systems export it: 户主姓名, 身份证号码, 保障人数 — no member rows, no 姓名 column.
+    By hand, spring.yaml 低保 by household size: 1 人 550, 2 人 900, 3 人及以上 1100, plus goods 180 each."""
+    lines = ["序号,户主姓名,身份证号码,保障人数,类别,家庭住址"]
+    lines += [f"{k + 1},王{k},{make_id(seq=f'{700 + k:03d}')},{k + 1},城市低保,城关镇{k}号" for k in range(3)]
+    roster = tmp_path / "低保名单.csv"
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(tmp_path / "o"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["households"] == 3 and Decimal(doc["total"]) == Decimal(550 + 900 + 1100 + 3 * 180)
+    intake = load_rosters([roster])
+    assert [i.code for i in intake.infos if i.code == "household-rows"] == ["household-rows"]
+    assert intake.frame["household_size"].tolist() == [1, 2, 3]
+
+    both = tmp_path / "两列.csv"  # 家庭人口 is the household size; 保障人数 only stands in when it is missing
+    both.write_text("姓名,身份证号,家庭人口,保障人数,类别\n"
+                    f"王一,{make_id(seq='801')},4,2,低保\n", encoding="utf-8")
+    intake = load_rosters([both])
+    assert intake.frame["household_size"].tolist() == [4] and not intake.errors

@@ -21,6 +21,8 @@ HOUSEHOLD_FIELDS = frozenset(
     {"seq", "household_no", "head_name", "head_id", "village", "township", "household_size", "categories",
      "address", "phone", "bank_card", "bank_name", "remark"}
 )
+# A list with one row per household names its head's columns (户主姓名, 户主身份证号) and no person's.
+_HEAD_AS_PERSON = (("head_name", "name"), ("head_id", "id_number"))
 PERSON_FIELDS = frozenset({"name", "id_number", "sex", "birth_date", "relation", "disability_grade", "age"})
 # A village named in a title, sheet or file name: 城关镇张庄村2027年… → 张庄村; 01-东关10村.xlsx → 东关10村.
 _VILLAGE_IN_TITLE = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道|办事处))?"
@@ -115,7 +117,7 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
             candidates.append(([lo or up for up, lo in zip(upper, padded, strict=True)], i + 1))
         for texts, last in candidates:
             keys = _fields(texts, vocab)
-            if not set(REQUIRED) <= keys:
+            if not set(REQUIRED) <= keys | {person for head, person in _HEAD_AS_PERSON if head in keys}:
                 continue
             score = (len(keys), -(last - i), last)
             if best is None or score[:2] > best[:2]:
@@ -141,6 +143,18 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
             layout.flags[cat] = j
         else:
             layout.extras[text] = j
+    for text, j in list(layout.extras.items()):  # e.g. 保障人数 when there is no 人口数 column
+        key = vocab.fallback_field_for_header(text)
+        if key is not None and key not in seen:
+            seen[key] = [j]
+            del layout.extras[text]
+    heads_as_persons = [(head, person) for head, person in _HEAD_AS_PERSON if person not in seen and head in seen]
+    for head, person in heads_as_persons:  # one row per household: the row's person is its head
+        seen[person] = seen.pop(head)
+    if heads_as_persons:
+        layout.problems.append(P.make(
+            "household-rows", file=sheet.file, sheet=sheet.name, row=h + 1,
+            columns="、".join(f"“{headers[seen[person][0]]}”" for _head, person in heads_as_persons)))
     for key, cols in seen.items():
         layout.columns[key] = cols[0]
         if len(cols) > 1:

@@ -87,6 +87,7 @@ _kind("category-column-missing", W, "没有类别列", "表中没有“类别”
 _kind("rows-skipped-title", I, "跳过标题行", "表头上方的 {count} 行（第 {rows} 行）是标题或说明，已跳过：{text}")
 _kind("rows-skipped-footer", I, "跳过表尾行", "第 {rows} 行是合计或签字等表尾内容，已跳过：{text}")
 _kind("rows-skipped-blank", I, "跳过空行", "跳过空行 {count} 行（第 {rows} 行）。")
+_kind("household-rows", I, "一户一行的名单", "表中没有成员的姓名或身份证号列，按一户一行读取：{columns}作为每户户主的信息。")
 _kind("village-inferred", I, "村(社区)由表名推断", "表中没有“村(社区)”列，本表的村(社区)取自{source}：{village}。")
 _kind("village-missing", I, "没有村(社区)", "表中没有“村(社区)”列，也无法从标题、工作表名或文件名推断；本表的人按同一个村处理。",
       "如名单分属不同的村(社区)，请增加“村(社区)”列（工会、慈善会等不分村的名单不必理会）。")

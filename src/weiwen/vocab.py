@@ -31,12 +31,14 @@ class Field:
     key: str
     label: str
     aliases: tuple[str, ...]
+    fallback_aliases: tuple[str, ...] = ()  # used only when no column has one of the aliases
 
 
 @dataclass
 class Vocabulary:
     fields: dict[str, Field]
     header_index: dict[str, str]  # header key -> field key
+    fallback_index: dict[str, str]  # header key -> field key, for a table without the field's usual column
     footer_markers: tuple[str, ...]
     categories: dict[str, str | None]  # canonical name -> parent
     category_index: dict[str, str]  # squashed alias -> canonical name
@@ -49,6 +51,9 @@ class Vocabulary:
     # --- headers ------------------------------------------------------------------
     def field_for_header(self, header: str) -> str | None:
         return self.header_index.get(header_key(header))
+
+    def fallback_field_for_header(self, header: str) -> str | None:
+        return self.fallback_index.get(header_key(header))
 
     def flag_category(self, header: str) -> str | None:
         """``是否低保`` → ``低保``: a yes/no column for one category."""
@@ -147,7 +152,8 @@ def load_vocabulary(extra: Path | None = None, cwd: Path | None = None) -> Vocab
                 raise WeiwenError(f"{origin}：字段 {key} 不是已知字段，需要写 label。", code="aliases-invalid")
             label = spec.get("label", old.label if old else key)
             aliases = tuple(old.aliases if old else ()) + tuple(spec.get("aliases") or ())
-            fields[key] = Field(key, label, aliases)
+            fallback = tuple(old.fallback_aliases if old else ()) + tuple(spec.get("fallback_aliases") or ())
+            fields[key] = Field(key, label, aliases, fallback)
         footer.extend(doc.get("footer_markers") or [])
         for name, spec in (doc.get("categories") or {}).items():
             spec = spec or {}
@@ -170,6 +176,13 @@ def load_vocabulary(extra: Path | None = None, cwd: Path | None = None) -> Vocab
                     f"表头别名“{alias}”同时属于字段 {prev} 和 {f.key}，请只保留一处。", code="aliases-invalid"
                 )
             header_index[k] = f.key
+    fallback_index: dict[str, str] = {}
+    for f in fields.values():
+        for alias in f.fallback_aliases:
+            k = header_key(alias)
+            if header_index.get(k, f.key) != f.key or fallback_index.get(k, f.key) != f.key:
+                raise WeiwenError(f"表头别名“{alias}”同时属于两个字段，请只保留一处。", code="aliases-invalid")
+            fallback_index[k] = f.key
     category_index: dict[str, str] = {}
     for name, aliases in cat_aliases.items():
         for alias in (name, *aliases):
@@ -184,6 +197,7 @@ def load_vocabulary(extra: Path | None = None, cwd: Path | None = None) -> Vocab
     return Vocabulary(
         fields=fields,
         header_index=header_index,
+        fallback_index=fallback_index,
         footer_markers=tuple(footer),
         categories=categories,
         category_index=category_index,
