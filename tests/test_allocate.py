@@ -366,6 +366,9 @@ def test_one_row_per_household_roster(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["households"] == 3 and Decimal(doc["total"]) == Decimal(550 + 900 + 1100 + 3 * 180)
+    trace = runner.invoke(app, ["explain", make_id(seq="701"), str(roster), "--campaign", "spring"])
+    assert trace.exit_code == 0 and "王1" in trace.stdout and "合计 1080.00 元" in trace.stdout
+    assert "nan" not in trace.stdout  # no relation column: nothing shown, not pandas' NaN
     intake = load_rosters([roster])
     assert [i.code for i in intake.infos if i.code == "household-rows"] == ["household-rows"]
     assert intake.frame["household_size"].tolist() == [1, 2, 3]

@@ -54,8 +54,8 @@ def explain(decision: Decision, key: str) -> list[str]:
         age = pop.age[m]
         grade = p["disability_grade"].iat[m]
         lines.append(
-            f"  {p['name'].iat[m]} {mask_id(p['id_number'].iat[m])} {p['sex'].iat[m] or ''} "
-            f"{str(age) + '岁' if age >= 0 else '年龄不详'} {p['relation'].iat[m] or ''}"
+            f"  {p['name'].iat[m]} {mask_id(p['id_number'].iat[m])} {_shown(p['sex'].iat[m])} "
+            f"{str(age) + '岁' if age >= 0 else '年龄不详'} {_shown(p['relation'].iat[m])}"
             f" 类别：{cats or '无'}" + (f"（也算作：{'、'.join(implied)}）" if implied else "")
             + ("" if pd.isna(grade) else f" 残疾等级：{int(grade)}级")
         )
@@ -100,3 +100,8 @@ def _trace(cond: Condition, decision: Decision, members: np.ndarray, depth: int)
         who = [pop.persons["name"].iat[m] for m in members if mask[m]]
         out.append(" " * depth + f"- {describe(c)}：" + ("、".join(who) if who else "无人符合"))
     return out
+
+
+def _shown(value: object) -> str:
+    """A cell for the trace: nothing for a missing value (a roster without that column)."""
+    return "" if value is None or pd.isna(value) else str(value)
