@@ -225,3 +225,18 @@ def test_csv_number_guards_from_system_exports_are_taken_off(tmp_path: Path) -> 
     assert not intake.warnings
     notes = {i.column: i.message for i in intake.infos if i.code == "text-guard-removed"}
     assert set(notes) == {"身份证号", "银行卡号", "联系电话"} and "4 格" in notes["身份证号"]
+
+
+def test_signature_and_note_lines_below_the_table_are_footers(tmp_path: Path) -> None:
+    """填表人/联系电话/填表日期 lines and 注:/说明: notes end the table; a person whose ID is missing and
+    whose remark merely mentions 备注 stays a person with an error."""
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["张庄村2027年春节慰问对象花名册"], ["序号", "姓名", "身份证号", "类别", "备注"],
+        [1, "王一", make_id(seq="901"), "低保", ""], [2, "王二", "", "低保", "备注：低保"],
+        ["合计", "2户2人"], ["说明：类别按民政口径填写"],
+        ["填表人：张三", "", "联系电话：13800138000", "填表日期：2026年12月1日"],
+    ])
+    intake = load_rosters([p])
+    assert [(e.row, e.code) for e in intake.errors] == [(4, "id-missing")]
+    footer = next(i for i in intake.infos if i.code == "rows-skipped-footer")
+    assert "第 5、7 行" in footer.message and intake.rows == 2  # row 6 is text in the 序号 column only: blank

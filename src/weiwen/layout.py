@@ -24,6 +24,7 @@ HOUSEHOLD_FIELDS = frozenset(
 # A list with one row per household names its head's columns (户主姓名, 户主身份证号) and no person's.
 _HEAD_AS_PERSON = (("head_name", "name"), ("head_id", "id_number"))
 PERSON_FIELDS = frozenset({"name", "id_number", "sex", "birth_date", "relation", "disability_grade", "age"})
+_HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 # A village named in a title, sheet or file name: 城关镇张庄村2027年… → 张庄村; 01-东关10村.xlsx → 东关10村.
 _VILLAGE_IN_TITLE = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道|办事处))?"
                                r"([\u4e00-\u9fff][\u4e00-\u9fff0-9]{0,11}?(?:村|社区|居委会|村委会|居))"
@@ -64,6 +65,13 @@ def cell_text(v: object) -> str:
         text = v.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
     return str(v)
+
+
+def _is_footer(texts: list[str], markers: tuple[str, ...]) -> bool:
+    """A 合计/签字 line: a marker anywhere in the row, or one ending in ":" (注:, 说明:) opening a cell."""
+    joined = squash("".join(texts))
+    cells = [squash(t) for t in texts if t]
+    return any(any(c.startswith(m) for c in cells) if m.endswith(":") else m in joined for m in markers)
 
 
 def _village_from(layout: SheetLayout, source: str, text: str) -> None:
@@ -198,8 +206,10 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
         if not person_cells and i not in merged_rows:
             blank.append(i)
             continue
-        id_digits = sum(ch.isdigit() for ch in (texts[id_col] if id_col is not None and id_col < len(texts) else ""))
-        if id_digits < 6 and any(m in squash("".join(texts)) for m in markers):
+        id_text = texts[id_col] if id_col is not None and id_col < len(texts) else ""
+        # A footer names no one: its ID cell is empty, short, or words ("联系电话：138…"), never an ID.
+        not_an_id = sum(ch.isdigit() for ch in id_text) < 6 or _HAS_CJK.search(id_text) is not None
+        if not_an_id and _is_footer(texts, markers):
             footer.append(i)
             footer_text.append(" ".join(t for t in texts if t))
             continue
