@@ -338,3 +338,14 @@ def test_sheets_named_by_village_are_allocated_village_by_village(tmp_path: Path
     assert sorted(doc["by_village"]) == ["张庄村", "李家湾村"]
     lines = (out / "allocation.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 4 and {line.split(",")[1] for line in lines[1:]} == {"张庄村", "李家湾村"}
+
+
+def test_categories_with_notes_tiers_and_joiners(tmp_path: Path) -> None:
+    """低保（A类）, A类低保, 特困(分散), 低保+残疾: the known category is read, the note and tier set aside."""
+    cells = ["低保（A类）", "A类低保", "特困(分散)", "城市低保一档", "低保+残疾", "低保和三属", "和平"]
+    ids = [make_id(seq=f"{500 + k}") for k in range(len(cells))]
+    p = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "类别"],
+                                          *([f"甲{k}", ids[k], c] for k, c in enumerate(cells))])
+    intake = load(p)
+    assert intake.frame["categories"].tolist() == ["低保", "低保", "特困", "城市低保", "低保、残疾人", "低保、三属", ""]
+    assert [(e.row, e.code, e.value) for e in intake.errors] == [(8, "category-unknown", "和平")]

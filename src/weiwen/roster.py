@@ -558,17 +558,28 @@ def luhn_valid(numbers: pa.Array | Sequence[str]) -> np.ndarray:
     return ok
 
 
+_CATEGORY_NOTE = re.compile(r"\s*[（(][^（）()]*[）)]")  # 低保（A类）, 特困(分散), 残疾人（二级）
+_CATEGORY_TIER = re.compile(r"^[A-Da-d一二三四1-4]\s*[类档]|[A-Da-d一二三四1-4]\s*[类档]$")  # A类低保, 低保一档
+_CATEGORY_JOINER = re.compile(r"[+＋&＆]|和|及")  # 低保+残疾, 低保和残疾
+
+
 def _parse_categories(cell: str, vocab: Vocabulary) -> tuple[list[str], list[str]]:
+    """The known categories in a cell and the tokens that are none.  A note in brackets and a tier
+    (A类, 一档) around a known category are set aside; "+", "和", "及" join two known categories."""
     known: list[str] = []
     unknown: list[str] = []
     whole = vocab.category(cell)
-    tokens = [cell] if whole else vocab.split_categories(cell)
+    tokens = [cell] if whole else vocab.split_categories(_CATEGORY_NOTE.sub("", cell) or cell)
     for t in tokens:
-        c = vocab.category(t)
-        if c is None:
+        found = [vocab.category(t) or vocab.category(_CATEGORY_TIER.sub("", t))]
+        if found[0] is None:
+            parts = [vocab.category(part) for part in _CATEGORY_JOINER.split(t) if part]
+            found = parts if len(parts) > 1 and None not in parts else [None]
+        if found[0] is None:
             unknown.append(t)
-        elif c not in known:
-            known.append(c)
+        for c in found:
+            if c is not None and c not in known:
+                known.append(c)
     return known, unknown
 
 
