@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 from hypothesis import given
@@ -114,3 +115,13 @@ def test_scan_does_not_depend_on_where_the_reads_end(chunk: int) -> None:
     assert scan_sheet(io.BytesIO(SHEET), chunk=chunk) == MARKS
     plain = SHEET.replace(b"<x:", b"<").replace(b"</x:", b"</")
     assert scan_sheet(io.BytesIO(plain), chunk=chunk) == MARKS
+
+
+def test_annotated_copy_shows_the_hidden_row_it_marks(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", ROWS, hidden_rows=[4])
+    result = runner.invoke(app, ["validate", str(p), "--report", str(tmp_path / "rep")])
+    assert result.exit_code == 1
+    copy = openpyxl.load_workbook(tmp_path / "rep" / "r.标注.xlsx")["花名册"]
+    assert copy.row_dimensions[4].hidden is False and copy["A4"].comment is not None
+    assert "隐藏" in copy["A4"].comment.text
+    assert openpyxl.load_workbook(p)["花名册"].row_dimensions[4].hidden is True  # the input is untouched

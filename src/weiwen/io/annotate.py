@@ -88,6 +88,8 @@ def _annotate(path: Path, problems: list[P.Problem], target: Path) -> None:
         by_cell[(p.sheet, p.cell or f"A{p.row}")].append(p)
     for (sheet, ref), probs in by_cell.items():
         ws = wb[sheet]
+        if any(p.code == "row-hidden" for p in probs):  # shown in the copy, or the mark could not be seen
+            ws.row_dimensions[probs[0].row].hidden = False
         cell = _anchor(ws, ref)
         worst = P.Severity.ERROR if any(p.severity is P.Severity.ERROR for p in probs) else P.Severity.WARNING
         cell.fill = ERROR_FILL if worst is P.Severity.ERROR else WARNING_FILL
