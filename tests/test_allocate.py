@@ -378,3 +378,61 @@ def test_one_row_per_household_roster(tmp_path: Path) -> None:
                     f"王一,{make_id(seq='801')},4,2,低保\n", encoding="utf-8")
     intake = load_rosters([both])
     assert intake.frame["household_size"].tolist() == [4] and not intake.errors
+
+
+STREET_PLAN = """\
+campaign:
+  name: 东关街道2027年春节走访慰问
+  code: street-2027
+  reference_date: 2027-01-20
+standards:
+  - code: elderly
+    name: 高龄老人
+    per: person
+    when: {age: {gte: 80}}
+    tiers:
+      by: age
+      steps:
+        - {min: 80, max: 89, cash: 200}
+        - {min: 90, max: 99, cash: 500}
+        - {min: 100, cash: 1000}
+  - code: worker
+    name: 困难职工
+    when:
+      all:
+        - {category: 困难职工}
+        - {column: 家庭人均收入, lt: 1290}
+    cash: 800
+    goods:
+      - {item: 大米, unit: 袋, quantity: 1, unit_value: 120}
+combination:
+  mode: all
+cap: 1500
+"""
+
+
+def test_a_plan_written_outside_the_repository(tmp_path: Path) -> None:
+    """A street office's plan (not one of the examples): age tiers per person, an income threshold,
+    everything paid, a cap.  By hand, at 2027-01-20:
+    户1 张大爷 87 岁 200 + 王奶奶 91 岁 500 = 700；
+    户2 李奶奶 101 岁 1000 + 李明 困难职工 收入 1000 < 1290：800 + 大米 120 = 1920，封顶 1500（先减现金 420）；
+    户3 赵刚 收入“1,300元”不低于 1290：不符合；户4 钱老 明天才满 80 岁：不符合；户5 孙老 今天满 80 岁：200。
+    合计 2400 = 现金 2280 + 物资 120。"""
+    plan = tmp_path / "street.yaml"
+    plan.write_text(STREET_PLAN, encoding="utf-8")
+    people = [("1", "张大爷", "19400101", "户主", "", ""), ("1", "王奶奶", "19350601", "配偶", "", ""),
+              ("2", "李奶奶", "19250301", "户主", "", ""), ("2", "李明", "19700101", "儿子", "困难职工", "1000"),
+              ("3", "赵刚", "19800101", "户主", "困难职工", '"1,300元"'), ("4", "钱老", "19470121", "户主", "", ""),
+              ("5", "孙老", "19470120", "户主", "", "")]
+    lines = ["社区,户号,姓名,身份证号,与户主关系,类别,家庭人均收入"]
+    lines += [f"东关社区,{no},{name},{make_id('110101', birth, f'{k:03d}')},{rel},{cat},{income}"
+              for k, (no, name, birth, rel, cat, income) in enumerate(people)]
+    roster = tmp_path / "街道名单.csv"
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["allocate", str(roster), "--rules", str(plan), "-o", str(tmp_path / "o"), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["households"], doc["total"], doc["cash"], doc["goods_value"]) == (3, "2400.00", "2280.00", "120.00")
+    assert {k: v["total"] for k, v in doc["by_standard"].items()} == {"elderly": "1900.00", "worker": "920.00",
+                                                                     "_cap": "-420.00"}
+    assert sorted(x["name"] for x in doc["excluded"]) == ["赵刚", "钱老"]
