@@ -101,6 +101,17 @@ def test_check_finds_an_unknown_category(tmp_path: Path) -> None:
     assert "第 8 行" in result.stdout and "低宝" in result.stdout and "低保" in result.stdout
 
 
+def test_check_warns_about_a_declared_category_no_standard_uses(tmp_path: Path) -> None:
+    p = tmp_path / "r.yaml"
+    p.write_text(GOOD.replace("standards:", "categories:\n  困难老党员:\n    aliases: [困难老党员户]\nstandards:"),
+                 encoding="utf-8")
+    result = runner.invoke(app, ["rules", "check", str(p)])
+    assert result.exit_code == 0
+    assert "警告 第 5 行：规则文件自己定义的类别没有任何标准涉及：困难老党员。" in result.stdout
+    bundled = next(line for line in result.stdout.splitlines() if line.startswith("提示 自带类别表"))
+    assert "特困" in bundled and "低保" not in bundled.split("：", 1)[1].split("、")  # 低保 is covered
+
+
 def test_check_reports_yaml_errors_as_usage(tmp_path: Path) -> None:
     p = tmp_path / "r.yaml"
     p.write_text(GOOD.replace("    cash: 500", "    cahs: 500"), encoding="utf-8")

@@ -49,15 +49,20 @@ def lint(loaded: LoadedRules, vocab: Vocabulary) -> list[Finding]:
                                  f"标准“{s.name}”的现金和物资都是 0，符合的户将得到 0 元。"))
     covered = {a for name in used for a in _descendants(name, vocab)}
     uncovered = [c for c in vocab.categories if c not in covered]
-    if uncovered:
-        found.append(Finding("提示", None, f"以下类别没有任何标准涉及（这些类别的对象只有在符合其他条件时才会得到慰问）："
-                             f"{'、'.join(uncovered)}"))
+    declared = [c for c in uncovered if c in rules.categories]  # the plan's own categories: likely forgotten
+    if declared:
+        found.append(Finding("警告", lines.line_of(("categories",)) if lines else None,
+                             f"规则文件自己定义的类别没有任何标准涉及：{'、'.join(declared)}。"))
+    bundled = [c for c in uncovered if c not in rules.categories]
+    if bundled:
+        found.append(Finding("提示", None, f"自带类别表中以下类别没有任何标准涉及（这些类别的对象只有在符合其他条件时才会得到慰问）："
+                             f"{'、'.join(bundled)}"))
     competing = [s for s in rules.standards if not s.stacking]
     if len(competing) > 1 and rules.combination.mode != "all":
         how = "最高标准" if rules.combination.mode == "highest" else "优先顺序"
         found.append(Finding("提示", lines.line_of(("combination",)) if lines else None,
                              f"{len(competing)} 项非叠加标准互相竞争，一户同时符合多项时按{how}只发一项："
-                             f"{'、'.join(s.name for s in competing)}。"))
+                             f"{'、'.join(f'“{s.name}”' for s in competing)}。"))
         seen: dict[str, str] = {}
         for s in competing:
             key = s.when.model_dump_json()
