@@ -125,3 +125,23 @@ def test_annotated_copy_shows_the_hidden_row_it_marks(tmp_path: Path) -> None:
     assert copy.row_dimensions[4].hidden is False and copy["A4"].comment is not None
     assert "隐藏" in copy["A4"].comment.text
     assert openpyxl.load_workbook(p)["花名册"].row_dimensions[4].hidden is True  # the input is untouched
+
+
+def test_legacy_xls_hidden_row_and_error_value() -> None:
+    """tests/fixtures/hidden.xls (saved by LibreOffice from an .xlsx): row 4 hidden, F3 is =NA()."""
+    intake = load_rosters([Path(__file__).parent / "fixtures" / "hidden.xls"], today=TODAY)
+    assert {(e.row, e.cell, e.code, e.value) for e in intake.errors} == {
+        (4, None, "row-hidden", None), (3, "F3", "cell-error-value", "#N/A")}
+    assert intake.valid_rows == 2
+
+
+def test_xls_that_xlrd_cannot_look_into_is_a_warning_not_a_lost_file(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import xlrd
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise xlrd.XLRDError("Unsupported format")
+
+    monkeypatch.setattr(xlrd, "open_workbook", broken)
+    intake = load_rosters([Path(__file__).parent / "fixtures" / "hidden.xls"], today=TODAY)
+    assert [w.code for w in intake.warnings if w.code == "marks-unchecked"] == ["marks-unchecked"]
+    assert intake.rows == 4  # calamine still read every row

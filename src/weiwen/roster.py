@@ -736,6 +736,8 @@ def _report_marks(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None
     """Hidden data rows, and unsaved formulas or error values in the columns weiwen reads:
     each is an error on its row (calamine reads them as ordinary or blank cells)."""
     marks = sheet.marks
+    if marks.unchecked:
+        out.add("marks-unchecked", layout.header_index + 1, None, reason=marks.unchecked)
     if not (marks.hidden_rows or marks.no_value or marks.errors):
         return
     data = set(layout.data_rows)

@@ -2,8 +2,8 @@
 
 This is the only module that opens spreadsheets for reading.  Excel files are read with
 python-calamine (one parse gives the cell values with their types and the merged ranges);
-for .xlsx, :mod:`weiwen.io.sheet_xml` adds what calamine does not report (hidden rows,
-formulas with no saved result, error values), on a thread for a large sheet.  CSV files are
+:mod:`weiwen.io.sheet_xml` (.xlsx) and :mod:`weiwen.io.xls_marks` (.xls) add what calamine does
+not report (hidden rows, formulas with no saved result, error values), on a thread for a large sheet.  CSV files are
 decoded as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -19,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine as calamine
+import xlrd
 
 from weiwen import problems as P
 from weiwen.io.sheet_xml import SheetMarks, scan_sheet, sheet_parts
 from weiwen.io.sniff import Format, sniff
+from weiwen.io.xls_marks import XlsMarks
 
 Cell = object  # str | float | int | bool | datetime | date | time | timedelta | None
 
@@ -121,7 +124,7 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
         res.problems.append(P.make("file-corrupt", file=shown, reason=_short(exc)))
         res.format = None
         return
-    with wb, _Marks(path) as marks:
+    with wb, _Marks(path, res.format) as marks:
         metas = [m for m in wb.sheets_metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
         if wanted is not None:
             names = [m.name for m in metas]
@@ -152,15 +155,16 @@ class _Marks:
     """The :class:`SheetMarks` of each sheet of an .xlsx (none for .xls): ``start(name)`` begins
     the scan (on a thread when the sheet is large) and returns the function that gives its result."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, fmt: Format):
         self.path = path
         self.zip: zipfile.ZipFile | None = None
         self.parts: dict[str, str] = {}
+        self.xls = XlsMarks(path) if fmt is Format.XLS else None
         self.pool: ThreadPoolExecutor | None = None
         self.failure: str | None = None
 
     def __enter__(self) -> _Marks:
-        if zipfile.is_zipfile(self.path):
+        if self.xls is None and zipfile.is_zipfile(self.path):
             try:
                 self.zip = zipfile.ZipFile(self.path)
                 self.parts = sheet_parts(self.zip)
@@ -173,20 +177,35 @@ class _Marks:
             self.pool.shutdown()
         if self.zip is not None:
             self.zip.close()
+        if self.xls is not None:
+            self.xls.close()
 
     def start(self, sheet: str) -> Callable[[], SheetMarks]:
         if self.failure is not None:
             raise ValueError(self.failure)
-        member = self.parts.get(sheet)
-        if self.zip is None or member is None:
-            return SheetMarks
-        zf = self.zip
+        if self.xls is not None:
+            xls = self.xls
 
-        def scan() -> SheetMarks:
-            with zf.open(member) as stream:
-                return scan_sheet(stream)
+            def scan() -> SheetMarks:
+                try:
+                    return xls.of(sheet)
+                except (xlrd.XLRDError, xlrd.compdoc.CompDocError, NotImplementedError, KeyError, IndexError,
+                        struct.error) as exc:  # calamine read the cells; xlrd's second look failed
+                    return SheetMarks(unchecked=_short(exc))
 
-        if zf.getinfo(member).file_size < THREADED_SCAN_BYTES:
+            big = self.path.stat().st_size >= THREADED_SCAN_BYTES // 4
+        else:
+            member = self.parts.get(sheet)
+            if self.zip is None or member is None:
+                return SheetMarks
+            zf = self.zip
+
+            def scan() -> SheetMarks:
+                with zf.open(member) as stream:
+                    return scan_sheet(stream)
+
+            big = zf.getinfo(member).file_size >= THREADED_SCAN_BYTES
+        if not big:
             return scan
         self.pool = self.pool or ThreadPoolExecutor(max_workers=1)
         return self.pool.submit(scan).result

@@ -37,6 +37,7 @@ class SheetMarks:
     hidden_rows: list[int] = field(default_factory=list)
     no_value: list[tuple[int, int]] = field(default_factory=list)  # formula cells with no saved result
     errors: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, "#N/A")
+    unchecked: str = ""  # why the sheet could not be looked at (then nothing above is known)
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
