@@ -379,6 +379,11 @@ def test_one_row_per_household_roster(tmp_path: Path) -> None:
     intake = load_rosters([both])
     assert intake.frame["household_size"].tolist() == [4] and not intake.errors
 
+    members = tmp_path / "成员.csv"  # members carrying only their head's ID are not read as heads
+    members.write_text(f"姓名,户主身份证号,类别\n王一,{make_id(seq='901')},低保\n王二,{make_id(seq='901')},低保\n",
+                       encoding="utf-8")
+    assert [e.code for e in load_rosters([members]).errors] == ["header-not-found"]
+
 
 STREET_PLAN = """\
 campaign:

@@ -21,8 +21,6 @@ HOUSEHOLD_FIELDS = frozenset(
     {"seq", "household_no", "head_name", "head_id", "village", "township", "household_size", "categories",
      "address", "phone", "bank_card", "bank_name", "remark"}
 )
-# A list with one row per household names its head's columns (户主姓名, 户主身份证号) and no person's.
-_HEAD_AS_PERSON = (("head_name", "name"), ("head_id", "id_number"))
 PERSON_FIELDS = frozenset({"name", "id_number", "sex", "birth_date", "relation", "disability_grade", "age"})
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 # A village named in a title, sheet or file name: 城关镇张庄村2027年… → 张庄村; 01-东关10村.xlsx → 东关10村.
@@ -65,6 +63,18 @@ def cell_text(v: object) -> str:
         text = v.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
     return str(v)
+
+
+def _heads_as_persons(keys: set[str]) -> list[tuple[str, str]]:
+    """A list with one row per household names its head's columns (户主姓名, 户主身份证号) and no
+    person's: they stand for the row's person.  Only without a 姓名 column: a list of members
+    carrying just their head's ID is not read as if every member were the head."""
+    if "name" in keys or "head_name" not in keys:
+        return []
+    pairs = [("head_name", "name")]
+    if "id_number" not in keys and "head_id" in keys:
+        pairs.append(("head_id", "id_number"))
+    return pairs
 
 
 def _is_footer(texts: list[str], markers: tuple[str, ...]) -> bool:
@@ -125,7 +135,7 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
             candidates.append(([lo or up for up, lo in zip(upper, padded, strict=True)], i + 1))
         for texts, last in candidates:
             keys = _fields(texts, vocab)
-            if not set(REQUIRED) <= keys | {person for head, person in _HEAD_AS_PERSON if head in keys}:
+            if not set(REQUIRED) <= keys | {person for _head, person in _heads_as_persons(keys)}:
                 continue
             score = (len(keys), -(last - i), last)
             if best is None or score[:2] > best[:2]:
@@ -156,7 +166,7 @@ def find_layout(sheet: RawSheet, vocab: Vocabulary) -> SheetLayout | None:
         if key is not None and key not in seen:
             seen[key] = [j]
             del layout.extras[text]
-    heads_as_persons = [(head, person) for head, person in _HEAD_AS_PERSON if person not in seen and head in seen]
+    heads_as_persons = _heads_as_persons(set(seen))
     for head, person in heads_as_persons:  # one row per household: the row's person is its head
         seen[person] = seen.pop(head)
     if heads_as_persons:

@@ -129,7 +129,7 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
     sheet.rows = []
     if not sheet.typed:
         _unwrap_text_guards(columns, cols, out)
-    _blank_markers(columns, cols, layout, out)
+    _blank_markers(columns, cols, out)
 
     def raw(key: str) -> list[object]:
         j = cols.get(key)
@@ -634,8 +634,7 @@ _BLANK_MARKER_FIELDS = ("id_number", "head_id", "household_no", "village", "sex"
                         "categories", "household_size", "disability_grade", "phone", "bank_card", "bank_name")
 
 
-def _blank_markers(columns: dict[int, list[object]], cols: dict[str, int], layout: SheetLayout,
-                   out: _Collector) -> None:
+def _blank_markers(columns: dict[int, list[object]], cols: dict[str, int], out: _Collector) -> None:
     """Cells holding a blank marker become empty, with one note per column (a set test per column:
     about 15 ms for a million rows when there is none)."""
     for key in _BLANK_MARKER_FIELDS:

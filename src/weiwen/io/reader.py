@@ -3,8 +3,8 @@
 This is the only module that opens spreadsheets for reading.  Excel files are read with
 python-calamine (one parse gives the cell values with their types and the merged ranges);
 :mod:`weiwen.io.sheet_xml` (.xlsx) and :mod:`weiwen.io.xls_marks` (.xls) add what calamine does
-not report (hidden rows, formulas with no saved result, error values), on a thread for a large sheet.  CSV files are
-decoded as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
+not report (hidden rows, formulas with no saved result, error values), on a thread for a large
+sheet.  CSV files are decoded as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
 """
 
 from __future__ import annotations
@@ -152,8 +152,9 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
 
 
 class _Marks:
-    """The :class:`SheetMarks` of each sheet of an .xlsx (none for .xls): ``start(name)`` begins
-    the scan (on a thread when the sheet is large) and returns the function that gives its result."""
+    """The :class:`SheetMarks` of each sheet (an .xlsx's XML scanned, an .xls read with xlrd):
+    ``start(name)`` begins the look (on a thread when the sheet is large) and returns the function
+    that gives its result."""
 
     def __init__(self, path: Path, fmt: Format):
         self.path = path
