@@ -441,3 +441,30 @@ def test_a_plan_written_outside_the_repository(tmp_path: Path) -> None:
     assert {k: v["total"] for k, v in doc["by_standard"].items()} == {"elderly": "1900.00", "worker": "920.00",
                                                                      "_cap": "-420.00"}
     assert sorted(x["name"] for x in doc["excluded"]) == ["赵刚", "钱老"]
+
+
+def test_left_out_sheet_names_files_from_their_common_folder(tmp_path: Path) -> None:
+    """未纳入 shows each input relative to the folder all inputs share: two villages' 花名册.xlsx in their
+    own folders stay apart, and a long path does not fill the column."""
+    deep = tmp_path / "2027年春节走访慰问" / "各村上报花名册"
+    for village in ("张庄村", "李庄村"):
+        (deep / village).mkdir(parents=True)
+    first = write_xlsx(deep / "张庄村" / "花名册.xlsx", SPRING_PEOPLE[:9])
+    second = write_xlsx(deep / "李庄村" / "花名册.xlsx",
+                        [SPRING_PEOPLE[0], ["李庄村", "1", "无类别", make_id(seq="921"), "户主", "", 1, "", "", ""]])
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["allocate", str(first), str(second), "--campaign", "spring", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    import python_calamine as calamine
+
+    rows = calamine.CalamineWorkbook.from_path(str(out / "allocation.xlsx")).get_sheet_by_name("未纳入").to_python()
+    files = {r[1] for r in rows[2:]}
+    assert files == {"张庄村/花名册.xlsx", "李庄村/花名册.xlsx"}
+
+
+def test_short_paths_by_hand() -> None:
+    from weiwen.io.allocation_writer import _short_paths
+
+    assert _short_paths(["/a/b/x.xlsx", "/a/c/y.xlsx"]) == {"/a/b/x.xlsx": "b/x.xlsx", "/a/c/y.xlsx": "c/y.xlsx"}
+    assert _short_paths(["x.xlsx"]) == {"x.xlsx": "x.xlsx"}
+    assert _short_paths(["/a/x.xlsx", "y.xlsx"]) == {"/a/x.xlsx": "/a/x.xlsx", "y.xlsx": "y.xlsx"}  # mixed: as given

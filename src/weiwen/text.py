@@ -154,3 +154,10 @@ def text_series(values: Sequence[object] | np.ndarray) -> pd.Series | Sequence[o
         return pd.Series(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=TEXT_DTYPE)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return values
+
+
+def display_lines(text: str, width: int) -> int:
+    """Rough number of lines ``text`` takes in a column ``width`` characters wide (CJK counts 2):
+    wrapped text does not grow its row by itself in every spreadsheet program."""
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return max(1, -(-units // max(width - 1, 1)))

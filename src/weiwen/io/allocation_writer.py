@@ -16,6 +16,7 @@ import csv
 import functools
 import io
 import multiprocessing
+import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -36,7 +37,7 @@ from weiwen.errors import WeiwenError
 from weiwen.ids import mask_ids
 from weiwen.io.atomic import fit_name, write_atomic, write_text_atomic
 from weiwen.io.xlsx import normalize_xlsx
-from weiwen.text import text_series
+from weiwen.text import display_lines, text_series
 
 SIGN_SHEETS_INLINE = 50  # more villages than this: one sign-sheet workbook per village
 PRESTART_BYTES = 4 << 20  # rosters this large (tens of thousands of persons) likely have more villages
@@ -216,7 +217,7 @@ class _Rows:
 def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame | _Rows, title: str, fmt: _Formats,
            formats: list[object], widths: list[int], *, subtitles: tuple[str, ...] = (), totals_at: tuple[int, ...] = (),
            landscape: bool = True, row_height: int | None = None, autofilter: bool = False,
-           signatures: str = "") -> None:
+           signatures: str = "", heights: dict[int, float] | None = None) -> None:
     """One titled table: title and subtitle lines merged above the header, then the rows.
 
     A frame goes to the writer as it is (its columns are read through Arrow, no row objects in
@@ -232,15 +233,16 @@ def _sheet(book: rx.FastExcel, name: str, frame: pd.DataFrame | _Rows, title: st
     first_data = header_row + 1
     footer = (f"&L{signatures}" if signatures else "") + "&R第 &P 页，共 &N 页"
     setup = dict(A4_LANDSCAPE, landscape=landscape, repeat_rows=header_row, footer=footer)
-    heights = {0: 28}
+    row_heights = {0: 28}
     if row_height:
-        heights.update({first_data + i: row_height for i in range(len(frame))})
+        row_heights.update({first_data + i: row_height for i in range(len(frame))})
+    row_heights.update(heights or {})
     book.freeze(row=header_row + 1, sheet=name)
     book.sheet(
         name, rows, header_row=header_row, merge_ranges=merges, header_format=fmt.head,
         column_formats=dict(zip(frame.columns, formats, strict=True)),
         column_widths=dict(zip(frame.columns, widths, strict=True)),
-        row_heights=heights, row_formats={first_data + i: fmt.total for i in totals_at},
+        row_heights=row_heights, row_formats={first_data + i: fmt.total for i in totals_at},
         page_setup=setup, autofilter=autofilter,
     )
 
@@ -388,14 +390,31 @@ def _summary(book: rx.FastExcel, fmt: _Formats, d: Decision, title: str, used: s
 
 
 def _left_out(book: rx.FastExcel, fmt: _Formats, d: Decision, used: set[str]) -> None:
+    files = _short_paths([x.file for x in d.left_out])
     frame = pd.DataFrame(
-        [{"类型": x.kind, "文件": x.file, "工作表": x.sheet, "行": str(x.row), "村(社区)": x.village, "姓名": x.name,
-          "身份证号": x.id_masked, "原因": x.reason} for x in d.left_out],
+        [{"类型": x.kind, "文件": files[x.file], "工作表": x.sheet, "行": str(x.row), "村(社区)": x.village,
+          "姓名": x.name, "身份证号": x.id_masked, "原因": x.reason} for x in d.left_out],
         columns=["类型", "文件", "工作表", "行", "村(社区)", "姓名", "身份证号", "原因"],
     )
-    formats = [fmt.text, fmt.text, fmt.text, fmt.center, fmt.text, fmt.text, fmt.text, fmt.wrap]
-    _sheet(book, sheet_name("未纳入", used), frame, "未纳入核定的行和户", fmt, formats, [10, 28, 10, 6, 12, 10, 21, 60],
-           autofilter=True)
+    formats = [fmt.text, fmt.wrap, fmt.text, fmt.center, fmt.text, fmt.text, fmt.text, fmt.wrap]
+    widths = [10, 28, 10, 6, 12, 10, 21, 60]
+    lines = [max(display_lines(f, widths[1]), display_lines(r, widths[7])) for f, r in zip(frame["文件"], frame["原因"],
+                                                                                              strict=True)]
+    _sheet(book, sheet_name("未纳入", used), frame, "未纳入核定的行和户", fmt, formats, widths, autofilter=True,
+           heights={2 + i: 15 * n for i, n in enumerate(lines) if n > 1})
+
+
+def _short_paths(files: list[str]) -> dict[str, str]:
+    """Each input as shown in 未纳入: relative to the folder all of them share (the village files of
+    one folder by their names), so long paths do not fill the column."""
+    distinct = sorted(set(files))
+    if not distinct:
+        return {}
+    try:
+        common = os.path.commonpath([os.path.dirname(f) or "." for f in distinct])
+    except ValueError:  # absolute and relative paths mixed, or different drives
+        return {f: f for f in distinct}
+    return {f: os.path.relpath(f, common) if common else f for f in distinct}
 
 
 CSV_NEEDS = ("key", "village", "household_no", "head_name", "head_id", "head_bank", "applied", "cash_fen",

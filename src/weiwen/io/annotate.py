@@ -24,7 +24,7 @@ from weiwen.intake import Intake
 from weiwen.io.atomic import fit_name, write_atomic, write_text_atomic
 from weiwen.io.reader import read_roster_file
 from weiwen.layout import cell_text
-from weiwen.text import strip_control
+from weiwen.text import display_lines, strip_control
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
@@ -129,12 +129,6 @@ def _open_copy(path: Path) -> openpyxl.Workbook:
     return wb
 
 
-def _lines(text: str, width: int) -> int:
-    """Rough number of lines ``text`` takes in a column ``width`` characters wide (CJK counts 2)."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    return max(1, -(-units // max(width - 1, 1)))
-
-
 def _set_text(cell: object, value: str) -> None:
     """Write ``value`` as a text cell, whatever it starts with (no formula, no link)."""
     cell.value = strip_control(value)  # type: ignore[attr-defined]
@@ -163,7 +157,7 @@ def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem]) -> None:
             cell.alignment = Alignment(wrap_text=c in (7, 8), vertical="top")
         ws.cell(row=r, column=1).fill = ERROR_FILL if p.severity is P.Severity.ERROR else WARNING_FILL
         # Wrapped text does not grow the row by itself in every spreadsheet program.
-        lines = max(_lines(p.message, widths[6]), _lines(p.hint, widths[7]))
+        lines = max(display_lines(p.message, widths[6]), display_lines(p.hint, widths[7]))
         ws.row_dimensions[r].height = 15 * lines
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
