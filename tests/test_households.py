@@ -349,3 +349,17 @@ def test_categories_with_notes_tiers_and_joiners(tmp_path: Path) -> None:
     intake = load(p)
     assert intake.frame["categories"].tolist() == ["低保", "低保", "特困", "城市低保", "低保、残疾人", "低保、三属", ""]
     assert [(e.row, e.code, e.value) for e in intake.errors] == [(8, "category-unknown", "和平")]
+
+
+def test_headers_with_notes_in_brackets(tmp_path: Path) -> None:
+    """Template headers carry instructions: 身份证号码（必填）, 与户主关系（户主填本人）, 类别（可多选）."""
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["姓名", "身份证号码（必填）", "与户主关系（户主填本人）", "类别（可多选）", "家庭人口（人）", "残疾等级（一至四级）"],
+        ["王一", A1, "本人", "低保、残疾人", 2, "肢体二级"],
+        ["王二", A2, "妻子", "", 2, "无"],
+    ])
+    intake = load(p)
+    assert not intake.errors and not intake.warnings
+    f = intake.frame
+    assert f["relation"].tolist() == ["户主", "配偶"] and f["categories"].tolist() == ["低保、残疾人", ""]
+    assert f["household_size"].tolist() == [2, 2] and f["disability_grade"].tolist()[0] == 2

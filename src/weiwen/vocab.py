@@ -22,6 +22,7 @@ from weiwen.yamlio import load_text_yaml
 USER_ALIASES_FILE = "weiwen-aliases.yaml"
 
 # A category cell may hold several categories: 低保、残疾人 / 低保,残疾人 / 低保；残疾人 …
+_HEADER_NOTE = re.compile(r"[（(【\[][^（）()【】\[\]]*[）)】\]]")
 CATEGORY_SPLIT = re.compile(r"[、，,;；/／|\s]+")
 FLAG_HEADER = re.compile(r"^(?:是否(?:为|属于|是)?)(.+?)(?:对象|人员)?$")
 
@@ -50,7 +51,14 @@ class Vocabulary:
 
     # --- headers ------------------------------------------------------------------
     def field_for_header(self, header: str) -> str | None:
-        return self.header_index.get(header_key(header))
+        """The field a header names; a note in brackets (身份证号码（必填）, 类别（可多选）) is set aside
+        when the header with it is no known alias."""
+        found = self.header_index.get(header_key(header))
+        if found is None and ("（" in header or "(" in header or "【" in header or "[" in header):
+            bare = _HEADER_NOTE.sub("", header)
+            if bare and bare != header:
+                found = self.header_index.get(header_key(bare))
+        return found
 
     def fallback_field_for_header(self, header: str) -> str | None:
         return self.fallback_index.get(header_key(header))
