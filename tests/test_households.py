@@ -363,3 +363,27 @@ def test_headers_with_notes_in_brackets(tmp_path: Path) -> None:
     f = intake.frame
     assert f["relation"].tolist() == ["户主", "配偶"] and f["categories"].tolist() == ["低保、残疾人", ""]
     assert f["household_size"].tolist() == [2, 2] and f["disability_grade"].tolist()[0] == 2
+
+
+def test_household_cells_written_once_on_the_head_row(tmp_path: Path) -> None:
+    """户号 and 村 filled only on the head's row, or 同上 below it: members take them from the row above
+    (as merged cells would); a head's row left empty gives its members nothing to take."""
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"],
+        ["张庄村", "1", "王一", A1, "户主", "低保", 3],
+        [None, None, "王二", A2, "配偶", None, None],
+        ["同上", "同上", "王三", A3, "儿子", None, None],
+        ["张庄村", "2", "李一", B1, "户主", "低保", 2],
+        [None, None, "李二", B2, "妻子", None, None],
+    ])
+    intake = load(p)
+    assert problems(intake) == set()
+    f = intake.frame
+    assert f["household"].nunique() == 2 and f["village"].tolist() == ["张庄村"] * 5
+    assert f["is_head"].tolist() == [True, False, False, True, False]
+    notes = {i.column: i.message for i in intake.infos if i.code == "filled-from-above"}
+    assert set(notes) == {"村(社区)", "户号"} and "3 格" in notes["户号"]
+
+    no_relation = write_xlsx(tmp_path / "n.xlsx", [["户号", "姓名", "身份证号", "类别"], ["1", "王一", A1, "低保"],
+                                                   [None, "王二", A2, "低保"]])
+    assert load(no_relation).frame["household"].nunique() == 2  # without 与户主关系 an empty 户号 is not guessed

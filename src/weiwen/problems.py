@@ -96,6 +96,7 @@ _kind("village-empty", W, "村(社区)为空", "这一行没有填写村(社区)
 _kind("blank-marker", I, "“无”“/”按未填处理", "列“{column}”中有 {count} 格填的是 {markers}，已按未填处理。")
 _kind("text-guard-removed", I, "去掉了号码外的 '、=\"…\" 或制表符",
       "列“{column}”中有 {count} 格写成 '…、=\"…\" 或带制表符（导出系统为防止 Excel 把长号码改成科学计数法而加），已去掉这些符号再校验。")
+_kind("filled-from-above", I, "按上一行填充", "列“{column}”有 {count} 格是家庭成员行里空着或写“同上”的，已按同一户上一行的内容填充。")
 _kind("merged-cells-filled", I, "合并单元格已向下填充", "列“{column}”有 {count} 处合并单元格（{ranges}），已按同一户向下填充。")
 _kind("merged-person-field", E, "个人信息列有合并单元格", "列“{column}”的单元格 {range} 被合并，每人应单独填写。",
       "请取消合并，并为每一行分别填写。")

@@ -130,6 +130,7 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
     if not sheet.typed:
         _unwrap_text_guards(columns, cols, out)
     _blank_markers(columns, cols, out)
+    _fill_down(columns, cols, vocab, out)
 
     def raw(key: str) -> list[object]:
         j = cols.get(key)
@@ -647,6 +648,47 @@ def _blank_markers(columns: dict[int, list[object]], cols: dict[str, int], out: 
         for i in at:
             col[i] = None
         out.add("blank-marker", None, key, None, count=len(at), markers=f"“{seen}”")
+
+
+# "Same as above" in a household's member rows.
+DITTO_MARKERS = frozenset({"同上", "同前", "〃", "″", '"', "”"})
+_DITTO_OR_EMPTY = DITTO_MARKERS | {None, ""}
+_FILL_DOWN_FIELDS = ("village", "household_no", "head_id", "head_name")
+
+
+def _fill_down(columns: dict[int, list[object]], cols: dict[str, int], vocab: Vocabulary, out: _Collector) -> None:
+    """Household cells written once, on the head's row: a member's empty cell (when the table says who is
+    a member) or a 同上 takes the value from the row above, as a merged cell would.  Noted per column."""
+    j_rel = cols.get("relation")
+    relations = columns.get(j_rel) if j_rel is not None else None
+    member: dict[object, bool] = {}  # each distinct relation cell: does it name a member other than the head?
+    for key in _FILL_DOWN_FIELDS:
+        j = cols.get(key)
+        col = columns.get(j) if j is not None else None
+        if col is None:
+            continue
+        if (DITTO_MARKERS if relations is None else _DITTO_OR_EMPTY).isdisjoint(col):
+            continue  # the usual column: nothing to fill (one set test, ~15 ms a million rows)
+        count, above = 0, None
+        for i, v in enumerate(col):
+            if v in DITTO_MARKERS:
+                fill = True
+            elif v is None or v == "":
+                r = relations[i] if relations is not None else None
+                if r not in member:
+                    text = clean(cell_text(r))
+                    member[r] = bool(text) and vocab.relation(text) != "户主"
+                fill = member[r]
+            else:
+                above = v
+                continue
+            if fill and above is not None:
+                col[i] = above
+                count += 1
+            else:
+                above = None  # a head's row left empty: the next members have nothing to take
+        if count:
+            out.add("filled-from-above", None, key, None, count=count)
 
 
 # System exports write long numbers into CSV as '110101…, ="110101…" or with a tab, so that Excel keeps

@@ -50,7 +50,7 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
     if len(listed) > show:
         console.print(f"……另有 {len(listed) - show} 条问题未列出，完整清单请用 --report 或 --json。")
     for p in intake.infos:
-        if p.code.startswith(("rows-skipped", "sheet-", "village-", "merged-", "blank-", "text-guard", "household-rows")):
+        if p.code.startswith(("rows-skipped", "sheet-", "village-", "merged-", "blank-", "text-guard", "household-rows", "filled-")):
             console.print(f"[dim]提示 {escape(p.location_zh())}：{escape(p.message)}[/]", markup=True)
 
     console.print(
