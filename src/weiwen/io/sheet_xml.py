@@ -74,13 +74,11 @@ def _small_xml(zf: zipfile.ZipFile, name: str) -> ElementTree.Element:
 def scan_sheet(stream: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
     """Marks of the sheet XML read from ``stream``."""
     marks = SheetMarks()
-    prefix: bytes | None = None
     finder: _Finder | None = None
     for piece in _pieces(stream, chunk):
-        if finder is None:
+        if finder is None:  # the first piece holds the root element: its namespace prefix, if any
             found = _PREFIX.search(piece)
-            prefix = (found.group(1) or b"") if found else b""
-            finder = _Finder(prefix)
+            finder = _Finder(found.group(1) or b"" if found else b"")
         finder.scan(piece, marks)
     return marks
 
