@@ -78,7 +78,7 @@ def scan_sheet(stream: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
     for piece in _pieces(stream, chunk):
         if finder is None:  # the first piece holds the root element: its namespace prefix, if any
             found = _PREFIX.search(piece)
-            finder = _Finder(found.group(1) or b"" if found else b"")
+            finder = _Finder((found.group(1) or b"") if found else b"")
         finder.scan(piece, marks)
     return marks
 
