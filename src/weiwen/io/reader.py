@@ -1,10 +1,12 @@
 """Read roster files into raw sheets: every cell with its type, nothing interpreted yet.
 
-This is the only module that opens spreadsheets for reading.  Excel files are read with
-python-calamine (one parse gives the cell values with their types and the merged ranges);
-:mod:`weiwen.io.sheet_xml` (.xlsx) and :mod:`weiwen.io.xls_marks` (.xls) add what calamine does
-not report (hidden rows, formulas with no saved result, error values), on a thread for a large
-sheet.  CSV files are decoded as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
+This module (with :mod:`weiwen.io.parted`, which it calls) is the only one that opens
+spreadsheets for reading.  Excel files are read with python-calamine (one parse gives the cell
+values with their types and the merged ranges); :mod:`weiwen.io.sheet_xml` (.xlsx) and
+:mod:`weiwen.io.xls_marks` (.xls) add what calamine does not report (hidden rows, formulas with
+no saved result, error values), on a thread for a large sheet.  A very large .xlsx sheet is read
+in parts on both cores (:mod:`weiwen.io.parted`), with the same result.  CSV files are decoded
+as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import python_calamine as calamine
 import xlrd
 
 from weiwen import problems as P
+from weiwen.io.parted import PartedSheet, part_count, read_in_parts
 from weiwen.io.sheet_xml import SheetMarks, scan_sheet, sheet_parts
 from weiwen.io.sniff import Format, sniff
 from weiwen.io.xls_marks import XlsMarks
@@ -57,6 +60,7 @@ class ReadResult:
         )
 
 
+_SHARED_STRINGS = "xl/sharedStrings.xml"
 THREADED_SCAN_BYTES = 16 << 20  # a sheet XML this large is scanned on a thread while calamine parses it
 _EXT_FORMAT = {".xlsx": Format.XLSX, ".xlsm": Format.XLSX, ".xls": Format.XLS, ".csv": Format.CSV, ".txt": Format.CSV}
 
@@ -138,6 +142,11 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
             if wanted is None and meta.visible != calamine.SheetVisibleEnum.Visible:
                 res.problems.append(P.make("sheet-hidden", file=shown, sheet=meta.name))
                 continue
+            parted = marks.in_parts(meta.name)
+            if parted is not None:
+                res.sheets.append(RawSheet(file=shown, name=meta.name, rows=parted.rows, merged=parted.merged,
+                                           marks=parted.marks))
+                continue
             try:
                 found = marks.start(meta.name)
                 sh = wb.get_sheet_by_name(meta.name)
@@ -180,6 +189,17 @@ class _Marks:
             self.zip.close()
         if self.xls is not None:
             self.xls.close()
+
+    def in_parts(self, sheet: str) -> PartedSheet | None:
+        """A large sheet read in parts on both cores (its marks found on the way), or ``None``:
+        read it whole."""
+        member = self.parts.get(sheet)
+        if self.zip is None or member is None or self.failure is not None:
+            return None
+        names = set(self.zip.namelist())
+        sst = self.zip.getinfo(_SHARED_STRINGS).file_size if _SHARED_STRINGS in names else 0
+        n = part_count(self.zip.getinfo(member).file_size, sst) if member in names else 1
+        return read_in_parts(self.path, member, sheet, n) if n > 1 else None
 
     def start(self, sheet: str) -> Callable[[], SheetMarks]:
         if self.failure is not None:

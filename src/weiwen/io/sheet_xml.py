@@ -73,17 +73,42 @@ def _small_xml(zf: zipfile.ZipFile, name: str) -> ElementTree.Element:
 
 def scan_sheet(stream: IO[bytes], chunk: int = CHUNK) -> SheetMarks:
     """Marks of the sheet XML read from ``stream``."""
-    marks = SheetMarks()
-    finder: _Finder | None = None
-    for piece in _pieces(stream, chunk):
-        if finder is None:  # the first piece holds the root element: its namespace prefix, if any
+    scanner = MarkScanner()
+    for piece in pieces(stream, chunk):
+        scanner.feed(piece)
+    return scanner.marks
+
+
+class MarkScanner:
+    """The marks of a sheet whose XML is given piece by piece, in order (see :func:`pieces`)."""
+
+    def __init__(self) -> None:
+        self.marks = SheetMarks()
+        self.finder: _Finder | None = None
+
+    def feed(self, piece: bytes) -> None:
+        if self.finder is None:  # the first piece holds the root element: its namespace prefix, if any
             found = _PREFIX.search(piece)
-            finder = _Finder((found.group(1) or b"") if found else b"")
-        finder.scan(piece, marks)
-    return marks
+            self.finder = _Finder((found.group(1) or b"") if found else b"")
+        self.finder.scan(piece, self.marks)
 
 
-def _pieces(stream: IO[bytes], chunk: int) -> Iterator[bytes]:
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\sref\s*=\s*[\"']([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?[\"']")
+
+
+def merged_ranges(tail: bytes) -> list[tuple[int, int, int, int]]:
+    """The merged ranges (r0, c0, r1, c1; 0-based, inclusive) listed in ``tail``, the part of a
+    sheet's XML after its rows, in the order written (as calamine reports them)."""
+    out = []
+    for m in _MERGE.finditer(tail):
+        first = _cell_at(m.group(1))
+        last = _cell_at(m.group(2)) if m.group(2) else first
+        if first is not None and last is not None:
+            out.append((*first, *last))
+    return out
+
+
+def pieces(stream: IO[bytes], chunk: int) -> Iterator[bytes]:
     """The XML in pieces that end just after a ``</row>``: no row is ever split."""
     carry = b""
     while block := stream.read(chunk):

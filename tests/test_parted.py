@@ -1,0 +1,212 @@
+"""A large .xlsx sheet read in parts (weiwen.io.parted) gives exactly what reading it whole gives:
+every cell with its type, the merged ranges, hidden rows, unsaved formulas and error values.
+
+The parts are forced on small workbooks by lowering the size limits; the million-row case is
+measured by benchmarks/bench_allocate.py."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import TODAY, make_id, write_xlsx
+from weiwen.intake import load_rosters
+from weiwen.io import parted
+from weiwen.io.reader import read_roster_file
+from weiwen.io.sheet_xml import merged_ranges
+
+HEADER = ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"]
+
+
+def roster(n: int) -> list[list[object]]:
+    rows: list[list[object]] = [["城关镇张庄村花名册"], HEADER]
+    for i in range(n):
+        rows.append(["张庄村", str(i // 2 + 1), f"王{i}", make_id(seq=f"{i % 900 + 100}"),
+                     "户主" if i % 2 == 0 else "配偶", "低保", 2])
+    return rows
+
+
+def whole(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    with monkeypatch.context() as m:
+        m.setattr("weiwen.io.reader.part_count", lambda sheet, shared: 1)
+        return sheets_of(path)
+
+
+def cut_into(m: pytest.MonkeyPatch, parts: int, piece: int) -> None:
+    """Cut every sheet into ``parts`` parts, looking for a place to cut every ``piece`` bytes."""
+    m.setattr("weiwen.io.reader.part_count", lambda sheet, shared: parts)
+    m.setattr(parted, "PIECE", piece)
+
+
+def sheets_of(path: Path) -> list[tuple[object, ...]]:
+    res = read_roster_file(path)
+    return [(s.name, s.rows, s.merged, s.marks) for s in res.sheets] + [tuple(p.code for p in res.problems)]
+
+
+@pytest.fixture
+def in_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every sheet is cut into as many as 12 parts; the list records how many parts each read
+    made (0: it fell back to reading the sheet whole)."""
+    made: list[int] = []
+    real_read, real_submit = parted.read_in_parts, parted._Cutter._submit
+
+    def counting_read(*args: object) -> parted.PartedSheet | None:
+        made.append(0)
+        got = real_read(*args)  # type: ignore[arg-type]
+        if got is None:
+            made[-1] = 0
+        return got
+
+    def counting_submit(self: parted._Cutter, part: parted._Part) -> None:
+        made[-1] += 1
+        real_submit(self, part)
+
+    cut_into(monkeypatch, 12, 200)
+    monkeypatch.setattr("weiwen.io.reader.read_in_parts", counting_read)
+    monkeypatch.setattr(parted._Cutter, "_submit", counting_submit)
+    return made
+
+
+def test_parts_give_the_same_cells_merges_and_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     in_parts: list[int]) -> None:
+    rows = roster(40)
+    rows[10][6] = 3.5
+    rows[11][2] = True
+    rows[12][3] = 110101199003071234  # an ID Excel turned into a number
+    rows[13][4] = datetime(2026, 1, 5)
+    rows.insert(20, [])  # an empty row between parts
+    rows[30].append("备注写到了第八列")  # one row wider than the rest
+    p = write_xlsx(tmp_path / "r.xlsx", rows, merged=["A1:G1", "B3:B4", "B39:B40"], hidden_rows=[7, 33],
+                   formulas={"G25": "=1+1"},
+                   extra_sheets={"说明": [["填表说明"], ["", "", "右移的表"]], "村2": roster(5)})
+    expected = whole(p, monkeypatch)
+    got = sheets_of(p)
+    assert got == expected
+    assert in_parts[0] >= 10 and in_parts[2] >= 2  # the sheets with rows enough to cut were cut
+    _, cells, merged, marks = got[0]
+    assert sorted(merged) == [(0, 0, 0, 6), (2, 1, 3, 1), (38, 1, 39, 1)]  # type: ignore[call-overload]
+    assert marks.hidden_rows == [6, 32] and marks.no_value == [(24, 6)]
+    assert cells[12][3] == 1.101011990030712e17 and cells[13][4] == date(2026, 1, 5)  # as Excel keeps them
+    assert len({len(r) for r in cells}) == 1  # as wide as the widest row, like a whole read
+
+
+def test_a_roster_in_parts_gives_the_same_decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    in_parts: list[int]) -> None:
+    rows = roster(30)
+    rows[5][3] = "11010119900307"  # too short: an error at its row
+    p = write_xlsx(tmp_path / "r.xlsx", rows, hidden_rows=[9])
+    got = load_rosters([p], today=TODAY)
+    with monkeypatch.context() as m:
+        m.setattr(parted, "SPLIT_BYTES", 1 << 62)
+        expected = load_rosters([p], today=TODAY)
+    assert in_parts and in_parts[0] >= 5
+    assert got.frame.equals(expected.frame)
+    assert [(e.row, e.cell, e.code) for e in got.errors] == [(e.row, e.cell, e.code) for e in expected.errors]
+    assert {e.code for e in got.errors} >= {"row-hidden", "id-length"}
+
+
+def rewrite_sheet(src: Path, dst: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            zout.writestr(info.filename, data)
+    return dst
+
+
+def test_rows_without_numbers_are_never_cut_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 in_parts: list[int]) -> None:
+    # Some writers leave out a row's number; a part starting with such a row could not be placed.
+    src = write_xlsx(tmp_path / "r.xlsx", roster(20))
+    p = rewrite_sheet(src, tmp_path / "norow.xlsx", lambda x: re.sub(rb'(<row\b[^>]*?) r="[0-9]+"', rb"\1", x))
+    assert b'<row r="' not in zipfile.ZipFile(p).read("xl/worksheets/sheet1.xml")
+    assert sheets_of(p) == whole(p, monkeypatch)
+    assert in_parts == [1]  # read in parts, but only one: never cut
+
+
+def test_rows_out_of_order_are_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          in_parts: list[int]) -> None:
+    src = write_xlsx(tmp_path / "r.xlsx", roster(20))
+
+    def swap(xml: bytes) -> bytes:  # the last ten rows written before the others
+        rows = re.findall(rb"<row\b.*?</row>", xml, flags=re.DOTALL)
+        head, tail = xml.split(rows[0], 1)[0], xml.split(rows[-1], 1)[1]
+        return head + b"".join(rows[-10:] + rows[:-10]) + tail
+
+    p = rewrite_sheet(src, tmp_path / "swapped.xlsx", swap)
+    expected = whole(p, monkeypatch)
+    assert sheets_of(p) == expected
+    assert in_parts == [0]  # the parts overlapped: read whole instead
+    assert expected[0][1][2][2] == "王0"  # type: ignore[index]
+
+
+def test_no_room_for_the_parts_falls_back_to_a_whole_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          in_parts: list[int]) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", roster(20), merged=["A1:G1"])
+    expected = whole(p, monkeypatch)
+
+    def no_room(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(parted.tempfile, "TemporaryDirectory", no_room)
+    assert sheets_of(p) == expected
+    assert in_parts == [0]
+
+
+def test_a_broken_sheet_in_parts_is_reported_as_a_corrupt_file(tmp_path: Path, in_parts: list[int]) -> None:
+    src = write_xlsx(tmp_path / "r.xlsx", roster(20))
+    p = rewrite_sheet(src, tmp_path / "broken.xlsx", lambda x: x[:len(x) * 2 // 3])  # cut off mid-row
+    res = read_roster_file(p)
+    assert [q.code for q in res.problems] == ["file-corrupt"]
+    assert in_parts == [0]
+    assert not list(tmp_path.glob("weiwen-*"))
+
+
+def test_part_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_parts: list[int]) -> None:
+    monkeypatch.setattr(parted.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    p = write_xlsx(tmp_path / "r.xlsx", roster(30))
+    assert len(sheets_of(p)[0][1]) == 32  # type: ignore[arg-type]
+    assert in_parts[0] >= 5
+    assert not list((tmp_path / "tmp").iterdir())
+
+
+def test_part_count_follows_the_measurements() -> None:
+    mb = 1 << 20
+    assert parted.part_count(40 * mb, 0) == 1  # small: read whole
+    assert parted.part_count(100 * mb, 0) == 2
+    assert parted.part_count(618 * mb, 0) == 4
+    assert parted.part_count(416 * mb, 82 * mb) == 2  # a large shared-string table is parsed once per part
+
+
+def test_merged_ranges_as_written() -> None:
+    tail = (b'</sheetData><mergeCells count="3"><mergeCell ref="A1:G1"/><x:mergeCell ref=\'B3:B4\'/>'
+            b'<mergeCell ref="C7"/></mergeCells><pageMargins left="0.7"/>')
+    assert merged_ranges(tail) == [(0, 0, 0, 6), (2, 1, 3, 1), (6, 2, 6, 2)]
+
+
+cell = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32),
+                 st.booleans(), st.text(alphabet="张王李庄村 0123456789<>&\"'", max_size=6))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=st.lists(st.lists(cell, max_size=6), min_size=1, max_size=25),
+       parts=st.integers(2, 30), piece=st.integers(1, 3000))
+def test_any_grid_reads_the_same_in_parts(tmp_path_factory: pytest.TempPathFactory, grid: list[list[object]],
+                                          parts: int, piece: int) -> None:
+    folder = tmp_path_factory.mktemp("grid")
+    p = write_xlsx(folder / "g.xlsx", [["标题"], *grid])
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr("weiwen.io.reader.part_count", lambda sheet, shared: 1)
+        expected = sheets_of(p)
+        cut_into(m, parts, piece)
+        assert sheets_of(p) == expected
+    shutil.rmtree(folder)
