@@ -148,6 +148,24 @@ def test_rows_out_of_order_are_read_whole(tmp_path: Path, monkeypatch: pytest.Mo
     assert expected[0][1][2][2] == "王0"  # type: ignore[index]
 
 
+def test_merged_cells_written_before_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              in_parts: list[int]) -> None:
+    # The schema puts <mergeCells> after the rows; a writer that puts it first is still read like calamine does.
+    src = write_xlsx(tmp_path / "r.xlsx", roster(20), merged=["A1:G1", "B3:B4"])
+
+    def move(xml: bytes) -> bytes:
+        merges = re.search(rb"<mergeCells.*?</mergeCells>", xml, flags=re.DOTALL)
+        assert merges is not None
+        xml = xml.replace(merges.group(0), b"")
+        return xml.replace(b"<sheetData>", merges.group(0) + b"<sheetData>")
+
+    p = rewrite_sheet(src, tmp_path / "first.xlsx", move)
+    expected = whole(p, monkeypatch)
+    assert sorted(expected[0][2]) == [(0, 0, 0, 6), (2, 1, 3, 1)]  # type: ignore[call-overload]
+    assert sheets_of(p) == expected
+    assert in_parts[0] >= 2
+
+
 def test_no_room_for_the_parts_falls_back_to_a_whole_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           in_parts: list[int]) -> None:
     p = write_xlsx(tmp_path / "r.xlsx", roster(20), merged=["A1:G1"])

@@ -176,6 +176,7 @@ class _Cutter:
                         if m is None or m.group(0).endswith(b"/>"):
                             raise ValueError("no rows in the first piece")
                         p = m.group(1) or b""
+                        self.merged = merged_ranges(piece[:m.start()])  # out of place, but calamine reads them
                         prefix = piece[:m.start()] + _NO_MERGES + piece[m.start():m.end()]
                         closing = b"</" + p + b"sheetData></" + p + b"worksheet>"
                         part = self._open(others)
@@ -193,7 +194,8 @@ class _Cutter:
                     size += len(piece)
             if part is None:
                 raise ValueError("empty sheet XML")
-            self.merged = merged_ranges(last)  # the last piece is what follows the rows
+            # The last piece is what follows the rows; calamine reads the first <mergeCells> only.
+            self.merged = self.merged or merged_ranges(last)
             self._submit(part)
             self.whole = True
 
