@@ -253,6 +253,18 @@ def test_household_size_and_grade_cells_as_typed(tmp_path: Path) -> None:
                      (6, "disability-grade-invalid")}
 
 
+def test_a_grade_is_read_only_where_a_cell_names_one(tmp_path: Path) -> None:
+    # Before, the first character decided: "12" was grade 1 and "一户多残" grade 1 (重度残疾: paid as such).
+    cells = ["12", "2型糖尿病", "一户多残", "三无人员", "二等", "Ⅱ级", "肢体III级", "2级", "四级"]
+    ids = [make_id(seq=f"{500 + k}") for k in range(len(cells))]
+    p = write_xlsx(tmp_path / "r.xlsx", [["村", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数", "残疾等级"],
+                                         *[["张庄村", str(k + 1), f"甲{k}", ids[k], "户主", "低保", 1, c]
+                                           for k, c in enumerate(cells)]])
+    intake = load(p)
+    assert intake.frame["disability_grade"].tolist() == [pd.NA, pd.NA, pd.NA, pd.NA, 2, 2, 3, 2, 4]
+    assert [(e.row, e.code) for e in intake.errors] == [(r, "disability-grade-invalid") for r in (2, 3, 4, 5)]
+
+
 def test_what_village_rosters_write_for_numbers_and_for_nothing(tmp_path: Path) -> None:
     """人口数 in words, the grade inside a certificate's wording, and "无" "/" "-" in columns where they
     mean an empty cell (as values they were errors that left the person out)."""

@@ -43,9 +43,10 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 _YEAR_MONTH = (re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$"), re.compile(r"^(\d{4})(\d{2})$"))
-_GRADE_CHARS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_GRADE_RE = re.compile(r"^([一二三四1234])(?:级|等)?")
-_GRADE_IN_TEXT = re.compile(r"([一二三四1234])\s*级")
+_GRADE_CHARS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
+_GRADE_WORD = r"(IV|I{1,3}|[一二三四1234])"  # Roman numerals as NFKC leaves "Ⅱ级": "II级"
+_GRADE_RE = re.compile(rf"^{_GRADE_WORD}(?:级|等级?)?$")
+_GRADE_IN_TEXT = re.compile(rf"{_GRADE_WORD}\s*级")
 _SIZE_IN_WORDS = re.compile(r"([零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]+)\s*(?:人|口)?")
 _PHONE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _PHONE_FIXED = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,5})?$")
@@ -432,8 +433,9 @@ def _parse_household_size(s: str) -> int | None:
 
 
 def _parse_grade(s: str) -> int | None:
-    """"二级", "2", and the grade inside a certificate's wording: "肢体二级", "视力残疾一级", "残疾等级二级"
-    (one grade only: "肢体二级、智力一级" is not guessed)."""
+    """"二级", "2", "Ⅱ级", and the grade inside a certificate's wording: "肢体二级", "视力残疾一级",
+    "残疾等级二级" (one grade only: "肢体二级、智力一级" is not guessed).  A cell that merely starts
+    with a digit ("12", "2型糖尿病") or a numeral ("一户多残") names no grade."""
     s = s.replace("级别", "级")
     m = _GRADE_RE.match(s)
     if m:
