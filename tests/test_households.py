@@ -253,6 +253,22 @@ def test_household_size_and_grade_cells_as_typed(tmp_path: Path) -> None:
                      (6, "disability-grade-invalid")}
 
 
+def test_blank_markers_with_spaces_or_brackets(tmp_path: Path) -> None:
+    ids = [make_id(seq=f"{600 + k}") for k in range(3)]
+    p = write_xlsx(tmp_path / "r.xlsx", [
+        ["村", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数", "残疾等级", "银行卡号"],
+        ["张庄村", "1", "甲一", ids[0], "户主", "低保", 2, " 无 ", "（无）"],
+        ["张庄村", "1", "甲二", ids[1], "配偶", "(无)", 2, "\u3000/", "无 "],
+        ["张庄村", "2", "乙一", ids[2], "户主", "低保", 1, "一 ", "\t-"],
+    ])
+    intake = load(p)
+    assert intake.errors == []
+    assert intake.frame["categories"].tolist() == ["低保", "", "低保"]
+    assert intake.frame["disability_grade"].tolist() == [pd.NA, pd.NA, 1]  # "一 " is grade one, not a marker
+    notes = {p.column for p in intake.infos if p.code == "blank-marker"}
+    assert notes == {"类别", "残疾等级", "银行卡号"}
+
+
 def test_a_grade_is_read_only_where_a_cell_names_one(tmp_path: Path) -> None:
     # Before, the first character decided: "12" was grade 1 and "一户多残" grade 1 (重度残疾: paid as such).
     cells = ["12", "2型糖尿病", "一户多残", "三无人员", "二等", "Ⅱ级", "肢体III级", "2级", "四级"]

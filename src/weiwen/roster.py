@@ -632,7 +632,11 @@ def _cached(fn: Callable[[str], object]) -> Callable[[str], object]:
 
 # What villages write in a cell that does not apply ("no bank card", "not disabled").  In these
 # columns it means an empty cell; as a value it would be an error that leaves the person out.
-BLANK_MARKERS = frozenset({"无", "没有", "暂无", "空", "否", "/", "／", "\\", "-", "－", "--", "—", "——"})  # not "一": 1
+_MARKER_WORDS = ("无", "没有", "暂无", "空", "否", "/", "／", "\\", "-", "－", "--", "—", "——")  # not "一": 1
+_MARKER_PADS = ("", " ", "  ", "\u3000", "\t")
+# As typed: alone, in brackets, with spaces around; the cells are looked up as they are, in a set.
+BLANK_MARKERS = frozenset(f"{left}{a}{w}{b}{right}" for w in _MARKER_WORDS for a, b in (("", ""), ("（", "）"), ("(", ")"))
+                          for left in _MARKER_PADS for right in _MARKER_PADS)
 _BLANK_MARKER_FIELDS = ("id_number", "head_id", "household_no", "village", "sex", "birth_date", "relation",
                         "categories", "household_size", "disability_grade", "phone", "bank_card", "bank_name")
 
