@@ -179,6 +179,31 @@ def test_no_room_for_the_parts_falls_back_to_a_whole_read(tmp_path: Path, monkey
     assert in_parts == [0]
 
 
+def test_a_failure_half_way_closes_the_part_and_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           in_parts: list[int]) -> None:
+    p = write_xlsx(tmp_path / "r.xlsx", roster(30))
+    expected = whole(p, monkeypatch)
+    written = {"n": 0}
+    discarded: list[bool] = []
+    real_write, real_discard = parted._Part.write, parted._Part.discard
+
+    def full_disk(self: parted._Part, data: bytes) -> None:
+        written["n"] += 1
+        if written["n"] == 6:
+            raise OSError(28, "No space left on device")
+        real_write(self, data)
+
+    def discard(self: parted._Part) -> None:
+        discarded.append(True)
+        real_discard(self)
+        assert self.zip.fp is None  # really closed
+
+    monkeypatch.setattr(parted._Part, "write", full_disk)
+    monkeypatch.setattr(parted._Part, "discard", discard)
+    assert sheets_of(p) == expected
+    assert in_parts == [0] and discarded == [True]
+
+
 def test_a_broken_sheet_in_parts_is_reported_as_a_corrupt_file(tmp_path: Path, in_parts: list[int]) -> None:
     src = write_xlsx(tmp_path / "r.xlsx", roster(20))
     p = rewrite_sheet(src, tmp_path / "broken.xlsx", lambda x: x[:len(x) * 2 // 3])  # cut off mid-row

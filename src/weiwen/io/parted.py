@@ -23,6 +23,7 @@ returns ``None`` and the sheet is read whole the usual way, which also reports w
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import re
 import tempfile
@@ -128,6 +129,7 @@ class _Cutter:
         self.failure: BaseException | None = None
         self.scanner = MarkScanner()
         self.merged: list[tuple[int, int, int, int]] = []
+        self.writing: _Part | None = None  # the part being written
 
     def parsed(self) -> Iterator[Future[calamine.CalamineSheet]]:
         """The parse of each part, in order, as they are started.  Only the caller keeps a part's
@@ -156,6 +158,13 @@ class _Cutter:
                 self.ready.notify_all()
 
     def _cut(self) -> None:
+        try:
+            self._cut_parts()
+        finally:
+            if self.writing is not None:  # stopped or failed half-way: close the part being written
+                self.writing.discard()
+
+    def _cut_parts(self) -> None:
         with zipfile.ZipFile(self.path) as zf:
             info = zf.getinfo(self.member)
             others = [(o, zf.read(o)) for o in zf.infolist()
@@ -200,10 +209,12 @@ class _Cutter:
             self.whole = True
 
     def _open(self, others: list[tuple[zipfile.ZipInfo, bytes]]) -> _Part:
-        return _Part(self.folder / f"part{len(self.futures)}.xlsx", self.member, others)
+        self.writing = _Part(self.folder / f"part{len(self.futures)}.xlsx", self.member, others)
+        return self.writing
 
     def _submit(self, part: _Part) -> None:
         part.close()
+        self.writing = None
         future = self.pool.submit(_parse, part.path, self.sheet)
         with self.ready:
             self.futures.append(future)
@@ -226,6 +237,13 @@ class _Part:
     def close(self) -> None:
         self.stream.close()
         self.zip.close()
+
+    def discard(self) -> None:
+        """Close a part that will not be read (its folder is removed with it)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.close()
+        with contextlib.suppress(OSError, ValueError):
+            self.zip.close()
 
 
 def _parse(path: Path, sheet: str) -> calamine.CalamineSheet:
