@@ -33,15 +33,22 @@ def roster(n: int) -> list[list[object]]:
     return rows
 
 
+def read_whole(m: pytest.MonkeyPatch) -> None:
+    """Every sheet read whole by calamine, as before weiwen.io.parted."""
+    m.setattr(parted, "SMALL_BYTES", 0)
+    m.setattr(parted, "part_count", lambda sheet, shared: 1)
+
+
 def whole(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     with monkeypatch.context() as m:
-        m.setattr("weiwen.io.reader.part_count", lambda sheet, shared: 1)
+        read_whole(m)
         return sheets_of(path)
 
 
 def cut_into(m: pytest.MonkeyPatch, parts: int, piece: int) -> None:
     """Cut every sheet into ``parts`` parts, looking for a place to cut every ``piece`` bytes."""
-    m.setattr("weiwen.io.reader.part_count", lambda sheet, shared: parts)
+    m.setattr(parted, "SMALL_BYTES", 0)
+    m.setattr(parted, "part_count", lambda sheet, shared: parts)
     m.setattr(parted, "PIECE", piece)
 
 
@@ -69,7 +76,7 @@ def in_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         real_submit(self, part)
 
     cut_into(monkeypatch, 12, 200)
-    monkeypatch.setattr("weiwen.io.reader.read_in_parts", counting_read)
+    monkeypatch.setattr(parted, "read_in_parts", counting_read)
     monkeypatch.setattr(parted._Cutter, "_submit", counting_submit)
     return made
 
@@ -222,6 +229,37 @@ def test_part_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert not list((tmp_path / "tmp").iterdir())
 
 
+def test_a_small_sheet_is_read_in_memory_with_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    rows = roster(40)
+    rows[12][3] = 110101199003071234
+    rows.insert(20, [])
+    rows[30].append("备注写到了第八列")
+    p = write_xlsx(tmp_path / "r.xlsx", rows, merged=["A1:G1", "B3:B4"], hidden_rows=[7, 33], formulas={"G25": "=1+1"},
+                   extra_sheets={"说明": [["填表说明"], ["", "", "右移的表"]], "村2": roster(5)})
+    used: list[bool] = []
+    real = parted.read_small
+
+    def spy(*args: object) -> parted.PartedSheet | None:
+        got = real(*args)  # type: ignore[arg-type]
+        used.append(got is not None)
+        return got
+
+    monkeypatch.setattr(parted, "read_small", spy)
+    got = sheets_of(p)
+    assert used == [True, True, True]  # every sheet went the in-memory way
+    assert got == whole(p, monkeypatch)
+    _, _, merged, marks = got[0]
+    assert sorted(merged) == [(0, 0, 0, 6), (2, 1, 3, 1)]  # type: ignore[call-overload]
+    assert marks.hidden_rows == [6, 32] and marks.no_value == [(24, 6)]
+
+
+def test_a_small_sheet_calamine_refuses_is_read_whole_and_reported(tmp_path: Path) -> None:
+    src = write_xlsx(tmp_path / "r.xlsx", roster(20))
+    p = rewrite_sheet(src, tmp_path / "broken.xlsx", lambda x: x[:len(x) * 2 // 3])
+    assert [q.code for q in read_roster_file(p).problems] == ["file-corrupt"]
+
+
 def test_part_count_follows_the_measurements() -> None:
     mb = 1 << 20
     assert parted.part_count(40 * mb, 0) == 1  # small: read whole
@@ -248,8 +286,10 @@ def test_any_grid_reads_the_same_in_parts(tmp_path_factory: pytest.TempPathFacto
     folder = tmp_path_factory.mktemp("grid")
     p = write_xlsx(folder / "g.xlsx", [["标题"], *grid])
     with pytest.MonkeyPatch.context() as m:
-        m.setattr("weiwen.io.reader.part_count", lambda sheet, shared: 1)
+        read_whole(m)
         expected = sheets_of(p)
+        m.undo()
+        assert sheets_of(p) == expected  # small: read in memory as one part
         cut_into(m, parts, piece)
         assert sheets_of(p) == expected
     shutil.rmtree(folder)

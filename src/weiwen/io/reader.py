@@ -25,7 +25,8 @@ import python_calamine as calamine
 import xlrd
 
 from weiwen import problems as P
-from weiwen.io.parted import PartedSheet, part_count, read_in_parts
+from weiwen.io import parted
+from weiwen.io.parted import PartedSheet
 from weiwen.io.sheet_xml import SheetMarks, scan_sheet, sheet_parts
 from weiwen.io.sniff import Format, sniff
 from weiwen.io.xls_marks import XlsMarks
@@ -142,10 +143,10 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
             if wanted is None and meta.visible != calamine.SheetVisibleEnum.Visible:
                 res.problems.append(P.make("sheet-hidden", file=shown, sheet=meta.name))
                 continue
-            parted = marks.in_parts(meta.name)
-            if parted is not None:
-                res.sheets.append(RawSheet(file=shown, name=meta.name, rows=parted.rows, merged=parted.merged,
-                                           marks=parted.marks))
+            got = marks.in_parts(meta.name)
+            if got is not None:
+                res.sheets.append(RawSheet(file=shown, name=meta.name, rows=got.rows, merged=got.merged,
+                                           marks=got.marks))
                 continue
             try:
                 found = marks.start(meta.name)
@@ -191,15 +192,20 @@ class _Marks:
             self.xls.close()
 
     def in_parts(self, sheet: str) -> PartedSheet | None:
-        """A large sheet read in parts on both cores (its marks found on the way), or ``None``:
-        read it whole."""
+        """A small sheet read in memory in one pass, a large one in parts on both cores (marks
+        and merged ranges found on the way), or ``None``: read it whole."""
         member = self.parts.get(sheet)
         if self.zip is None or member is None or self.failure is not None:
             return None
         names = set(self.zip.namelist())
+        if member not in names:
+            return None
+        size = self.zip.getinfo(member).file_size
+        if size < parted.SMALL_BYTES:
+            return parted.read_small(self.zip, member, sheet)
         sst = self.zip.getinfo(_SHARED_STRINGS).file_size if _SHARED_STRINGS in names else 0
-        n = part_count(self.zip.getinfo(member).file_size, sst) if member in names else 1
-        return read_in_parts(self.path, member, sheet, n) if n > 1 else None
+        n = parted.part_count(size, sst)
+        return parted.read_in_parts(self.path, member, sheet, n) if n > 1 else None
 
     def start(self, sheet: str) -> Callable[[], SheetMarks]:
         if self.failure is not None:

@@ -113,7 +113,7 @@ def pieces(stream: IO[bytes], chunk: int) -> Iterator[bytes]:
     carry = b""
     while block := stream.read(chunk):
         buf = carry + block if carry else block
-        cut = _after_last_row(buf)
+        cut = after_last_row(buf)
         if cut < 0:
             carry = buf
             continue
@@ -123,7 +123,7 @@ def pieces(stream: IO[bytes], chunk: int) -> Iterator[bytes]:
         yield carry
 
 
-def _after_last_row(buf: bytes) -> int:
+def after_last_row(buf: bytes) -> int:
     """Position just after the last closing row tag (``</row>`` or ``</x:row>``), or -1."""
     end = len(buf)
     while (at := buf.rfind(b"row>", 0, end)) >= 0:
