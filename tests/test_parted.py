@@ -260,6 +260,23 @@ def test_a_small_sheet_calamine_refuses_is_read_whole_and_reported(tmp_path: Pat
     assert [q.code for q in read_roster_file(p).problems] == ["file-corrupt"]
 
 
+def test_a_sheet_zipfile_cannot_inflate_is_read_by_calamine_with_a_warning(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Deflate64 (Windows' own zip tool, for large files): calamine reads it, Python's zipfile does not.
+    p = write_xlsx(tmp_path / "r.xlsx", roster(10))
+    real_open = zipfile.ZipFile.open
+
+    def no_deflate64(self: zipfile.ZipFile, name: object, *args: object, **kwargs: object) -> object:
+        if str(getattr(name, "filename", name)).startswith("xl/worksheets/sheet"):
+            raise NotImplementedError("That compression method is not supported")
+        return real_open(self, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_deflate64)
+    intake = load_rosters([p], today=TODAY)
+    assert intake.valid_rows == 10
+    assert [w.code for w in intake.warnings] == ["marks-unchecked"]
+
+
 def test_part_count_follows_the_measurements() -> None:
     mb = 1 << 20
     assert parted.part_count(40 * mb, 0) == 1  # small: read whole

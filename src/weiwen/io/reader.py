@@ -228,8 +228,11 @@ class _Marks:
             zf = self.zip
 
             def scan() -> SheetMarks:
-                with zf.open(member) as stream:
-                    return scan_sheet(stream)
+                try:
+                    with zf.open(member) as stream:
+                        return scan_sheet(stream)
+                except NotImplementedError as exc:  # a compression calamine reads and zipfile does not (Deflate64)
+                    return SheetMarks(unchecked=_short(exc))
 
             big = zf.getinfo(member).file_size >= THREADED_SCAN_BYTES
         if not big:
