@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -275,6 +276,12 @@ def test_a_sheet_zipfile_cannot_inflate_is_read_by_calamine_with_a_warning(tmp_p
     intake = load_rosters([p], today=TODAY)
     assert intake.valid_rows == 10
     assert [w.code for w in intake.warnings] == ["marks-unchecked"]
+    with monkeypatch.context() as m:  # a large sheet: the cutting thread stops quietly, the sheet is read whole
+        cut_into(m, 3, 200)
+        seen: list[object] = []
+        m.setattr(threading, "excepthook", seen.append)
+        assert load_rosters([p], today=TODAY).valid_rows == 10
+        assert seen == []
 
 
 def test_part_count_follows_the_measurements() -> None:

@@ -54,8 +54,10 @@ PIECE = 4 << 20
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*>")
 _ROW_WITH_NUMBER = re.compile(rb'\s*<(?:\w+:)?row\b[^>]*\sr\s*=\s*["\'][0-9]+["\']')
 _NO_MERGES = b"<mergeCells></mergeCells>"  # found first, calamine's search for merged cells ends here
+# What makes weiwen read the sheet the usual way instead (which then reports what is wrong);
+# NotImplementedError: a compression Python's zipfile cannot inflate (Deflate64), calamine can.
 _FAILURES = (calamine.CalamineError, calamine.ZipError, calamine.XmlError, OSError, ValueError,
-             zipfile.BadZipFile, zlib.error, EOFError)
+             zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError)
 
 
 @dataclass
@@ -106,7 +108,7 @@ def read_small(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedSheet | No
         buf.seek(0)
         with calamine.CalamineWorkbook.from_filelike(buf) as wb:
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    except (*_FAILURES, KeyError, NotImplementedError):
+    except _FAILURES:
         return None
     return PartedSheet(rows=rows, merged=merged, marks=scanner.marks)
 
@@ -189,7 +191,7 @@ class _Cutter:
     def run(self) -> None:
         try:
             self._cut()
-        except (*_FAILURES, KeyError) as exc:  # the reading side then reads the sheet whole
+        except _FAILURES as exc:  # the reading side then reads the sheet whole
             self.failure = exc
         finally:  # whatever happened, the reading side stops waiting (``whole`` says if all went well)
             with self.ready:
