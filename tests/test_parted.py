@@ -263,7 +263,7 @@ def test_a_small_sheet_calamine_refuses_is_read_whole_and_reported(tmp_path: Pat
 
 def test_a_sheet_zipfile_cannot_inflate_is_read_by_calamine_with_a_warning(tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    # Deflate64 (Windows' own zip tool, for large files): calamine reads it, Python's zipfile does not.
+    # A compression Python's zipfile does not implement (Deflate64, for one) where calamine read the cells.
     p = write_xlsx(tmp_path / "r.xlsx", roster(10))
     real_open = zipfile.ZipFile.open
 

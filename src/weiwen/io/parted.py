@@ -1,8 +1,9 @@
-"""Read one large .xlsx sheet in parts, on both cores.
+"""Read an .xlsx sheet faster than python-calamine alone: in parts on both cores when it is
+large, in memory in one pass when it is small, always with the same result.
 
 python-calamine parses a sheet on one core, and reads its whole XML twice: once for the cells,
 and once more only to find ``<mergeCells>``, which comes after the rows (a million-row sheet:
-about 5.5 s and 3.5 s).  For a large sheet weiwen therefore:
+about 5.5 s and 3.5 s).  For a large sheet (:func:`read_in_parts`) weiwen therefore:
 
 1. streams the sheet's XML once, cutting it at row boundaries into a few parts, each saved
    uncompressed as a small workbook of its own in a temporary folder (the same workbook parts
@@ -16,9 +17,13 @@ about 5.5 s and 3.5 s).  For a large sheet weiwen therefore:
 4. puts the rows back at their places: every part's rows carry their own row numbers (``r``),
    so the result is the list calamine would have given for the whole sheet, cell for cell.
 
+A small sheet (a village's file, :func:`read_small`) is one part, built in memory: weiwen
+inflates its XML once (it needs the marks anyway), and calamine parses the stored copy without
+inflating it again or reading it twice.
+
 Whenever this cannot be done safely (a part starting with a row without a row number, parts
-out of order, no room for the temporary files, anything calamine refuses) :func:`read_in_parts`
-returns ``None`` and the sheet is read whole the usual way, which also reports what is wrong.
+out of order, no room for the temporary files, anything calamine refuses) these functions
+return ``None`` and the sheet is read whole the usual way, which also reports what is wrong.
 """
 
 from __future__ import annotations

@@ -231,7 +231,7 @@ class _Marks:
                 try:
                     with zf.open(member) as stream:
                         return scan_sheet(stream)
-                except NotImplementedError as exc:  # a compression calamine reads and zipfile does not (Deflate64)
+                except NotImplementedError as exc:  # a compression zipfile does not implement (Deflate64, for one)
                     return SheetMarks(unchecked=_short(exc))
 
             big = zf.getinfo(member).file_size >= THREADED_SCAN_BYTES
