@@ -104,12 +104,9 @@ def read_small(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedSheet | No
         merged = merged_ranges(xml[:m.start()]) or merged_ranges(xml[end if end >= 0 else m.end():])
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
-            for info in zf.infolist():
-                if info.filename == member:
-                    out.writestr(member, xml[:m.start()] + _NO_MERGES + xml[m.start():])
-                elif not info.filename.startswith(("xl/worksheets/", "xl/media/")) or info.filename.startswith(
-                        "xl/worksheets/_rels/"):
-                    out.writestr(info.filename, zf.read(info))
+            for name, data in _carried(zf):
+                out.writestr(name, data)
+            out.writestr(member, xml[:m.start()] + _NO_MERGES + xml[m.start():])
         buf.seek(0)
         with calamine.CalamineWorkbook.from_filelike(buf) as wb:
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
@@ -213,9 +210,7 @@ class _Cutter:
     def _cut_parts(self) -> None:
         with zipfile.ZipFile(self.path) as zf:
             info = zf.getinfo(self.member)
-            others = [(o, zf.read(o)) for o in zf.infolist()
-                      if not o.filename.startswith(("xl/worksheets/", "xl/media/")) or o.filename.startswith(
-                          "xl/worksheets/_rels/")]
+            others = _carried(zf)
             target = info.file_size // self.parts
             part: _Part | None = None
             prefix = closing = b""
@@ -254,7 +249,7 @@ class _Cutter:
             self._submit(part)
             self.whole = True
 
-    def _open(self, others: list[tuple[zipfile.ZipInfo, bytes]]) -> _Part:
+    def _open(self, others: list[tuple[str, bytes]]) -> _Part:
         self.writing = _Part(self.folder / f"part{len(self.futures)}.xlsx", self.member, others)
         return self.writing
 
@@ -270,11 +265,11 @@ class _Cutter:
 class _Part:
     """One part workbook being written: stored, not compressed (calamine then need not inflate it)."""
 
-    def __init__(self, path: Path, member: str, others: list[tuple[zipfile.ZipInfo, bytes]]):
+    def __init__(self, path: Path, member: str, others: list[tuple[str, bytes]]):
         self.path = path
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_STORED)
-        for info, data in others:
-            self.zip.writestr(info.filename, data)
+        for name, data in others:
+            self.zip.writestr(name, data)
         self.stream = self.zip.open(member, "w", force_zip64=True)
 
     def write(self, data: bytes) -> None:
@@ -290,6 +285,14 @@ class _Part:
             self.stream.close()
         with contextlib.suppress(OSError, ValueError):
             self.zip.close()
+
+
+def _carried(zf: zipfile.ZipFile) -> list[tuple[str, bytes]]:
+    """The workbook's parts every part workbook carries as they are: all but the sheets' XML
+    (each part holds only its own sheet's rows) and pictures."""
+    return [(info.filename, zf.read(info)) for info in zf.infolist()
+            if not info.filename.startswith(("xl/worksheets/", "xl/media/"))
+            or info.filename.startswith("xl/worksheets/_rels/")]
 
 
 def _parse(path: Path, sheet: str) -> calamine.CalamineSheet:
