@@ -129,7 +129,7 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
         res.problems.append(P.make("file-corrupt", file=shown, reason=_short(exc)))
         res.format = None
         return
-    with wb, _Marks(path, res.format) as marks:
+    with wb, _OwnReads(path, res.format) as own:
         metas = [m for m in wb.sheets_metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
         if wanted is not None:
             names = [m.name for m in metas]
@@ -143,13 +143,13 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
             if wanted is None and meta.visible != calamine.SheetVisibleEnum.Visible:
                 res.problems.append(P.make("sheet-hidden", file=shown, sheet=meta.name))
                 continue
-            got = marks.in_parts(meta.name)
+            got = own.own_read(meta.name)
             if got is not None:
                 res.sheets.append(RawSheet(file=shown, name=meta.name, rows=got.rows, merged=got.merged,
                                            marks=got.marks))
                 continue
             try:
-                found = marks.start(meta.name)
+                found = own.start(meta.name)
                 sh = wb.get_sheet_by_name(meta.name)
                 rows = sh.to_python(skip_empty_area=False)
                 merged = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
@@ -161,10 +161,12 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
             res.sheets.append(RawSheet(file=shown, name=meta.name, rows=rows, merged=merged, marks=sheet_marks))
 
 
-class _Marks:
-    """The :class:`SheetMarks` of each sheet (an .xlsx's XML scanned, an .xls read with xlrd):
-    ``start(name)`` begins the look (on a thread when the sheet is large) and returns the function
-    that gives its result."""
+class _OwnReads:
+    """What weiwen reads of a workbook itself, beside calamine.  ``own_read(name)``: an .xlsx
+    sheet read in memory or in parts, marks and merged ranges included (:mod:`weiwen.io.parted`),
+    or ``None``.  ``start(name)``: for a sheet calamine reads whole, the :class:`SheetMarks` (an
+    .xlsx's XML scanned, an .xls read with xlrd) begun on a thread when the sheet is large; it
+    returns the function that gives the result."""
 
     def __init__(self, path: Path, fmt: Format):
         self.path = path
@@ -174,7 +176,7 @@ class _Marks:
         self.pool: ThreadPoolExecutor | None = None
         self.failure: str | None = None
 
-    def __enter__(self) -> _Marks:
+    def __enter__(self) -> _OwnReads:
         if self.xls is None and zipfile.is_zipfile(self.path):
             try:
                 self.zip = zipfile.ZipFile(self.path)
@@ -191,9 +193,9 @@ class _Marks:
         if self.xls is not None:
             self.xls.close()
 
-    def in_parts(self, sheet: str) -> PartedSheet | None:
+    def own_read(self, sheet: str) -> PartedSheet | None:
         """A small sheet read in memory in one pass, a large one in parts on both cores (marks
-        and merged ranges found on the way), or ``None``: read it whole."""
+        and merged ranges found on the way), or ``None``: calamine reads it whole."""
         member = self.parts.get(sheet)
         if self.zip is None or member is None or self.failure is not None:
             return None
