@@ -14,7 +14,7 @@ from fractions import Fraction
 from weiwen.allocation import Decision
 from weiwen.engine.allocate import MILLI, fen, yuan
 from weiwen.errors import WeiwenError
-from weiwen.rules.schema import Standard
+from weiwen.rules.schema import Payable, Stated
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class StandardLine:
     per_unit: str  # the amount per unit, or 分档 when tiers make it vary
     cash: Decimal
     goods_value: Decimal
+    parts: list[StandardLine] = field(default_factory=list)  # a package's parts (their sum is this line)
+    stated: Stated | None = None  # what the plan's text states for this standard
 
     @property
     def total(self) -> Decimal:
@@ -86,15 +88,20 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
     alloc = d.allocation
     aided = alloc.aided
     lines = []
-    for j, o in enumerate(alloc.outcomes):
+    for j in range(len(alloc.outcomes)):
+        o = alloc.paid_outcome(j)
         paid = alloc.paid[:, j] & aided
         s = o.standard
-        if s.tiers is not None:
-            per_unit = "分档"
-        else:
-            per_unit = f"{yuan(fen(s.cash) + sum(fen(g.value) for g in s.goods))}"
-        lines.append(StandardLine(s.code, s.name, int(paid.sum()), int(o.units[paid].sum()), per_unit,
-                                  yuan(int(o.cash[paid].sum())), yuan(int(o.goods_value[paid].sum()))))
+        parts = []
+        for part in o.parts:
+            got = paid & (part.units > 0)
+            assert part.part is not None
+            parts.append(StandardLine(s.code, part.part.name, int(got.sum()), int(part.units[got].sum()),
+                                      _per_unit(part.part), yuan(int(part.cash[got].sum())),
+                                      yuan(int(part.goods_value[got].sum()))))
+        lines.append(StandardLine(s.code, s.name, int(paid.sum()), int(o.units[paid].sum()),
+                                  "组合" if s.parts is not None else _per_unit(s), yuan(int(o.cash[paid].sum())),
+                                  yuan(int(o.goods_value[paid].sum())), parts=parts, stated=s.stated))
     t = d.table
     villages = []
     if len(t):
@@ -107,12 +114,14 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
     for key in d.goods:
         qty_milli = 0
         value = Decimal(0)
-        for j, o in enumerate(alloc.outcomes):
-            if key not in o.items:
-                continue
-            milli = int(o.items[key][alloc.paid[:, j] & aided].sum())
-            qty_milli += milli
-            value += Decimal(milli) / MILLI * _unit_value(o.standard, key)
+        for j in range(len(alloc.outcomes)):
+            o = alloc.paid_outcome(j)
+            for piece in o.parts or [o]:
+                if key not in piece.items:
+                    continue
+                milli = int(piece.items[key][alloc.paid[:, j] & aided].sum())
+                qty_milli += milli
+                value += Decimal(milli) / MILLI * _unit_value(piece.part or piece.standard, key)
         goods.append(GoodsLine(key[0], key[1], Decimal(qty_milli) / MILLI, value.quantize(Decimal("0.01"))))
     limit = ceiling if ceiling is not None else rules.budget.ceiling
     result = BudgetFigures(standards=lines, cap_cut=yuan(int(alloc.capped[aided].sum())), villages=villages,
@@ -158,7 +167,14 @@ def largest_remainder(fund: Decimal, weights: dict[str, Fraction], unit: int) ->
     return [(k, Decimal(base[k] * unit).quantize(Decimal("0.01"))) for k in weights]
 
 
-def _unit_value(standard: Standard, key: tuple[str, str]) -> Decimal:
+def _per_unit(spec: Payable) -> str:
+    """The amount per unit, or 分档 when tiers make it vary."""
+    if spec.tiers is not None:
+        return "分档"
+    return f"{yuan(fen(spec.cash) + sum(fen(g.value) for g in spec.goods))}"
+
+
+def _unit_value(standard: Payable, key: tuple[str, str]) -> Decimal:
     items = list(standard.goods) + [g for step in (standard.tiers.steps if standard.tiers else []) for g in step.goods or []]
     return next((g.unit_value for g in items if (g.item, g.unit) == key), Decimal(0))
 

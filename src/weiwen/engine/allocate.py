@@ -5,10 +5,12 @@ thousandths of their unit.  Steps, each over all households at once:
 
 1. every standard: which persons satisfy its condition, which households qualify, how many
    units are paid (1 per household, one per qualifying person, or one per household member),
-   the cash and goods per household (size or grade tiers, goods once per household);
+   the cash and goods per household (size or grade tiers, goods once per household).  A
+   package is the sum of its parts, each computed like a standard of its own;
 2. combination: non-stacking standards compete — the highest value wins (ties: the one
    declared first), or the first in a declared priority, or all are paid; stacking
-   standards are added on top;
+   standards are added on top.  The competition is per household, or per person
+   (``combination.scope: person``: each person is paid the standard best for them);
 3. the per-household cap cuts cash first; goods are never split (see docs/rules.md).
 """
 
@@ -21,7 +23,7 @@ import numpy as np
 
 from weiwen.engine.conditions import evaluate
 from weiwen.engine.facts import Population
-from weiwen.rules.schema import GoodsItem, Rules, Standard, Tier
+from weiwen.rules.schema import GoodsItem, Part, Payable, Rules, Standard, Tier
 
 MILLI = 1000
 
@@ -36,7 +38,7 @@ def yuan(amount_fen: int) -> Decimal:
 
 @dataclass
 class StandardOutcome:
-    """One standard over all households."""
+    """One standard (or one part of a package) over all households."""
 
     standard: Standard
     person_mask: np.ndarray  # persons satisfying the condition
@@ -45,6 +47,22 @@ class StandardOutcome:
     cash: np.ndarray  # fen per household
     goods_value: np.ndarray  # fen per household
     items: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)  # (item, unit) -> milli-units
+    parts: list[StandardOutcome] = field(default_factory=list)  # a package's parts, in declared order
+    part: Part | None = None  # set on the outcome of one part
+    outside: int = 0  # persons who meet the condition but fall in no tier (paid nothing by it)
+
+    @property
+    def label(self) -> str:
+        return self.part.name if self.part is not None else self.standard.name
+
+    def masked(self, mask: np.ndarray) -> StandardOutcome:
+        """The same outcome where ``mask`` holds, nothing elsewhere (what was paid of it)."""
+        def m(a: np.ndarray) -> np.ndarray:
+            return np.where(mask, a, 0)
+        return StandardOutcome(standard=self.standard, person_mask=self.person_mask, qualifying=m(self.qualifying),
+                               units=m(self.units), cash=m(self.cash), goods_value=m(self.goods_value),
+                               items={k: m(v) for k, v in self.items.items()},
+                               parts=[p.masked(mask) for p in self.parts], part=self.part, outside=self.outside)
 
     @property
     def applies(self) -> np.ndarray:
@@ -67,6 +85,8 @@ class Allocation:
     goods_value: np.ndarray  # fen per household
     items: dict[tuple[str, str], np.ndarray]  # (item, unit) -> milli-units per household, paid standards only
     capped: np.ndarray  # fen cut by the cap per household
+    persons: np.ndarray  # persons aided per household (before quotas and withdrawals)
+    person_paid: dict[int, StandardOutcome] = field(default_factory=dict)  # scope person: what each standard paid
 
     @property
     def total(self) -> np.ndarray:
@@ -82,8 +102,17 @@ class Allocation:
         self.cash[mask] = 0
         self.goods_value[mask] = 0
         self.capped[mask] = 0
+        self.persons[mask] = 0
         for qty in self.items.values():
             qty[mask] = 0
+        self.person_paid = {j: o.masked(~mask) for j, o in self.person_paid.items()}
+
+    def paid_outcome(self, j: int) -> StandardOutcome:
+        """What standard ``j`` paid each household (before the cap): all of its outcome where the
+        household was paid it, or — with ``scope: person`` — the amounts of the persons it was best for."""
+        if j in self.person_paid:
+            return self.person_paid[j]
+        return self.outcomes[j].masked(self.paid[:, j])
 
     @property
     def aided(self) -> np.ndarray:
@@ -92,7 +121,7 @@ class Allocation:
 
 
 def allocate(pop: Population, rules: Rules) -> Allocation:
-    outcomes = [_outcome(s, pop) for s in rules.standards]
+    outcomes = [_standard_outcome(s, pop) for s in rules.standards]
     h = pop.n_households
     paid = np.zeros((h, len(outcomes)), dtype=bool)
     competing = [i for i, o in enumerate(outcomes) if not o.standard.stacking]
@@ -100,14 +129,17 @@ def allocate(pop: Population, rules: Rules) -> Allocation:
         if o.standard.stacking:
             paid[:, i] = o.applies
     mode = rules.combination.mode
+    person_paid: dict[int, StandardOutcome] = {}
     if mode == "all":
         for i in competing:
             paid[:, i] = outcomes[i].applies
+    elif competing and rules.combination.scope == "person":
+        person_paid = _per_person(pop, rules, outcomes, competing)
+        for i, o in person_paid.items():
+            paid[:, i] = o.units > 0
     elif competing:
         if mode == "priority":
-            by_code = {o.standard.code: i for i, o in enumerate(outcomes)}
-            order = [by_code[c] for c in (rules.combination.order or [])] or competing
-            order = [i for i in order if i in competing] + [i for i in competing if i not in order]
+            order = _priority_order(rules, outcomes, competing)
             applies = np.column_stack([outcomes[i].applies for i in order])
             pick = np.argmax(applies, axis=1)
             chosen = np.asarray(order)[pick]
@@ -122,44 +154,155 @@ def allocate(pop: Population, rules: Rules) -> Allocation:
     cash = np.zeros(h, dtype=np.int64)
     goods_value = np.zeros(h, dtype=np.int64)
     items: dict[tuple[str, str], np.ndarray] = {}
+    persons = np.zeros(h, dtype=np.int64)
     for i, o in enumerate(outcomes):
-        cash += np.where(paid[:, i], o.cash, 0)
-        goods_value += np.where(paid[:, i], o.goods_value, 0)
-        for key, qty in o.items.items():
-            items.setdefault(key, np.zeros(h, dtype=np.int64))
-            items[key] += np.where(paid[:, i], qty, 0)
+        got = person_paid.get(i)
+        if got is None:
+            cash += np.where(paid[:, i], o.cash, 0)
+            goods_value += np.where(paid[:, i], o.goods_value, 0)
+            persons = np.maximum(persons, np.where(paid[:, i], o.qualifying, 0))
+            for key, qty in o.items.items():
+                items.setdefault(key, np.zeros(h, dtype=np.int64))
+                items[key] += np.where(paid[:, i], qty, 0)
+        else:
+            cash += got.cash
+            goods_value += got.goods_value
+            for key, qty in got.items.items():
+                items.setdefault(key, np.zeros(h, dtype=np.int64))
+                items[key] += qty
+    if person_paid:  # each person is paid at most one competing standard: count them, not the largest group
+        persons = np.maximum(persons, sum((o.qualifying for o in person_paid.values()), np.zeros(h, np.int64)))
     capped = np.zeros(h, dtype=np.int64)
     if rules.cap is not None:
         over = np.maximum(cash + goods_value - fen(rules.cap), 0)
         capped = np.minimum(over, cash)  # cash is cut first; goods are never split
         cash = cash - capped
     return Allocation(pop=pop, rules=rules, outcomes=outcomes, paid=paid, cash=cash, goods_value=goods_value,
-                      items=items, capped=capped)
+                      items=items, capped=capped, persons=persons, person_paid=person_paid)
 
 
-def _outcome(s: Standard, pop: Population) -> StandardOutcome:
+def _priority_order(rules: Rules, outcomes: list[StandardOutcome], competing: list[int]) -> list[int]:
+    by_code = {o.standard.code: i for i, o in enumerate(outcomes)}
+    order = [by_code[c] for c in (rules.combination.order or [])] or competing
+    return [i for i in order if i in competing] + [i for i in competing if i not in order]
+
+
+def _per_person(pop: Population, rules: Rules, outcomes: list[StandardOutcome],
+                competing: list[int]) -> dict[int, StandardOutcome]:
+    """``scope: person``: each person is paid the one competing standard of greatest value for them
+    (ties: declared order), or the first in the priority order.  Every competing standard is paid
+    per person (the schema ensures it), so a person's value is the sum of its parts' tiers."""
+    n, h = len(pop.persons), pop.n_households
+    order = _priority_order(rules, outcomes, competing) if rules.combination.mode == "priority" else competing
+    values = np.full((n, len(order)), -1, dtype=np.int64)
+    per_person: list[tuple[np.ndarray, np.ndarray, dict[tuple[str, str], np.ndarray]]] = []
+    for k, i in enumerate(order):
+        s = outcomes[i].standard
+        cash_p, goods_p = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        items_p: dict[tuple[str, str], np.ndarray] = {}
+        eligible = np.zeros(n, dtype=bool)
+        for piece, mask in _piece_masks(s, outcomes[i].person_mask, pop):
+            tier = _tier_person(piece, pop)
+            cash_of, goods_of, value_of = _tier_amounts(piece)
+            ok = mask & (tier >= 0)
+            t = np.maximum(tier, 0)
+            cash_p += np.where(ok, np.asarray(cash_of, np.int64)[t], 0)
+            goods_p += np.where(ok, np.asarray(value_of, np.int64)[t], 0)
+            for g_t, goods in enumerate(goods_of):
+                for g in goods:
+                    items_p.setdefault((g.item, g.unit), np.zeros(n, np.int64))
+                    items_p[(g.item, g.unit)] += np.where(ok & (tier == g_t), int(g.quantity * MILLI), 0)
+            eligible |= ok
+        per_person.append((cash_p, goods_p, items_p))
+        if rules.combination.mode == "priority":
+            values[:, k] = np.where(eligible, len(order) - k, -1)
+        else:
+            values[:, k] = np.where(eligible, cash_p + goods_p, -1)
+    best = np.argmax(values, axis=1) if len(order) else np.zeros(n, np.int64)
+    chosen = values[np.arange(n), best] >= 0 if len(order) else np.zeros(n, bool)
+    hh = pop.household
+    out: dict[int, StandardOutcome] = {}
+    for k, i in enumerate(order):
+        sel = chosen & (best == k)
+        cash_p, goods_p, items_p = per_person[k]
+        count = np.bincount(hh, weights=sel, minlength=h).astype(np.int64)
+        out[i] = StandardOutcome(
+            standard=outcomes[i].standard, person_mask=outcomes[i].person_mask, qualifying=count, units=count,
+            cash=_sum_by(hh, np.where(sel, cash_p, 0), h), goods_value=_sum_by(hh, np.where(sel, goods_p, 0), h),
+            items={key: _sum_by(hh, np.where(sel, q, 0), h) for key, q in items_p.items()})
+    return out
+
+
+def _sum_by(hh: np.ndarray, values: np.ndarray, h: int) -> np.ndarray:
+    """Exact integer sums per household (bincount's float weights would round above 2**53)."""
+    out = np.zeros(h, dtype=np.int64)
+    np.add.at(out, hh, values)
+    return out
+
+
+def _piece_masks(s: Standard, mask: np.ndarray, pop: Population) -> list[tuple[Payable, np.ndarray]]:
+    """What is paid and to whom: the standard and its condition, or each part and the package's
+    condition together with the part's own."""
+    if s.parts is None:
+        return [(s, mask)]
+    return [(p, mask & evaluate(p.when, pop) if p.when is not None else mask) for p in s.parts]
+
+
+def _standard_outcome(s: Standard, pop: Population) -> StandardOutcome:
+    mask = evaluate(s.when, pop)
+    if s.parts is None:
+        return _outcome(s, s, mask, pop)
+    h = pop.n_households
+    parts = [_outcome(s, piece, m, pop) for piece, m in _piece_masks(s, mask, pop)]
+    for part, spec in zip(parts, s.parts, strict=True):
+        part.part = spec
+    qualifying = np.bincount(pop.household, weights=mask, minlength=h).astype(np.int64)
+    out = StandardOutcome(standard=s, person_mask=mask, qualifying=qualifying,
+                          units=(np.sum([p.units for p in parts], axis=0) > 0).astype(np.int64),
+                          cash=np.sum([p.cash for p in parts], axis=0).astype(np.int64),
+                          goods_value=np.sum([p.goods_value for p in parts], axis=0).astype(np.int64), parts=parts,
+                          outside=sum(p.outside for p in parts))
+    for p in parts:
+        for key, qty in p.items.items():
+            out.items[key] = out.items.get(key, np.zeros(h, dtype=np.int64)) + qty
+    return out
+
+
+def _tier_person(spec: Payable, pop: Population) -> np.ndarray:
+    """Each person's tier index under ``spec`` (0 without tiers; -1 where no tier holds them)."""
+    n = len(pop.persons)
+    if spec.tiers is None:
+        return np.zeros(n, dtype=np.int64)
+    steps = spec.tiers.steps
+    if spec.tiers.by == "household_size":
+        return _tier_index(steps, pop.size[pop.household])
+    if spec.tiers.by == "age":
+        return np.where(pop.age >= 0, _tier_index(steps, pop.age), -1)
+    grade = pop.persons["disability_grade"].to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isnan(grade), -1, _tier_index(steps, np.nan_to_num(grade, nan=-1).astype(int)))
+
+
+def _tier_amounts(spec: Payable) -> tuple[list[int], list[list[GoodsItem]], list[int]]:
+    """Cash (fen), goods and goods value (fen) of each tier (one entry without tiers)."""
+    steps: list[Tier] = spec.tiers.steps if spec.tiers else []
+    cash_of = [fen(t.cash if t.cash is not None else spec.cash) for t in steps] or [fen(spec.cash)]
+    goods_of: list[list[GoodsItem]] = [t.goods if t.goods is not None else spec.goods for t in steps] or [spec.goods]
+    value_of = [sum(fen(g.value) for g in goods) for goods in goods_of]
+    return cash_of, goods_of, value_of
+
+
+def _outcome(standard: Standard, s: Payable, mask: np.ndarray, pop: Population) -> StandardOutcome:
+    """What ``s`` (a standard, or one part of ``standard``) pays each household, for the persons in ``mask``."""
     h = pop.n_households
     hh = pop.household
-    mask = evaluate(s.when, pop)
     qualifying = np.bincount(hh, weights=mask, minlength=h).astype(np.int64)
-    out = StandardOutcome(standard=s, person_mask=mask, qualifying=qualifying, units=np.zeros(h, np.int64),
+    out = StandardOutcome(standard=standard, person_mask=mask, qualifying=qualifying, units=np.zeros(h, np.int64),
                           cash=np.zeros(h, np.int64), goods_value=np.zeros(h, np.int64))
-
-    steps: list[Tier] = s.tiers.steps if s.tiers else []
-    if s.tiers is None:
-        tier_person = np.zeros(len(mask), dtype=np.int64)
-    elif s.tiers.by == "household_size":
-        tier_person = _tier_index(steps, pop.size[hh])
-    elif s.tiers.by == "age":
-        tier_person = _tier_index(steps, pop.age)
-    else:
-        grade = pop.persons["disability_grade"].to_numpy(dtype="float64", na_value=np.nan)
-        tier_person = np.where(np.isnan(grade), -1, _tier_index(steps, np.nan_to_num(grade, nan=-1).astype(int)))
-
-    cash_of = [fen(t.cash if t.cash is not None else s.cash) for t in steps] or [fen(s.cash)]
-    goods_of: list[list[GoodsItem]] = [t.goods if t.goods is not None else s.goods for t in steps] or [s.goods]
-    value_of = [sum(fen(g.value) for g in goods) for goods in goods_of]
+    tier_person = _tier_person(s, pop)
+    cash_of, goods_of, value_of = _tier_amounts(s)
     eligible = mask & (tier_person >= 0)
+    if s.tiers is not None:
+        out.outside = int(np.count_nonzero(mask & (tier_person < 0)))
 
     if s.per == "person":
         for t in range(len(cash_of)):

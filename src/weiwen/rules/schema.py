@@ -156,27 +156,79 @@ class Tiers(Strict):
     steps: list[Tier] = Field(min_length=1)
 
 
-class Standard(Strict):
-    """One standard (档次): who qualifies, what is paid, per what."""
+class Payable(Strict):
+    """What is paid, per what: the amounts of a standard, or of one part of a package."""
 
-    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
-    name: str
-    when: Condition
     per: Literal["household", "person", "member"] = "household"
     cash: Money = Decimal(0)
     goods: list[GoodsItem] = Field(default_factory=list)
     tiers: Tiers | None = None
     goods_once: bool = False
-    stacking: bool = False
     note: str = ""
 
     @model_validator(mode="after")
-    def _consistent(self) -> Standard:
+    def _consistent(self) -> Payable:
         if self.goods_once and self.per != "person":
             raise ValueError("goods_once（物资每户只发一次，其余折现金）只用于 per: person 的标准")
         if self.tiers is not None and self.tiers.by == "household_size" and self.per == "member":
             raise ValueError("per: member 已按人口数计算，不能再按 household_size 分档")
         return self
+
+
+class Part(Payable):
+    """One part of a package: its own per, amounts and goods; its condition is added to the package's."""
+
+    name: str
+    when: Condition | None = None
+
+
+class Stated(Strict):
+    """What the plan's text states for a standard: how many recipients, what subtotal."""
+
+    count: Annotated[int, Field(ge=0)] | None = None
+    total: Money | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Stated:
+        if self.count is None and self.total is None:
+            raise ValueError("stated 至少要写 count（方案写的人数或户数）或 total（方案写的小计金额）之一")
+        return self
+
+
+PAYABLE_KEYS = ("per", "cash", "goods", "tiers", "goods_once")
+
+
+class Standard(Payable):
+    """One standard (档次): who qualifies, what is paid, per what — or a package of parts that
+    competes as one standard (its value is the sum of its parts)."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str
+    when: Condition
+    parts: list[Part] | None = Field(default=None, min_length=1)
+    stacking: bool = False
+    stated: Stated | None = None
+
+    @model_validator(mode="after")
+    def _package(self) -> Standard:
+        if self.parts is not None:
+            own = [k for k in PAYABLE_KEYS if k in self.model_fields_set]
+            if own:
+                raise ValueError(f"写了 parts（组合包）的标准不能再写 {'、'.join(own)}：这些要写在各个部分里")
+            names = [p.name for p in self.parts]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"组合包的部分名称重复：{'、'.join(dup)}")
+        return self
+
+    @property
+    def pieces(self) -> list[Payable]:
+        """What is paid: the parts of a package, or the standard itself."""
+        return list(self.parts) if self.parts is not None else [self]
+
+    @property
+    def per_person_only(self) -> bool:
+        return all(p.per == "person" for p in self.pieces)
 
 
 class Combination(Strict):
@@ -185,10 +237,14 @@ class Combination(Strict):
     highest: non-stacking standards compete, only the one of greatest value is paid (ties: the
     one declared first); priority: the first applicable one in ``order``; all: everything is paid.
     Stacking standards are always paid on top.
+
+    scope: what competes — the household (one standard per household) or the person (each person
+    is paid the one standard that is best for them; a household receives its persons' amounts).
     """
 
     mode: Literal["highest", "priority", "all"] = "highest"
     order: list[str] | None = None
+    scope: Literal["household", "person"] = "household"
 
 
 class Exclusions(Strict):
@@ -275,6 +331,7 @@ class RunConfig(Strict):
 class Budget(Strict):
     ceiling: Money | None = None  # the fund allocated from above
     split: Split | None = None
+    stated_total: Money | None = None  # the grand total the plan's text states
 
 
 class Rules(Strict):
@@ -295,6 +352,15 @@ class Rules(Strict):
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:
             raise ValueError(f"标准代码重复：{'、'.join(dup)}")
+        if self.combination.scope == "person":
+            wrong = [s.name for s in self.standards if not s.stacking and not s.per_person_only]
+            once = [s.name for s in self.standards if not s.stacking and any(p.goods_once for p in s.pieces)]
+            if wrong:
+                raise ValueError("combination.scope: person（按人比较最高标准）时，参与比较的标准都要按人计发（per: person），"
+                                 f"以下标准不是：{'、'.join(wrong)}")
+            if once:
+                raise ValueError("combination.scope: person 时参与比较的标准不能用 goods_once（物资每户只发一次），"
+                                 f"以下标准用了：{'、'.join(once)}")
         if self.combination.order is not None:
             unknown = [c for c in self.combination.order if c not in codes]
             if unknown:
@@ -303,7 +369,7 @@ class Rules(Strict):
 
 
 ALL_KEYS: frozenset[str] = frozenset(
-    {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Standard, Combination, Exclusions, CategoryDef,
+    {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Payable, Part, Stated, Standard, Combination, Exclusions, CategoryDef,
                         Campaign, Split, Budget, Quotas, LedgerRules, RunConfig, Rules)
      for name in model.model_fields}
     | {"in", "not"}
