@@ -8,19 +8,21 @@ Pure apart from what it is given: writing the sheets is :mod:`weiwen.io.allocati
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from weiwen.engine.allocate import MILLI, Allocation, allocate, yuan
-from weiwen.engine.facts import build_population
+from weiwen.engine.allocate import MILLI, Allocation, StandardOutcome, allocate, yuan
+from weiwen.engine.facts import build_population, extra_column
 from weiwen.engine.quota import select as select_quota
 from weiwen.ids import mask_id
 from weiwen.intake import Intake
-from weiwen.rules import LoadedRules
+from weiwen.problems import Problem, Severity
+from weiwen.rules import LoadedRules, with_campaign_categories
+from weiwen.rules.lint import RosterFacts, RulesRefused, after_decision, check, resolve, stated_differences
 from weiwen.text import text_series
 from weiwen.vocab import Vocabulary
 
@@ -29,7 +31,7 @@ from weiwen.vocab import Vocabulary
 class LeftOut:
     """A roster row or household that receives nothing, and why."""
 
-    kind: str  # 行有错误 / 排除 / 不符合条件
+    kind: str  # 行有错误 / 排除 / 超出名额 / 不符合条件
     file: str
     sheet: str
     row: int
@@ -37,6 +39,14 @@ class LeftOut:
     name: str
     id_masked: str
     reason: str
+    # Structured detail, for ``weiwen explain`` (not written to the sheets or the JSON):
+    household: str = ""  # the household's key (internal: it may hold the head's ID number, never shown)
+    source: str = ""  # 排除: ids (the rules' ID list or ids_file) / column / township / ledger / head-error
+    column: str = ""  # source column: the roster column whose value excluded the household
+    rank: int = 0  # 超出名额: the household's place in its village's ranking, from 1
+    slots: int = 0  # 超出名额: the village's slots
+    amount_fen: int = 0  # 超出名额: what the household would have received
+    last_admitted_fen: int = 0  # 超出名额: the amount of the last household within the slots (0 when no slot)
 
 
 @dataclass
@@ -49,6 +59,7 @@ class Decision:
     persons_aided: int = 0
     by_standard: dict[str, dict[str, object]] = field(default_factory=dict)
     by_village: dict[str, dict[str, object]] = field(default_factory=dict)
+    findings: list[Problem] = field(default_factory=list)  # the rules check's warnings and notes on this run
 
     @property
     def cash(self) -> Decimal:
@@ -65,9 +76,20 @@ class Decision:
 
 def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
            already_aided: dict[str, str] | None = None) -> Decision:
-    """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait."""
-    rules = loaded.rules
+    """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait.
+
+    The rules are first checked against the rosters (:func:`weiwen.rules.lint.check`): a rule that
+    cannot mean what it says raises :class:`~weiwen.rules.lint.RulesRefused` before any amount is
+    computed.  Categories are then resolved to their canonical names, so an alias in a rule means
+    exactly what its name means."""
+    vocab = with_campaign_categories(vocab, loaded)
     frame = intake.frame
+    findings = check(loaded, vocab, roster_facts(intake))
+    refused = [f for f in findings if f.severity is Severity.ERROR]
+    if refused:
+        raise RulesRefused(refused)
+    loaded = resolve(loaded, vocab)
+    rules = loaded.rules
     left_out: list[LeftOut] = []
 
     # 1. Rows with errors are left out, each with its messages.
@@ -79,7 +101,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     for r in frame.loc[~valid].itertuples(index=False):
         msgs = errors_by_row.get((r.file, r.sheet, int(r.row)), ["该行有错误"])
         left_out.append(LeftOut("行有错误", r.file, r.sheet, int(r.row), r.village, r.name,
-                                mask_id(r.id_number), "；".join(msgs)))
+                                mask_id(r.id_number), "；".join(msgs), household=r.household))
 
     # 2. Households whose head row has an error cannot sign: the whole household waits for the fix.
     good = frame if valid.all() else frame.loc[valid]  # no copy of a million rows when nothing is wrong
@@ -98,18 +120,23 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
         for hh, id_number in zip(good.loc[hit, "household"], good.loc[hit, "id_number"], strict=True):
             reasons.setdefault(hh, already_aided[id_number])
     for column, value in ex.column.items():
-        name = f"extra:{column}"
-        if name in good.columns:
-            for hh in good.loc[good[name].astype(str) == value, "household"]:
+        values = extra_column(good, column)  # a column no roster has is a warning of the rules check
+        if values is not None:
+            for hh in good.loc[(values.astype(str) == value).to_numpy(dtype=bool), "household"]:
                 reasons.setdefault(hh, f"{column}为“{value}”")
     if rules.campaign.township:
         outside = (good["township"] != "") & (good["township"] != rules.campaign.township)
         for hh in good.loc[outside, "household"]:
             reasons.setdefault(hh, f"不属于{rules.campaign.township}")
     excluded_mask = good["household"].isin(reasons).to_numpy(dtype=bool)
+    ledger_texts = set(already_aided.values()) if already_aided else set()
+    column_texts = {f"{column}为“{value}”": column for column, value in ex.column.items()}
     for r in good.loc[excluded_mask & good["is_head"].to_numpy(dtype=bool)].itertuples(index=False):
-        left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name,
-                                mask_id(r.id_number), reasons[r.household]))
+        why = reasons[r.household]
+        source = ("head-error" if r.household in bad_heads else "ledger" if why in ledger_texts
+                  else "column" if why in column_texts else "township")  # in the order the reasons were set
+        left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name, mask_id(r.id_number), why,
+                                household=r.household, source=source, column=column_texts.get(why, "")))
     considered = good.loc[~excluded_mask] if excluded_mask.any() else good
 
     pop = build_population(considered, vocab, rules.campaign.reference_date)
@@ -122,16 +149,38 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     unqualified = np.flatnonzero(~qualified & ~withdrawn)
     # Only the left-out households' texts are taken out of the table (not every household's).
     gone = np.concatenate([held, unqualified])
-    texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id")]
-    for k, (i, file, sheet, row, village, head, head_id) in enumerate(zip(gone.tolist(), *texts, strict=True)):
-        if k >= len(held):
-            kind, why = "不符合条件", "不符合任何慰问标准"
-        elif withdrawn[i]:
-            kind, why = "排除", ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
-        else:
-            kind, why = "超出名额", (f"{village}名额 {rules.quotas.slots[village]} 户，"  # type: ignore[union-attr]
-                                    "按慰问金额排序后未入选")
-        left_out.append(LeftOut(kind, file, sheet, int(row), village, head, mask_id(head_id), why))
+    texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id", "key")]
+    # Over quota: each household's place in its village's ranking (the order of engine.quota.select)
+    # and the amount of the last household within the slots.
+    place: dict[int, tuple[int, int, int]] = {}
+    if over.any():
+        totals = alloc.total
+        villages = hh["village"].astype(object)
+        ranked = np.flatnonzero(alloc.aided & ~(withdrawn & rules.quotas.refill)  # type: ignore[union-attr]
+                                & villages.isin(set(villages[over])).to_numpy(dtype=bool))
+        order = pd.DataFrame({
+            "village": villages.to_numpy()[ranked], "total": -totals[ranked], "std": alloc.paid[ranked].argmax(axis=1),
+            "file": hh["file"].astype(object).to_numpy()[ranked], "row": hh["row"].to_numpy()[ranked], "pos": ranked,
+        }).sort_values(["village", "total", "std", "file", "row"], kind="stable")
+        order["rank"] = order.groupby("village", sort=False).cumcount().to_numpy() + 1
+        for village, group in order.groupby("village", sort=False):
+            slots = rules.quotas.slots[village]  # type: ignore[union-attr]
+            last = int(-group["total"].iat[slots - 1]) if 0 < slots <= len(group) else 0
+            for pos, rank in zip(group["pos"].tolist(), group["rank"].tolist(), strict=True):
+                if over[pos]:
+                    place[pos] = (rank, slots, last)
+    for k, (i, file, sheet, row, village, head, head_id, key) in enumerate(zip(gone.tolist(), *texts, strict=True)):
+        x = LeftOut("不符合条件", file, sheet, int(row), village, head, mask_id(head_id), "不符合任何慰问标准",
+                    household=key)
+        if k < len(held) and withdrawn[i]:
+            x.kind, x.source = "排除", "ids"
+            x.reason = ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
+        elif k < len(held):
+            x.kind, x.source = "超出名额", "quota"
+            x.rank, x.slots, x.last_admitted_fen = place[i]
+            x.amount_fen = int(totals[i])
+            x.reason = f"{village}名额 {x.slots} 户，按慰问金额排序后未入选"
+        left_out.append(x)
     alloc.withhold(withdrawn | over)
     aided = alloc.aided
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
@@ -141,7 +190,55 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     decision.persons_aided = int(table["persons"].sum()) if len(table) else 0
     decision.by_standard = _by_standard(alloc, aided)
     decision.by_village = _by_village(table)
+    decision.findings = findings + _decision_findings(decision)
     return decision
+
+
+def roster_facts(intake: Intake) -> RosterFacts:
+    """The rosters as the rules check sees them: their extra columns and category counts."""
+    frame = intake.frame
+    columns = frozenset(c.removeprefix("extra:") for c in frame.columns if isinstance(c, str) and c.startswith("extra:"))
+    counts: Counter[str] = Counter()
+    if len(frame):
+        for cell, n in frame["categories"].fillna("").value_counts(sort=False).items():
+            for c in str(cell).split("、"):
+                if c:
+                    counts[c] += int(n)
+    return RosterFacts(columns=columns, categories=counts, files=len(intake.files))
+
+
+def _decision_findings(d: Decision) -> list[Problem]:
+    """What only the decision shows: unused standards, persons outside every tier, stated totals."""
+    rules = d.rules.rules
+    households = {code: int(line["households"]) for code, line in d.by_standard.items()  # type: ignore[call-overload]
+                  if not code.startswith("_")}
+    outside: dict[str, tuple[int, str]] = {}
+    for o in d.allocation.outcomes:
+        if o.outside:
+            steps = [step for piece in o.standard.pieces if piece.tiers for step in piece.tiers.steps]
+            spans = "、".join(_span(t.min, t.max) for t in steps)
+            outside[o.standard.code] = (o.outside, f"各档为 {spans}")
+    excluded = sum(1 for x in d.left_out if x.kind in ("排除", "超出名额"))
+    alloc = d.allocation
+    lost = {o.standard.code: int(np.count_nonzero(o.applies & alloc.aided & ~alloc.paid[:, j]))
+            for j, o in enumerate(alloc.outcomes)}
+    out = after_decision(d.rules, households, outside, excluded, lost)
+    lines = []
+    for s in rules.standards:
+        line = d.by_standard[s.code]
+        count = line["units"] if s.per_person_only and s.parts is None else line["households"]
+        lines.append((s.code, int(count), Decimal(str(line["total"]))))  # type: ignore[call-overload]
+    return out + stated_differences(d.rules, lines, d.total)
+
+
+def _span(lo: int | None, hi: int | None) -> str:
+    if lo is None and hi is None:
+        return "全部"
+    if lo is None:
+        return f"{hi} 及以下"
+    if hi is None:
+        return f"{lo} 及以上"
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
 def goods_column(key: tuple[str, str]) -> str:
@@ -191,8 +288,7 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
     for r in np.flatnonzero(lost.any(axis=1)).tolist():
         i = idx[r]
         suppressed[r] = "、".join(f"{names[j]}（{_money(values[j][i])}元）" for j in np.flatnonzero(lost[r]))
-    qualifying = np.column_stack([o.qualifying[idx] for o in outcomes]) if outcomes else np.zeros((len(idx), 0))
-    persons = np.where(paid, qualifying, 0).max(axis=1, initial=0).astype(np.int64)
+    persons = alloc.persons[idx]
     table = pd.DataFrame({
         "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
         "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
@@ -279,20 +375,28 @@ def _reason(alloc: Allocation, paid: list[int], lost: list[int], capped: bool) -
 
 def _by_standard(alloc: Allocation, aided: np.ndarray) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
-    for j, o in enumerate(alloc.outcomes):
+    for j in range(len(alloc.outcomes)):
+        o = alloc.paid_outcome(j)
         paid = alloc.paid[:, j] & aided
-        out[o.standard.code] = {
-            "name": o.standard.name,
-            "households": int(paid.sum()),
-            "units": int(o.units[paid].sum()),
-            "cash": str(yuan(int(o.cash[paid].sum()))),
-            "goods_value": str(yuan(int(o.goods_value[paid].sum()))),
-            "total": str(yuan(int(o.value[paid].sum()))),
-        }
+        line = _standard_line(o, paid)
+        if o.parts:
+            line["parts"] = [dict(_standard_line(part, paid & (part.units > 0)), name=part.label) for part in o.parts]
+        out[o.standard.code] = line
     if alloc.capped.any():
         out["_cap"] = {"name": "每户上限扣减", "households": int((alloc.capped > 0).sum()),
                        "cash": str(-yuan(int(alloc.capped.sum()))), "total": str(-yuan(int(alloc.capped.sum())))}
     return out
+
+
+def _standard_line(o: StandardOutcome, paid: np.ndarray) -> dict[str, object]:
+    return {
+        "name": o.standard.name,
+        "households": int(paid.sum()),
+        "units": int(o.units[paid].sum()),
+        "cash": str(yuan(int(o.cash[paid].sum()))),
+        "goods_value": str(yuan(int(o.goods_value[paid].sum()))),
+        "total": str(yuan(int(o.value[paid].sum()))),
+    }
 
 
 def _by_village(table: pd.DataFrame) -> dict[str, dict[str, object]]:
@@ -323,6 +427,7 @@ def summary(d: Decision) -> dict[str, object]:
         "by_standard": d.by_standard,
         "by_village": d.by_village,
         "goods": {f"{item}（{unit}）": f"{goods_total(d, (item, unit)):g}" for item, unit in d.goods},
+        "findings": [f.as_json() for f in d.findings if f.severity is not Severity.INFO],
         "excluded": [
             {"kind": x.kind, "file": x.file, "sheet": x.sheet, "row": x.row, "village": x.village,
              "name": x.name, "id_masked": x.id_masked, "reason": x.reason}

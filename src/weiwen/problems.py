@@ -167,6 +167,37 @@ _kind("household-size-more", I, "人口数多于列出的人数", "户 {househol
 _kind("household-no-category", W, "整户没有类别", "户 {household} 没有任何人填写类别，将无法核定慰问标准。")
 _kind("household-split-villages", E, "同一户分属多个村", "户 {household} 的成员分属不同的村(社区)：{villages}。")
 
+# --- the campaign's rules against the rosters (file: the rules file, row: its line) -------
+_kind("rules-category-unknown", E, "规则中的类别不存在",
+      "标准“{standard}”中的类别“{category}”不在类别表中，这项标准永远不会适用{suggestion}",
+      "请改成类别表中的名称，或在规则文件的 categories 中定义它（weiwen rules check 列出全部类别）。")
+_kind("rules-category-alias", I, "规则用了类别别名", "标准“{standard}”中的类别“{category}”是“{canonical}”的别名，按“{canonical}”计算。")
+_kind("rules-column-missing", E, "规则读取的列不存在",
+      "标准“{standard}”的条件要读花名册的“{header}”列，但{where}没有这一列，所有人都会被判为不符合。{detail}",
+      "请在花名册中增加这一列，或改正规则中的列名（与花名册表头一致，全角半角括号不计）。")
+_kind("rules-tier-gap", E, "分档有空档",
+      "标准“{standard}”按{by}分档，{missing}不在任何一档内，将得到 0 元。",
+      "请补上这一档，或把相邻一档的 min/max 改为连续。")
+_kind("rules-tier-overlap", E, "分档重叠", "标准“{standard}”按{by}分档，{by}{value}同时落在第 {first} 档和第 {second} 档。",
+      "每个值只能属于一档，请改正 min/max。")
+_kind("rules-condition-contradictory", E, "条件自相矛盾", "标准“{standard}”的条件自相矛盾（{detail}），没有人能符合。",
+      "请改正条件中的比较值。")
+_kind("rules-standard-zero", W, "标准金额为 0", "标准“{standard}”的现金和物资都是 0，符合的户将得到 0 元。")
+_kind("rules-same-condition", W, "两项标准条件相同", "标准“{first}”和“{second}”的条件完全相同，总是互相竞争。")
+_kind("rules-competing", I, "互相竞争的标准", "{count} 项非叠加标准互相竞争，{scope}同时符合多项时按{how}只发一项：{names}。")
+_kind("rules-category-declared-unused", W, "自定义类别无标准涉及", "规则文件自己定义的类别没有任何标准涉及：{categories}。")
+_kind("rules-bundled-uncovered", I, "自带类别无标准涉及",
+      "自带类别表中以下类别没有任何标准涉及（这些类别的对象只有在符合其他条件时才会得到慰问）：{categories}")
+_kind("rules-exclusion-column-missing", W, "无法按列排除", "名单无法按“{header}”排除：{where}没有“{header}”列，这一排除条件没有起作用。",
+      "如方案要求排除这些对象，请在花名册中增加“{header}”列并填写。")
+_kind("rules-category-uncovered", W, "花名册类别无标准涉及",
+      "花名册中有 {count} 人的类别含“{category}”，但没有任何标准涉及这一类别（他们只有在符合其他标准时才会得到慰问）。")
+_kind("rules-standard-unused", W, "标准无人享受", "标准“{standard}”没有任何户享受{why}。")
+_kind("rules-tier-outside", W, "符合条件但不在任何档内",
+      "{count} 人符合标准“{standard}”的条件，但{by}不在任何一档内（{detail}），这些人按这项标准得到 0 元。")
+_kind("rules-stated-differs", W, "与方案写明的数不符", "{what}：方案写明 {stated}，按花名册核定为 {actual}（相差 {diff}）。",
+      "请核对方案或花名册：是方案中的数字有误，还是名单不全。")
+
 
 def kind(code: str) -> Kind:
     return _KINDS[code]
@@ -257,6 +288,8 @@ def catalogue_markdown() -> str:
         "weiwen 报告的每个问题都有一个稳定的代码（kebab-case），在 `--json` 输出的 `code` 字段和标注副本的"
         "“错误清单”中出现。代码一经发布含义不变；说明文字可能改进。",
         "级别为“错误”的问题使该行不合格（不参与核定）；“警告”和“提示”不影响。",
+        "以 `rules-` 开头的代码是规则文件与花名册对照时发现的问题，位置是规则文件的行号；"
+        "其中级别为“错误”的使 allocate、budget、explain、run 拒绝核定（退出码 1，不写出任何文件）。",
         "",
         "本页由 `python -m weiwen.problems > docs/errors.md` 生成，测试会检查它与程序一致。",
         "",

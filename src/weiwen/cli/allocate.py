@@ -15,8 +15,7 @@ from weiwen.io.allocation_writer import second_process, write_outputs
 from weiwen.pipeline import load_and_decide
 from weiwen.allocation import Decision
 from weiwen.intake import Intake, no_cyclic_gc
-from weiwen.rules import LoadedRules, find_campaign, load_rules, roster_paths
-from weiwen.vocab import Vocabulary, extend_categories, load_vocabulary
+from weiwen.rules import LoadedRules, campaign_vocabulary, find_campaign, load_rules, roster_paths
 
 HELP = """按慰问标准核定每户的慰问金和物资，生成慰问明细、公示名单、发放签领表、汇总和未纳入清单。
 
@@ -35,12 +34,6 @@ def resolve_rules(campaign: str | None, rules: Path | None) -> LoadedRules:
     return load_rules(rules if rules is not None else find_campaign(campaign))  # type: ignore[arg-type]
 
 
-def rule_vocabulary(loaded: LoadedRules, aliases: Path | None) -> Vocabulary:
-    return extend_categories(load_vocabulary(aliases), {
-        name: (d.parent, d.aliases) for name, d in loaded.rules.categories.items()
-    })
-
-
 LedgerUrlOpt = Annotated[str | None, typer.Option(
     "--ledger", help="发放台账地址：本活动已发放、或在规则 ledger.lookback_months 回溯期内已慰问的户不再核定。")]
 
@@ -49,7 +42,7 @@ def decided(files: list[Path] | None, campaign: str | None, rules: Path | None, 
             sheet: str | None = None, ledger: str | None = None) -> tuple[LoadedRules, Intake, Decision]:
     """What allocate, budget and explain share: rules, rosters, decision — or exit 2 on an unreadable roster."""
     loaded = resolve_rules(campaign, rules)
-    vocab = rule_vocabulary(loaded, aliases)
+    vocab = campaign_vocabulary(loaded, aliases)
     with err_console().status("正在读取花名册……") as status:
         intake, decision = load_and_decide(roster_paths(loaded, files), loaded, vocab, sheet=sheet, ledger_url=ledger,
                                            progress=lambda f: status.update(f"正在读取 {f} ……"))

@@ -11,11 +11,10 @@ from rich.markup import escape
 
 from weiwen import jsonout
 from weiwen.batch import run_campaign
-from weiwen.cli.allocate import rule_vocabulary
 from weiwen.cli.common import JsonOpt, out_console
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.io.sample_writer import read_filled, write_sample
-from weiwen.rules import find_campaign, load_rules
+from weiwen.rules import campaign_vocabulary, find_campaign, load_rules
 from weiwen.sampling import draw, findings, read_allocation
 
 RUN_HELP = """无人值守运行（供 cron / systemd 定时调用）：按规则文件的 campaign.rosters 和 run 设置，
@@ -39,7 +38,7 @@ def run(
 ) -> None:
     path = Path(campaign)
     loaded = load_rules(path if path.suffix in (".yaml", ".yml") and path.is_file() else find_campaign(campaign))
-    result = run_campaign(loaded, rule_vocabulary(loaded, None), out, if_changed)
+    result = run_campaign(loaded, campaign_vocabulary(loaded), out, if_changed)
     doc = {"status": result.status, "exit_status": int(result.exit_code),
            "folder": str(result.folder) if result.folder else None, "counts": result.counts}
     if as_json:

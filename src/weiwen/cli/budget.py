@@ -15,6 +15,7 @@ from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.errors import ExitCode, WeiwenError
 from weiwen.io.budget_writer import read_summary, write_budget
+from weiwen.problems import Problem, Severity
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
 物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。
@@ -48,9 +49,10 @@ def budget(
         target = output / "budget.xlsx"
         write_budget(target, b, loaded.rules.campaign.name)
     if as_json:
-        typer.echo(jsonout.dumps(budget_json(b, [target])))
+        typer.echo(jsonout.dumps({**budget_json(b, [target]), "findings": _budget_findings_json(decision.findings)}))
     else:
         render.budget(out_console(), b, target, loaded.rules.campaign.name)
+        render.findings(out_console(), decision.findings)
     raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))
 
 
@@ -73,6 +75,10 @@ def budget_json(b: BudgetFigures, outputs: list[Path]) -> dict[str, object]:
                      "total_now": str(c.total_now), "change": str(c.change)} for c in b.compare],
         "outputs": [str(p) for p in outputs],
     }
+
+
+def _budget_findings_json(findings: list[Problem]) -> list[dict[str, object]]:
+    return [f.as_json() for f in findings if f.severity is not Severity.INFO]
 
 
 def _money(text: str) -> Decimal:

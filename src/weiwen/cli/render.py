@@ -14,6 +14,7 @@ from weiwen.allocation import Decision, summary
 from weiwen.budget import BudgetFigures
 from weiwen.dedupe import KIND_ZH, Group
 from weiwen.intake import Intake
+from weiwen.rules import LoadedRules
 
 _STYLE = {P.Severity.ERROR: "red", P.Severity.WARNING: "yellow", P.Severity.INFO: "dim"}
 
@@ -73,8 +74,12 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
     for s in d.by_standard.values():
         table.add_row(escape(str(s["name"])), str(s["households"]), str(s["cash"]), str(s.get("goods_value", "")),
                       str(s["total"]))
+        for part in s.get("parts", []):  # type: ignore[attr-defined]
+            table.add_row(f"  其中：{escape(str(part['name']))}", str(part["households"]), str(part["cash"]),
+                          str(part["goods_value"]), str(part["total"]), style="dim")
     table.add_row("合计", str(len(d.table)), str(d.cash), str(d.goods_value), str(d.total), style="bold")
     console.print(table)
+    findings(console, d.findings)
     kinds = Counter(x.kind for x in d.left_out)
     if kinds:
         console.print("未纳入：" + "，".join(f"{k} {n} 条" for k, n in kinds.items()) + "（详见“未纳入”表）")
@@ -87,6 +92,32 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
         console.print(f"……另有 {len(outputs) - 5} 个文件")
 
 
+MODE_ZH = {"highest": "按最高标准只发一项", "priority": "按优先顺序只发一项", "all": "符合的各项都发"}
+SCOPE_ZH = {"household": "每户", "person": "每人"}
+
+
+def findings(console: Console, problems: list[P.Problem], *, notes: bool = False) -> None:
+    """The rules check's findings on a run: warnings always, notes (提示) when asked."""
+    for p in problems:
+        if p.severity is P.Severity.INFO and not notes:
+            continue
+        where = f"第 {p.row} 行：" if p.row else ""
+        console.print(f"[{_STYLE[p.severity]}]{P.SEVERITY_ZH[p.severity]}[/] {where}{escape(p.message)}"
+                      + (f"（{escape(p.hint)}）" if p.hint and p.severity is not P.Severity.INFO else ""), markup=True)
+
+
+def rules_findings(console: Console, loaded: LoadedRules, problems: list[P.Problem]) -> None:
+    r = loaded.rules
+    c = r.combination
+    how = MODE_ZH[c.mode] if c.mode == "all" else f"{SCOPE_ZH[c.scope]}{MODE_ZH[c.mode]}"
+    console.print(f"规则文件 {escape(str(loaded.path))}：{escape(r.campaign.name)}（{r.campaign.code}），"
+                  f"{len(r.standards)} 项标准，{how}" + (f"，每户上限 {r.cap} 元" if r.cap else ""))
+    order = {P.Severity.ERROR: 0, P.Severity.WARNING: 1, P.Severity.INFO: 2}
+    findings(console, sorted(problems, key=lambda p: order[p.severity]), notes=True)
+    errors = sum(p.severity is P.Severity.ERROR for p in problems)
+    console.print("没有发现错误。" if not errors else f"发现 {errors} 处错误，allocate 将拒绝核定。")
+
+
 def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None:
     table = Table(title=f"{escape(title)} 经费预算", title_justify="left")
     for col in ("慰问标准", "户数", "计发人次", "单位标准", "现金（元）", "物资折价（元）", "小计（元）"):
@@ -94,6 +125,9 @@ def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None
     for s in b.standards:
         table.add_row(escape(s.name), str(s.households), str(s.units), s.per_unit, str(s.cash), str(s.goods_value),
                       str(s.total))
+        for part in s.parts:
+            table.add_row(f"  其中：{escape(part.name)}", str(part.households), str(part.units), part.per_unit,
+                          str(part.cash), str(part.goods_value), str(part.total), style="dim")
     if b.cap_cut:
         table.add_row("每户上限扣减", "", "", "", f"-{b.cap_cut}", "", f"-{b.cap_cut}")
     table.add_row("合计", "", "", "", str(b.cash), str(b.goods_value), str(b.total), style="bold")

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from weiwen import jsonout
-from weiwen.cli.allocate import rule_vocabulary
-from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, AliasesOpt, guarded, out_console
+from weiwen.cli import render
+from weiwen.cli.common import (AliasesOpt, ChineseHelpCommand, ChineseHelpGroup, JsonOpt, SheetOpt, err_console,
+                               guarded, out_console)
 from weiwen.errors import ExitCode
-from weiwen.rules import load_rules
-from weiwen.rules.lint import lint
+from weiwen.pipeline import check_campaign
+from weiwen.problems import Severity
+from weiwen.rules import campaign_vocabulary, load_rules
 from weiwen.rules.schema import Rules
 
 app = typer.Typer(cls=ChineseHelpGroup, help="慰问标准（规则文件）：检查写法、查看格式说明。", no_args_is_help=True)
@@ -23,22 +24,26 @@ app = typer.Typer(cls=ChineseHelpGroup, help="慰问标准（规则文件）：�
 @guarded
 def check(
     file: Annotated[Path, typer.Argument(metavar="规则文件", help="规则文件（.yaml）。", show_default=False)],
+    files: Annotated[list[Path] | None, typer.Argument(
+        metavar="花名册", show_default=False,
+        help="可选：同时对照这些花名册检查（规则读取的列是否存在、花名册中的类别是否有标准涉及、与方案写明的数是否一致）。")] = None,
     aliases: AliasesOpt = None,
+    sheet: SheetOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """检查规则文件：键名和取值是否正确（指出行号），并提示永远不会适用的标准、没有标准涉及的类别、
-    会被组合规则裁决的重叠。退出码：0 没有错误；1 有错误；2 文件无法解析。"""
+    """检查规则文件：键名和取值是否正确（指出行号）、类别是否存在、分档有无空档或重叠、条件是否自相矛盾；
+    写了花名册时再对照花名册检查，与 allocate 核定前的检查完全相同。退出码：0 没有错误；1 有错误；2 文件无法解析。"""
     loaded = load_rules(file)
-    findings = lint(loaded, rule_vocabulary(loaded, aliases))
-    console = out_console()
-    r = loaded.rules
-    console.print(f"规则文件 {escape(str(file))}：{escape(r.campaign.name)}（{r.campaign.code}），"
-                  f"{len(r.standards)} 项标准，组合方式 {r.combination.mode}" + (f"，每户上限 {r.cap} 元" if r.cap else ""))
-    styles = {"错误": "red", "警告": "yellow", "提示": "dim"}
-    for f in findings:
-        where = f"第 {f.line} 行：" if f.line else ""
-        console.print(f"[{styles[f.level]}]{f.level}[/] {where}{escape(f.message)}", markup=True)
-    errors = sum(f.level == "错误" for f in findings)
-    console.print("没有发现错误。" if not errors else f"发现 {errors} 处错误。")
+    with err_console().status("正在检查……") as status:
+        findings, intake = check_campaign(loaded, campaign_vocabulary(loaded, aliases), files, sheet=sheet,
+                                          progress=lambda f: status.update(f"正在读取 {f} ……"))
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    if as_json:
+        typer.echo(jsonout.dumps({"rules": str(file), "errors": errors, "findings": [f.as_json() for f in findings]}))
+    else:
+        render.rules_findings(out_console(), loaded, findings)
+        if intake is not None and intake.unreadable:
+            err_console().print("有花名册无法读取，只检查了规则文件本身；详见 weiwen validate。")
     raise typer.Exit(int(ExitCode.PROBLEMS if errors else ExitCode.OK))
 
 

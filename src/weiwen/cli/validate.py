@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from weiwen import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.errors import WeiwenError
+from weiwen.allocation import roster_facts
+from weiwen.cli.allocate import resolve_rules
+from weiwen.errors import ExitCode, WeiwenError
 from weiwen.intake import load_rosters
+from weiwen.problems import Severity
+from weiwen.rules import campaign_vocabulary
+from weiwen.rules.lint import check
 from weiwen.io.annotate import write_reports
 from weiwen.vocab import load_vocabulary
 
@@ -40,9 +46,13 @@ def validate(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="同时读取几个文件（默认等于 CPU 核数）。", min=1)
     ] = None,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", "-c", help="按这个活动的规则校验：认得活动自定义的类别，年龄按活动的基准日计算，并对照规则检查花名册。")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="同 --campaign，直接指定规则文件。")] = None,
 ) -> None:
-    today = _parse_day(as_of)
-    vocab = load_vocabulary(aliases)
+    loaded = resolve_rules(campaign, rules) if campaign is not None or rules is not None else None
+    today = loaded.rules.campaign.reference_date if loaded is not None and as_of is None else _parse_day(as_of)
+    vocab = campaign_vocabulary(loaded, aliases) if loaded is not None else load_vocabulary(aliases)
     progress = err_console()
     with progress.status("正在读取……") as status:
         intake = load_rosters(files, sheet=sheet, vocab=vocab, today=today, jobs=jobs,
@@ -50,13 +60,21 @@ def validate(
     written: list[Path] = []
     if report is not None:
         written = write_reports(intake, files, report)
+    found = check(loaded, vocab, roster_facts(intake)) if loaded is not None and not intake.unreadable else []
+    refused = any(f.severity is Severity.ERROR for f in found)
     if as_json:
         doc = intake.to_json()
         doc["reports"] = [str(p) for p in written]
+        doc["rules_findings"] = [f.as_json() for f in found if f.severity is not Severity.INFO]
         typer.echo(jsonout.dumps(doc))
     else:
         render.validation(out_console(), intake, show=show, reports=written)
-    raise typer.Exit(int(intake.exit_code()))
+        if loaded is not None:
+            out_console().print(f"对照规则 {escape(str(loaded.path))}：" + ("[red]allocate 将拒绝核定。[/]" if refused
+                                                                          else "没有发现错误。"), markup=True)
+            render.findings(out_console(), found)
+    code = intake.exit_code()
+    raise typer.Exit(int(ExitCode.PROBLEMS if refused and code == ExitCode.OK else code))
 
 
 def _parse_day(text: str | None) -> date:

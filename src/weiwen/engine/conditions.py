@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from weiwen.engine.facts import Population
+from weiwen.engine.facts import Population, extra_column
 from weiwen.rules.schema import Condition, Range
 
 # Readable names of the facts, for explanations.
@@ -71,11 +71,11 @@ def compare(values: np.ndarray, rng: Range | Condition) -> np.ndarray:
 
 
 def _column(cond: Condition, pop: Population) -> np.ndarray:
-    name = f"extra:{cond.column}"
     p = pop.persons
-    if name not in p.columns:
+    column = extra_column(p, cond.column or "")
+    if column is None:  # refused before the engine runs (rules-column-missing); kept total for direct callers
         return np.zeros(len(p), dtype=bool)
-    text = p[name].astype(str)
+    text = column.astype(str)
     if cond.equals is not None or cond.within is not None:
         allowed = {cond.equals} if cond.equals is not None else set(cond.within or ())
         return text.isin(allowed).to_numpy(dtype=bool)

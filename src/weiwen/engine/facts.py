@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weiwen.text import TEXT_DTYPE
+from weiwen.text import TEXT_DTYPE, header_key
 from weiwen.vocab import Vocabulary
 
 
@@ -52,6 +52,22 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series(pc.fill_null(pa.chunked_array(column.array._pa_array), ""), dtype=TEXT_DTYPE) \
         if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" \
         else column.astype(object).where(column.notna(), "").reset_index(drop=True)
+
+
+def extra_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """The roster's extra column a rule names, matched as headers are (brackets, spaces and
+    full-width forms ignored: 家庭人均月收入（元） is 家庭人均月收入(元)).  Rosters that spell the header
+    differently are put together (the first non-empty value of a row); ``None`` when no roster has it."""
+    key = header_key(name)
+    found = [c for c in frame.columns if isinstance(c, str) and c.startswith("extra:")
+             and header_key(c.removeprefix("extra:")) == key]
+    if not found:
+        return None
+    out = frame[found[0]].astype(object).where(frame[found[0]].notna(), "")
+    for c in found[1:]:
+        more = frame[c].astype(object).where(frame[c].notna(), "")
+        out = out.where(out != "", more)
+    return out
 
 
 def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date) -> Population:

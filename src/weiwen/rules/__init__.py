@@ -17,6 +17,7 @@ from rapidfuzz import process as fuzz_process
 
 from weiwen.errors import WeiwenError
 from weiwen.rules.schema import ALL_KEYS, Rules
+from weiwen.vocab import Vocabulary, extend_categories, load_vocabulary
 from weiwen.yamlio import Located, load_located_yaml
 
 
@@ -41,6 +42,17 @@ class LoadedRules:
     digest: str  # sha256 of the file's bytes: which rules produced an output
     excluded_ids: frozenset[str]
     located: Located | None = None  # line numbers, for lint messages
+
+
+def with_campaign_categories(vocab: Vocabulary, loaded: LoadedRules) -> Vocabulary:
+    """``vocab`` extended by the categories the rules file declares (extending twice changes nothing)."""
+    return extend_categories(vocab, {name: (d.parent, d.aliases) for name, d in loaded.rules.categories.items()})
+
+
+def campaign_vocabulary(loaded: LoadedRules, aliases: Path | None = None, cwd: Path | None = None) -> Vocabulary:
+    """The one vocabulary of a campaign: the bundled one, ``./weiwen-aliases.yaml``, ``aliases`` and
+    the categories the rules file declares.  Every command and library caller uses this."""
+    return with_campaign_categories(load_vocabulary(aliases, cwd=cwd), loaded)
 
 
 def find_campaign(name: str, cwd: Path | None = None) -> Path:

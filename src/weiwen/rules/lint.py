@@ -1,81 +1,417 @@
-"""Checks on a valid rules file that need the category vocabulary: what will surprise the user."""
+"""The campaign's rules checked against the vocabulary and the rosters: everything that would
+make an amount differ from what the plan says without the user knowing (pure).
+
+One code path for ``weiwen rules check`` and for the check allocate, budget, explain and run
+make before any amount is computed.  Each finding is a :class:`~weiwen.problems.Problem` whose
+file is the rules file and whose row is the line in it.  Errors refuse the run:
+
+* a category no vocabulary knows (with the "是不是…" suggestion);
+* a column a condition reads that no roster has (matched as roster headers are: brackets and
+  spaces ignored, full-width and half-width the same);
+* tiers with gaps or overlaps (a household size no step holds would silently get 0);
+* a condition no one can satisfy (age >= 80 and < 60).
+
+Aliases are resolved here, once: :func:`resolve` returns the rules with every category in a
+condition written by its canonical name, so an alias means exactly what its name means.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
+from rapidfuzz import fuzz
 from rapidfuzz import process as fuzz_process
 
+from weiwen import problems as P
+from weiwen.errors import ExitCode, WeiwenError
 from weiwen.rules import LoadedRules
-from weiwen.rules.schema import Condition, Standard
+from weiwen.rules.schema import Condition, Range, Rules, Standard, Tiers
+from weiwen.text import header_key
 from weiwen.vocab import Vocabulary
+
+BY_ZH = {"household_size": "户人口数", "age": "年龄", "disability_grade": "残疾等级"}
+INTEGER_FACTS = ("age", "disability_grade", "household_size")
 
 
 @dataclass(frozen=True)
-class Finding:
-    level: str  # 错误 / 警告 / 提示
-    line: int | None
-    message: str
+class RosterFacts:
+    """What the rules check needs to know of the rosters: their extra columns (header as written)
+    and how many persons carry each category."""
+
+    columns: frozenset[str]
+    categories: Counter[str] = field(default_factory=Counter)
+    files: int = 0
+
+
+class RulesRefused(WeiwenError):
+    """The rules cannot mean what they say for these rosters: nothing is computed or written."""
+
+    def __init__(self, problems: list[P.Problem]):
+        self.problems = problems
+        body = "\n".join(f"  - {p.location_zh()}：{p.message}（{p.code}）" + (f"\n    {p.hint}" if p.hint else "")
+                         for p in problems)
+        super().__init__(f"规则文件与花名册对照发现 {len(problems)} 处错误，未进行核定，没有写出任何文件：\n{body}",
+                         code="rules-refused", exit_code=ExitCode.PROBLEMS)
+
+
+# --- aliases ------------------------------------------------------------------------------
+
+def resolve(loaded: LoadedRules, vocab: Vocabulary) -> LoadedRules:
+    """The rules with every category in a condition written by its canonical name (unknown names
+    are kept as written: :func:`check` reports them and the run is refused)."""
+    rules = loaded.rules
+    standards = [_resolve_standard(s, vocab) for s in rules.standards]
+    if all(a is b for a, b in zip(standards, rules.standards, strict=True)):
+        return loaded
+    return replace(loaded, rules=rules.model_copy(update={"standards": standards}))
+
+
+def _resolve_standard(s: Standard, vocab: Vocabulary) -> Standard:
+    when = _resolve(s.when, vocab)
+    parts = None
+    if s.parts is not None:
+        parts = [p.model_copy(update={"when": _resolve(p.when, vocab)}) if p.when is not None else p for p in s.parts]
+        if all(a.when is b.when for a, b in zip(parts, s.parts, strict=True)):
+            parts = None
+    if when is s.when and parts is None:
+        return s
+    update: dict[str, object] = {"when": when}
+    if parts is not None:
+        update["parts"] = parts
+    return s.model_copy(update=update)
+
+
+def _resolve(cond: Condition, vocab: Vocabulary) -> Condition:
+    if cond.category is not None:
+        names = list(dict.fromkeys(_canonical(c, vocab) for c in cond.category))
+        return cond if names == cond.category else cond.model_copy(update={"category": names})
+    for key in ("all", "any"):
+        subs = getattr(cond, key)
+        if subs is not None:
+            new = [_resolve(c, vocab) for c in subs]
+            return cond if all(a is b for a, b in zip(new, subs, strict=True)) else cond.model_copy(update={key: new})
+    if cond.not_ is not None:
+        inner = _resolve(cond.not_, vocab)
+        return cond if inner is cond.not_ else cond.model_copy(update={"not_": inner})
+    return cond
+
+
+def _canonical(name: str, vocab: Vocabulary) -> str:
+    if name in vocab.categories:
+        return name
+    return vocab.category(name) or name
+
+
+# --- the check ----------------------------------------------------------------------------
+
+def check(loaded: LoadedRules, vocab: Vocabulary, rosters: RosterFacts | None = None) -> list[P.Problem]:
+    """Every finding on the rules, with the rosters when given (errors first in each standard)."""
+    rules = loaded.rules
+    out = _Findings(loaded)
+    used: set[str] = set()
+    for i, s in enumerate(rules.standards):
+        where = ("standards", i, "when")
+        for cond, path in _conditions(s, where):
+            for name in _categories(cond):
+                if name in vocab.categories:
+                    used.add(name)
+                    continue
+                canon = vocab.category(name)
+                if canon is not None:
+                    out.add("rules-category-alias", path, standard=s.name, category=name, canonical=canon)
+                    used.add(canon)
+                    continue
+                sugg = fuzz_process.extractOne(name, list(vocab.categories), scorer=fuzz.ratio, score_cutoff=40)
+                out.add("rules-category-unknown", path, standard=s.name, category=name,
+                        suggestion=f"；是不是“{sugg[0]}”？" if sugg else "。")
+            if rosters is not None:
+                for column in _columns(cond):
+                    if not _has_column(rosters, column):
+                        out.add("rules-column-missing", path, standard=s.name, header=column,
+                                where=_where(rosters), detail=_column_detail(column, rosters, vocab))
+            contradiction = _contradiction(cond)
+            if contradiction:
+                out.add("rules-condition-contradictory", path, standard=s.name, detail=contradiction)
+        for k, piece in enumerate(s.pieces):
+            if piece.tiers is not None:
+                base = ("standards", i) if s.parts is None else ("standards", i, "parts", k)
+                _check_tiers(piece.tiers, s.name if s.parts is None else f"{s.name}（{s.parts[k].name}）",
+                             (*base, "tiers"), out)
+        if _zero(s):
+            out.add("rules-standard-zero", ("standards", i), standard=s.name)
+    if rosters is not None:
+        for column, value in rules.exclusions.column.items():
+            if not _has_column(rosters, column):
+                out.add("rules-exclusion-column-missing", ("exclusions", "column"), header=column,
+                        where=_where(rosters), value=value)
+    covered = {c for name in used for c in _descendants(name, vocab)}
+    declared = [c for c in vocab.categories if c not in covered and c in rules.categories]
+    if declared:
+        out.add("rules-category-declared-unused", ("categories",), categories="、".join(declared))
+    if rosters is not None:
+        for category, count in sorted(rosters.categories.items(), key=lambda kv: (-kv[1], kv[0])):
+            if category and category not in covered and category in vocab.categories:
+                out.add("rules-category-uncovered", None, category=category, count=count)
+    else:
+        bundled = [c for c in vocab.categories if c not in covered and c not in rules.categories]
+        if bundled:
+            out.add("rules-bundled-uncovered", None, categories="、".join(bundled))
+    _competition(rules, out)
+    return out.problems
+
+
+def after_decision(loaded: LoadedRules, households: dict[str, int], outside: dict[str, tuple[int, str]],
+                   excluded: int, lost: dict[str, int] | None = None) -> list[P.Problem]:
+    """What only the decision shows: a standard nobody received (``households``: code -> households
+    paid), persons who meet a standard's condition but no tier (``outside``: code -> (persons, detail))."""
+    out = _Findings(loaded)
+    for i, s in enumerate(loaded.rules.standards):
+        if households.get(s.code, 0) == 0:
+            beaten = (lost or {}).get(s.code, 0)
+            how = "优先顺序" if loaded.rules.combination.mode == "priority" else "最高标准"
+            why = (f"（符合这项标准的 {beaten} 户都按{how}享受了其他标准）" if beaten
+                   else "（有户被排除或超出名额，请查看“未纳入”表）" if excluded else "")
+            out.add("rules-standard-unused", ("standards", i), standard=s.name, why=why)
+        count, detail = outside.get(s.code, (0, ""))
+        if count:
+            by = "、".join(BY_ZH[p.tiers.by] for p in s.pieces if p.tiers is not None) or "档次"
+            out.add("rules-tier-outside", ("standards", i), standard=s.name, count=count, by=by, detail=detail)
+    return out.problems
+
+
+def stated_differences(loaded: LoadedRules, lines: Iterable[tuple[str, int, Decimal]], total: Decimal) -> list[P.Problem]:
+    """Every difference between what the plan states and what was computed.  ``lines``: per standard
+    code, the count (persons for per-person standards, households otherwise) and the total."""
+    out = _Findings(loaded)
+    rules = loaded.rules
+    index = {s.code: i for i, s in enumerate(rules.standards)}
+    for code, count, amount in lines:
+        s = rules.standards[index[code]]
+        if s.stated is None:
+            continue
+        unit = "人" if s.per_person_only and s.parts is None else "户"
+        if s.stated.count is not None and s.stated.count != count:
+            out.add("rules-stated-differs", ("standards", index[code], "stated", "count"),
+                    what=f"“{s.name}”的{'人数' if unit == '人' else '户数'}", stated=f"{s.stated.count} {unit}",
+                    actual=f"{count} {unit}", diff=f"{count - s.stated.count:+d} {unit}")
+        if s.stated.total is not None and s.stated.total != amount:
+            out.add("rules-stated-differs", ("standards", index[code], "stated", "total"),
+                    what=f"“{s.name}”的小计", stated=f"{s.stated.total} 元", actual=f"{amount} 元",
+                    diff=f"{amount - s.stated.total:+} 元")
+    stated_total = rules.budget.stated_total
+    if stated_total is not None:
+        stated_sum = [s.stated.total for s in rules.standards if s.stated is not None and s.stated.total is not None]
+        if total != stated_total:
+            note = ""
+            if len(stated_sum) == len(rules.standards) and sum(stated_sum) != stated_total:
+                note = f"；方案各项小计之和为 {sum(stated_sum)} 元，与方案写明的总计也不一致"
+            out.add("rules-stated-differs", ("budget", "stated_total"), what="总计", stated=f"{stated_total} 元",
+                    actual=f"{total} 元", diff=f"{total - stated_total:+} 元{note}")
+    return out.problems
+
+
+class _Findings:
+    def __init__(self, loaded: LoadedRules):
+        self.loaded = loaded
+        self.problems: list[P.Problem] = []
+
+    def add(self, code: str, path: tuple[object, ...] | None, **fields: object) -> None:
+        located = self.loaded.located
+        line = located.line_of(path) if located is not None and path is not None else None
+        column = _path_text(path) if path else None
+        self.problems.append(P.make(code, file=str(self.loaded.path), row=line, column=column, **fields))
+
+
+def _path_text(path: tuple[object, ...]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p + 1}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _conditions(s: Standard, where: tuple[object, ...]) -> list[tuple[Condition, tuple[object, ...]]]:
+    """The standard's condition and each part's, with their place in the file; a part's condition
+    is checked together with the package's (they are ANDed)."""
+    out: list[tuple[Condition, tuple[object, ...]]] = [(s.when, where)]
+    for k, p in enumerate(s.parts or []):
+        if p.when is not None:
+            out.append((Condition(all=[s.when, p.when]), (*where[:2], "parts", k, "when")))
+    return out
 
 
 def _categories(cond: Condition) -> list[str]:
     out = list(cond.category or [])
-    for c in (cond.all or []) + (cond.any or []) + ([cond.not_] if cond.not_ else []):
+    for c in _children(cond):
         out.extend(_categories(c))
     return out
 
 
-def lint(loaded: LoadedRules, vocab: Vocabulary) -> list[Finding]:
-    rules = loaded.rules
-    lines = loaded.located
-    found: list[Finding] = []
-    used: set[str] = set()
-    for i, s in enumerate(rules.standards):
-        line = lines.line_of(("standards", i, "when")) if lines else None
-        for name in _categories(s.when):
-            if name not in vocab.categories:
-                canon = vocab.category(name)
-                if canon is not None:
-                    found.append(Finding("提示", line, f"标准“{s.name}”中的类别“{name}”是“{canon}”的别名，按“{canon}”计算。"))
-                    used.add(canon)
-                    continue
-                sugg = fuzz_process.extractOne(name, list(vocab.categories), score_cutoff=40)
-                found.append(Finding("错误", line, f"标准“{s.name}”中的类别“{name}”不在类别表中，这项标准永远不会适用"
-                                     + (f"；是不是“{sugg[0]}”？" if sugg else "。")))
-            else:
-                used.add(name)
-        if _zero(s):
-            found.append(Finding("警告", lines.line_of(("standards", i)) if lines else None,
-                                 f"标准“{s.name}”的现金和物资都是 0，符合的户将得到 0 元。"))
-    covered = {a for name in used for a in _descendants(name, vocab)}
-    uncovered = [c for c in vocab.categories if c not in covered]
-    declared = [c for c in uncovered if c in rules.categories]  # the plan's own categories: likely forgotten
-    if declared:
-        found.append(Finding("警告", lines.line_of(("categories",)) if lines else None,
-                             f"规则文件自己定义的类别没有任何标准涉及：{'、'.join(declared)}。"))
-    bundled = [c for c in uncovered if c not in rules.categories]
-    if bundled:
-        found.append(Finding("提示", None, f"自带类别表中以下类别没有任何标准涉及（这些类别的对象只有在符合其他条件时才会得到慰问）："
-                             f"{'、'.join(bundled)}"))
-    competing = [s for s in rules.standards if not s.stacking]
-    if len(competing) > 1 and rules.combination.mode != "all":
-        how = "最高标准" if rules.combination.mode == "highest" else "优先顺序"
-        found.append(Finding("提示", lines.line_of(("combination",)) if lines else None,
-                             f"{len(competing)} 项非叠加标准互相竞争，一户同时符合多项时按{how}只发一项："
-                             f"{'、'.join(f'“{s.name}”' for s in competing)}。"))
-        seen: dict[str, str] = {}
-        for s in competing:
-            key = s.when.model_dump_json()
-            if key in seen:
-                found.append(Finding("警告", None, f"标准“{seen[key]}”和“{s.name}”的条件完全相同，总是互相竞争。"))
-            seen.setdefault(key, s.name)
-    return found
+def _columns(cond: Condition) -> list[str]:
+    out = [cond.column] if cond.column is not None else []
+    for c in _children(cond):
+        out.extend(_columns(c))
+    return list(dict.fromkeys(out))
 
+
+def _children(cond: Condition) -> list[Condition]:
+    return (cond.all or []) + (cond.any or []) + ([cond.not_] if cond.not_ else [])
+
+
+def _has_column(rosters: RosterFacts, column: str) -> bool:
+    key = header_key(column)
+    return any(header_key(c) == key for c in rosters.columns)
+
+
+def _where(rosters: RosterFacts) -> str:
+    return "花名册" if rosters.files <= 1 else f"全部 {rosters.files} 个花名册"
+
+
+def _column_detail(column: str, rosters: RosterFacts, vocab: Vocabulary) -> str:
+    field_key = vocab.field_for_header(column)
+    if field_key is not None:
+        facts = {"household_size": "household_size", "disability_grade": "disability_grade", "relation": "relation",
+                 "village": "village", "township": "township", "categories": "category", "sex": "sex"}
+        hint = f"，条件请写 {facts[field_key]}" if field_key in facts else ""
+        return f"“{column}”是花名册的固定列（{vocab.label(field_key)}），不能用 column 读取{hint}。"
+    near = fuzz_process.extractOne(column, sorted(rosters.columns), score_cutoff=60)
+    found = "、".join(sorted(rosters.columns)) or "无"
+    return (f"是不是“{near[0]}”？" if near else "") + f"花名册中的其他列有：{found}。"
+
+
+# --- tiers ----------------------------------------------------------------------------------
+
+def _check_tiers(tiers: Tiers, name: str, path: tuple[object, ...], out: _Findings) -> None:
+    """Integer keys: no value may fall in two steps, none between two steps; a household size
+    must find a step from 1 person up (an age or grade outside every step is counted at run time)."""
+    by = BY_ZH[tiers.by]
+    bounds = [(t.min if t.min is not None else -math.inf, t.max if t.max is not None else math.inf, k + 1)
+              for k, t in enumerate(tiers.steps)]
+    ordered = sorted(bounds, key=lambda b: (b[0], b[1]))
+    for (lo1, hi1, k1), (lo2, hi2, k2) in zip(ordered, ordered[1:]):
+        if lo2 <= hi1:
+            first, second = sorted((k1, k2))
+            out.add("rules-tier-overlap", (*path, "steps", second - 1), standard=name, by=by,
+                    value=f"为 {_num(max(lo1, lo2))} 的对象", first=first, second=second)
+        elif lo2 > hi1 + 1:
+            out.add("rules-tier-gap", (*path, "steps", k2 - 1), standard=name, by=by,
+                    missing=_span(by, hi1 + 1, lo2 - 1))
+    if tiers.by == "household_size":
+        lo, hi = ordered[0][0], max(b[1] for b in ordered)
+        if lo > 1:
+            out.add("rules-tier-gap", (*path, "steps"), standard=name, by=by, missing=_span(by, 1, lo - 1))
+        if hi < math.inf:
+            out.add("rules-tier-gap", (*path, "steps"), standard=name, by=by,
+                    missing=f"{by} {_num(hi + 1)} 及以上的对象（最后一档请不写 max）")
+
+
+def _span(by: str, lo: float, hi: float) -> str:
+    return f"{by}为 {_num(lo)} 的对象" if lo == hi else f"{by} {_num(lo)} 到 {_num(hi)} 的对象"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if x != math.inf else "∞"
+
+
+# --- contradictions ---------------------------------------------------------------------------
+
+@dataclass
+class _Interval:
+    lo: Decimal | None = None
+    lo_open: bool = False
+    hi: Decimal | None = None
+    hi_open: bool = False
+
+    def bound(self, rng: Range | Condition, integer: bool) -> None:
+        for attr in ("gt", "gte", "lt", "lte", "eq"):
+            v = getattr(rng, attr, None)
+            if v is None:
+                continue
+            if attr in ("gt", "gte", "eq"):
+                opened = attr == "gt"
+                if self.lo is None or v > self.lo or (v == self.lo and opened):
+                    self.lo, self.lo_open = v, opened
+            if attr in ("lt", "lte", "eq"):
+                opened = attr == "lt"
+                if self.hi is None or v < self.hi or (v == self.hi and opened):
+                    self.hi, self.hi_open = v, opened
+        if integer:  # on whole numbers, > 79 is >= 80 and < 80.5 is <= 80
+            if self.lo is not None:
+                lo = math.floor(self.lo) + 1 if self.lo_open or self.lo != math.floor(self.lo) else self.lo
+                self.lo, self.lo_open = Decimal(lo), False
+            if self.hi is not None:
+                hi = math.ceil(self.hi) - 1 if self.hi_open or self.hi != math.ceil(self.hi) else self.hi
+                self.hi, self.hi_open = Decimal(hi), False
+
+    def empty(self) -> bool:
+        if self.lo is None or self.hi is None:
+            return False
+        return self.lo > self.hi or (self.lo == self.hi and (self.lo_open or self.hi_open))
+
+
+def _contradiction(cond: Condition) -> str:
+    """A reason when the leaves that must all hold (the top level and ``all``) cannot hold together."""
+    leaves = _conjunction(cond)
+    ranges: dict[str, _Interval] = {}
+    sets: dict[str, set[str]] = {}
+    for c in leaves:
+        kind = c.kind()
+        if kind in INTEGER_FACTS:
+            ranges.setdefault(kind, _Interval()).bound(getattr(c, kind), integer=True)
+        elif kind == "column" and c.equals is None and c.within is None:
+            ranges.setdefault(f"column:{c.column}", _Interval()).bound(c, integer=False)
+        elif kind in ("sex", "village", "township", "relation") or (kind == "column"):
+            key = kind if kind != "column" else f"column:{c.column}"
+            values = {c.sex} if kind == "sex" else set(
+                getattr(c, kind) if kind != "column" else ([c.equals] if c.equals is not None else c.within or []))
+            sets[key] = sets[key] & values if key in sets else {str(v) for v in values}
+    for key, interval in ranges.items():
+        if interval.empty():
+            return f"{_fact_name(key)}的范围为空"
+    for key, values in sets.items():
+        if not values:
+            return f"{_fact_name(key)}不可能同时取这些值"
+    return ""
+
+
+def _conjunction(cond: Condition) -> list[Condition]:
+    if cond.all is not None:
+        return [leaf for c in cond.all for leaf in _conjunction(c)]
+    return [cond]
+
+
+def _fact_name(key: str) -> str:
+    names = {**BY_ZH, "sex": "性别", "village": "村(社区)", "township": "乡镇(街道)", "relation": "与户主关系"}
+    return f"“{key.removeprefix('column:')}”列" if key.startswith("column:") else names[key]
+
+
+# --- the rest -------------------------------------------------------------------------------
 
 def _zero(s: Standard) -> bool:
-    tiers_pay = s.tiers is not None and any((t.cash or 0) > 0 or t.goods for t in s.tiers.steps)
-    return s.cash == 0 and not s.goods and not tiers_pay
+    def pays(p: object) -> bool:
+        tiers = getattr(p, "tiers")
+        tiers_pay = tiers is not None and any((t.cash or 0) > 0 or t.goods for t in tiers.steps)
+        return getattr(p, "cash") > 0 or bool(getattr(p, "goods")) or tiers_pay
+    return not any(pays(p) for p in s.pieces)
 
 
 def _descendants(name: str, vocab: Vocabulary) -> set[str]:
     return {c for c in vocab.categories if name in vocab.ancestors(c)}
+
+
+def _competition(rules: Rules, out: _Findings) -> None:
+    competing = [s for s in rules.standards if not s.stacking]
+    if len(competing) > 1 and rules.combination.mode != "all":
+        how = "最高标准" if rules.combination.mode == "highest" else "优先顺序"
+        scope = "一人" if rules.combination.scope == "person" else "一户"
+        out.add("rules-competing", ("combination",), count=len(competing), how=how, scope=scope,
+                names="、".join(f"“{s.name}”" for s in competing))
+        seen: dict[str, str] = {}
+        for s in competing:
+            key = s.when.model_dump_json()
+            if key in seen:
+                out.add("rules-same-condition", None, first=seen[key], second=s.name)
+            seen.setdefault(key, s.name)
