@@ -280,6 +280,14 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
     applied = [texts[w][0] for w in which]
     applied_names = [texts[w][1] for w in which]
     reasons = [texts[w][2] for w in which]
+    for j, o in enumerate(outcomes):  # a package paid: its parts and their amounts
+        if o.parts:
+            got = alloc.paid_outcome(j)
+            values = np.column_stack([part.value[idx] for part in got.parts])
+            labels = [part.label for part in got.parts]
+            for r in np.flatnonzero(paid[:, j]).tolist():
+                pieces = [f"{labels[k]} {_money(v)} 元" for k, v in enumerate(values[r].tolist()) if v]
+                reasons[r] += f"；“{o.standard.name}”{_money(int(values[r].sum()))} 元 = " + " + ".join(pieces)
     for r, i in enumerate(idx.tolist()):
         if alloc.capped[i]:
             reasons[r] += f"，现金减少 {_money(alloc.capped[i])} 元"

@@ -92,6 +92,20 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
         ws.write_blank(r, j, None, f["ttext"])
     for j, v in ((5, b.cash), (6, b.goods_value), (7, b.total)):
         ws.write_number(r, j, float(v), f["tmoney"])
+    packages = [s for s in b.standards if s.parts]
+    if packages:  # a package's parts, below the total: they are already counted in the package's line
+        r += 2
+        ws.write_string(r, 1, "组合包各部分（已含在上表各项中，不另计）", f["text"])
+        r += 1
+        for s in packages:
+            for part in s.parts:
+                ws.write_string(r, 1, f"{s.name}：{part.name}", f["text"])
+                ws.write_number(r, 2, part.households, f["center"])
+                ws.write_number(r, 3, part.units, f["center"])
+                ws.write_string(r, 4, part.per_unit, f["center"])
+                for j, v in ((5, part.cash), (6, part.goods_value), (7, part.total)):
+                    ws.write_number(r, j, float(v), f["money"])
+                r += 1
     if b.standards:
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
         for j, name in ((5, "现金"), (6, "物资折价")):
