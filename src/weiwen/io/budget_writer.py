@@ -45,6 +45,7 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
         "head": wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True,
                                "bg_color": "#DDEBF7"}),
         "text": wb.add_format({"border": 1}),
+        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter"}),
         "center": wb.add_format({"border": 1, "align": "center"}),
         "money": wb.add_format({"border": 1, "num_format": MONEY}),
         "qty": wb.add_format({"border": 1, "num_format": "#,##0.###"}),
@@ -95,11 +96,13 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
     packages = [s for s in b.standards if s.parts]
     if packages:  # a package's parts, below the total: they are already counted in the package's line
         r += 2
-        ws.write_string(r, 1, "组合包各部分（已含在上表各项中，不另计）", f["text"])
+        ws.write_string(r, 1, "组合包各部分（已含在上表各项中，不另计）", f["note"])
         r += 1
         for s in packages:
             for part in s.parts:
-                ws.write_string(r, 1, f"{s.name}：{part.name}", f["text"])
+                label = f"{s.name}：{part.name}"
+                ws.write_string(r, 1, label, f["wrap"])
+                ws.set_row(r, 15 * -(-len(label) // 14))  # wrapped: ~14 Chinese characters a line in 30 widths
                 ws.write_number(r, 2, part.households, f["center"])
                 ws.write_number(r, 3, part.units, f["center"])
                 ws.write_string(r, 4, part.per_unit, f["center"])
