@@ -418,8 +418,9 @@ def _short_paths(files: list[str]) -> dict[str, str]:
 
 
 CSV_NEEDS = ("key", "village", "household_no", "head_name", "head_id", "head_bank", "applied", "cash_fen",
-             "goods_fen", "total_fen", "head_phone")
-CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计", "联系电话")
+             "goods_fen", "total_fen", "head_phone", "reason")
+CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计", "联系电话",
+              "核定依据")
 
 
 def _csv_columns(t: pd.DataFrame) -> list[pa.Array]:
@@ -433,7 +434,7 @@ def _csv_columns(t: pd.DataFrame) -> list[pa.Array]:
     return [_guarded(pc.extract_regex(text("key"), r"(?P<k>[^|]*)$").field("k")), _guarded(text("village")),
             _guarded(text("household_no")), _guarded(text("head_name")), text("head_id"), text("head_bank"),
             text("applied"), *(_yuan_texts(t[c]) for c in ("cash_fen", "goods_fen", "total_fen")),
-            text("head_phone")]
+            text("head_phone"), _guarded(text("reason"))]
 
 
 def csv_body(columns: list[pa.Array]) -> bytes:
