@@ -370,8 +370,13 @@ def _reason(alloc: Allocation, paid: list[int], lost: list[int], capped: bool) -
     parts = []
     competing_paid = [j for j in paid if not outs[j].standard.stacking]
     stacking_paid = [j for j in paid if outs[j].standard.stacking]
-    if competing_paid and lost and alloc.rules.combination.mode != "all":
-        mode = "按优先顺序" if alloc.rules.combination.mode == "priority" else "按最高标准"
+    combination = alloc.rules.combination
+    if competing_paid and combination.scope == "person" and combination.mode != "all":
+        mode = "按优先顺序" if combination.mode == "priority" else "按最高标准"
+        names = "、".join(f"“{outs[j].standard.name}”" for j in competing_paid)
+        parts.append(f"每人{mode}只享受一项，本户享受{names}")
+    elif competing_paid and lost and combination.mode != "all":
+        mode = "按优先顺序" if combination.mode == "priority" else "按最高标准"
         parts.append(f"同时符合{len(lost) + len(competing_paid)}项标准，{mode}享受“{outs[competing_paid[0]].standard.name}”")
     else:
         parts.extend(f"享受“{outs[j].standard.name}”" for j in competing_paid)
