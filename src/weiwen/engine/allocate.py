@@ -195,41 +195,60 @@ def _per_person(pop: Population, rules: Rules, outcomes: list[StandardOutcome],
     n, h = len(pop.persons), pop.n_households
     order = _priority_order(rules, outcomes, competing) if rules.combination.mode == "priority" else competing
     values = np.full((n, len(order)), -1, dtype=np.int64)
-    per_person: list[tuple[np.ndarray, np.ndarray, dict[tuple[str, str], np.ndarray]]] = []
+    pieces_of: list[list[tuple[Payable, np.ndarray, np.ndarray, np.ndarray, dict[tuple[str, str], np.ndarray]]]] = []
     for k, i in enumerate(order):
         s = outcomes[i].standard
-        cash_p, goods_p = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        items_p: dict[tuple[str, str], np.ndarray] = {}
         eligible = np.zeros(n, dtype=bool)
+        worth = np.zeros(n, np.int64)
+        pieces = []
         for piece, mask in _piece_masks(s, outcomes[i].person_mask, pop):
             tier = _tier_person(piece, pop)
             cash_of, goods_of, value_of = _tier_amounts(piece)
             ok = mask & (tier >= 0)
             t = np.maximum(tier, 0)
-            cash_p += np.where(ok, np.asarray(cash_of, np.int64)[t], 0)
-            goods_p += np.where(ok, np.asarray(value_of, np.int64)[t], 0)
+            cash_p = np.where(ok, np.asarray(cash_of, np.int64)[t], 0)
+            goods_p = np.where(ok, np.asarray(value_of, np.int64)[t], 0)
+            items_p: dict[tuple[str, str], np.ndarray] = {}
             for g_t, goods in enumerate(goods_of):
                 for g in goods:
                     items_p.setdefault((g.item, g.unit), np.zeros(n, np.int64))
                     items_p[(g.item, g.unit)] += np.where(ok & (tier == g_t), int(g.quantity * MILLI), 0)
+            pieces.append((piece, mask, ok, cash_p, goods_p, items_p))
             eligible |= ok
-        per_person.append((cash_p, goods_p, items_p))
+            worth += cash_p + goods_p
+        pieces_of.append(pieces)  # type: ignore[arg-type]
         if rules.combination.mode == "priority":
             values[:, k] = np.where(eligible, len(order) - k, -1)
         else:
-            values[:, k] = np.where(eligible, cash_p + goods_p, -1)
+            values[:, k] = np.where(eligible, worth, -1)
     best = np.argmax(values, axis=1) if len(order) else np.zeros(n, np.int64)
     chosen = values[np.arange(n), best] >= 0 if len(order) else np.zeros(n, bool)
     hh = pop.household
     out: dict[int, StandardOutcome] = {}
     for k, i in enumerate(order):
         sel = chosen & (best == k)
-        cash_p, goods_p, items_p = per_person[k]
         count = np.bincount(hh, weights=sel, minlength=h).astype(np.int64)
-        out[i] = StandardOutcome(
-            standard=outcomes[i].standard, person_mask=outcomes[i].person_mask, qualifying=count, units=count,
-            cash=_sum_by(hh, np.where(sel, cash_p, 0), h), goods_value=_sum_by(hh, np.where(sel, goods_p, 0), h),
-            items={key: _sum_by(hh, np.where(sel, q, 0), h) for key, q in items_p.items()})
+        got = []
+        for piece, mask, ok, cash_p, goods_p, items_p in pieces_of[k]:  # type: ignore[misc]
+            paid = sel & ok
+            units = np.bincount(hh, weights=paid, minlength=h).astype(np.int64)
+            got.append(StandardOutcome(
+                standard=outcomes[i].standard, person_mask=mask, qualifying=units, units=units,
+                cash=_sum_by(hh, np.where(paid, cash_p, 0), h), goods_value=_sum_by(hh, np.where(paid, goods_p, 0), h),
+                items={key: _sum_by(hh, np.where(paid, q, 0), h) for key, q in items_p.items()},
+                part=piece if isinstance(piece, Part) else None))
+        if outcomes[i].standard.parts is None:
+            only = got[0]
+            only.person_mask, only.qualifying, only.units = outcomes[i].person_mask, count, count
+            out[i] = only
+            continue
+        package = StandardOutcome(standard=outcomes[i].standard, person_mask=outcomes[i].person_mask, qualifying=count,
+                                  units=count, cash=np.sum([g.cash for g in got], axis=0).astype(np.int64),
+                                  goods_value=np.sum([g.goods_value for g in got], axis=0).astype(np.int64), parts=got)
+        for g in got:
+            for key, qty in g.items.items():
+                package.items[key] = package.items.get(key, np.zeros(h, dtype=np.int64)) + qty
+        out[i] = package
     return out
 
 
