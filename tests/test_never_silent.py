@@ -203,3 +203,32 @@ def test_validate_with_rules_reports_what_allocate_would_refuse(tmp_path: Path) 
     result = runner.invoke(app, ["validate", roster, "--rules", str(rules)])
     assert result.exit_code == 1
     assert "allocate 将拒绝核定" in result.stdout and "家庭月收入" in result.stdout
+
+
+def test_the_template_offers_the_campaigns_categories_and_columns(tmp_path: Path) -> None:
+    import openpyxl
+
+    rules = tmp_path / "x.yaml"
+    rules.write_text(INCOME_RULES.replace("COLUMN", "家庭人均月收入（元）").replace(
+        "campaign: {name: 测试, code: t, reference_date: 2027-01-20}",
+        "campaign: {name: 测试, code: t, reference_date: 2027-01-20}\n"
+        "categories: {失地农民: {aliases: [失地农民家庭]}}\nexclusions: {column: {上年已慰问: 是}}"), encoding="utf-8")
+    out = tmp_path / "模板.xlsx"
+    result = runner.invoke(app, ["template", "-o", str(out), "--rules", str(rules)])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[2]]
+    assert headers[-2:] == ["家庭人均月收入（元）", "上年已慰问"]
+    assert ws["A1"].value.endswith("测试对象花名册")
+    listed = {c.value for row in wb.worksheets[1].iter_rows() for c in row}
+    assert "失地农民" in listed
+
+
+def test_check_duplicates_reads_the_rosters_as_allocate_does(tmp_path: Path) -> None:
+    rows = [["姓名", "身份证号", "类别", "家庭人均收入", "困难原因", "上年已慰问"],
+            ["张三", make_id(seq="201"), "困难职工户", "1000", "患病", "否"]]
+    roster = str(write_xlsx(tmp_path / "u.xlsx", rows))
+    result = runner.invoke(app, ["check-duplicates", roster, "--campaign", "union", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"groups": []}

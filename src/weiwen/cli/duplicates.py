@@ -14,6 +14,7 @@ from weiwen.dedupe import find_duplicates, ledger_groups
 from weiwen.errors import ExitCode
 from weiwen.intake import load_rosters
 from weiwen.io.duplicates_writer import write_duplicates
+from weiwen.rules import campaign_vocabulary
 from weiwen.vocab import load_vocabulary
 
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
@@ -36,9 +37,17 @@ def check_duplicates(
         "--ledger", help="同时与发放台账比对：台账中已有有效记录的人列为“已慰问”。")] = None,
     against: Annotated[Path | None, typer.Option(
         "--against", help="与其他部门用 weiwen ledger export --hashed 导出的名单比对（需要同一台账密钥）。")] = None,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", "-c", help="按这个活动读花名册：认得活动自定义的类别。")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="同 --campaign，直接指定规则文件。")] = None,
 ) -> None:
+    vocab = load_vocabulary(aliases)
+    if campaign is not None or rules is not None:
+        from weiwen.cli.allocate import resolve_rules
+
+        vocab = campaign_vocabulary(resolve_rules(campaign, rules), aliases)
     with err_console().status("正在读取花名册……"):
-        intake = load_rosters(files, sheet=sheet, vocab=load_vocabulary(aliases))
+        intake = load_rosters(files, sheet=sheet, vocab=vocab)
         groups = find_duplicates(intake.frame)
         if ledger is not None or against is not None:
             from weiwen.ledger import already_recorded  # SQLAlchemy: loaded only when a ledger is compared

@@ -35,11 +35,14 @@ INSTRUCTIONS = [
 ]
 
 
-def write_template(target: Path, vocab: Vocabulary) -> None:
-    write_atomic(target, lambda tmp: _write(tmp, vocab))
+def write_template(target: Path, vocab: Vocabulary, *, extra_columns: tuple[str, ...] = (),
+                   campaign: str | None = None) -> None:
+    """The blank roster; ``extra_columns``: the columns a campaign's rules read (after the standard
+    ones, as text), ``campaign``: its name in the title."""
+    write_atomic(target, lambda tmp: _write(tmp, vocab, extra_columns, campaign))
 
 
-def _write(path: Path, vocab: Vocabulary) -> None:
+def _write(path: Path, vocab: Vocabulary, extra_columns: tuple[str, ...], campaign: str | None) -> None:
     wb = new_workbook(path)
     title = wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter",
@@ -48,16 +51,22 @@ def _write(path: Path, vocab: Vocabulary) -> None:
     plain = wb.add_format({"border": 1})
 
     ws = wb.add_worksheet(MAIN_SHEET)
-    last_col = len(TEMPLATE_FIELDS) - 1
-    ws.merge_range(0, 0, 0, last_col, "＿＿＿村（社区）＿＿＿＿年春节走访慰问对象花名册", title)
+    last_col = len(TEMPLATE_FIELDS) + len(extra_columns) - 1
+    heading = f"＿＿＿村（社区）{campaign}对象花名册" if campaign else "＿＿＿村（社区）＿＿＿＿年春节走访慰问对象花名册"
+    ws.merge_range(0, 0, 0, last_col, heading, title)
     ws.set_row(0, 30)
     ws.set_row(1, 32)
     for j, key in enumerate(TEMPLATE_FIELDS):
         ws.write_string(1, j, vocab.label(key), head)
         ws.set_column(j, j, WIDTHS[key], text if key in TEXT_FIELDS else plain)
+    for k, header in enumerate(extra_columns, start=len(TEMPLATE_FIELDS)):
+        ws.write_string(1, k, header, head)
+        ws.set_column(k, k, max(12, 2 * len(header) + 2), text)
     for r in range(2, 2 + DATA_ROWS):
         for j, key in enumerate(TEMPLATE_FIELDS):
             ws.write_blank(r, j, None, text if key in TEXT_FIELDS else plain)
+        for k in range(len(TEMPLATE_FIELDS), last_col + 1):
+            ws.write_blank(r, k, None, text)
     ws.freeze_panes(2, 0)
     ws.repeat_rows(1)
     ws.set_landscape()

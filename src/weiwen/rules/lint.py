@@ -164,6 +164,16 @@ def check(loaded: LoadedRules, vocab: Vocabulary, rosters: RosterFacts | None = 
     return out.problems
 
 
+def columns_read(rules: Rules) -> list[str]:
+    """The roster columns a plan reads beyond the standard ones: conditions' and exclusions' columns."""
+    out: list[str] = []
+    for s in rules.standards:
+        for cond, _path in _conditions(s, ()):
+            out.extend(_columns(cond))
+    out.extend(rules.exclusions.column)
+    return list(dict.fromkeys(out))
+
+
 def after_decision(loaded: LoadedRules, households: dict[str, int], outside: dict[str, tuple[int, str]],
                    excluded: int, lost: dict[str, int] | None = None) -> list[P.Problem]:
     """What only the decision shows: a standard nobody received (``households``: code -> households
