@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from weiwen.budget import BudgetFigures
+from weiwen.budget import BudgetFigures, StandardLine
 from weiwen.errors import WeiwenError
 from weiwen.io.atomic import write_atomic
 from weiwen.io.xlsx import new_workbook
@@ -72,14 +72,18 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
     r = table(ws, 1, ["序号", "慰问标准", "户数", "计发人次", "单位标准（元）", "现金（元）", "物资折价（元）", "小计（元）"],
               [6, 30, 8, 10, 14, 14, 14, 14], f"{title} 经费预算表")
     first = r
+
+    def figures_of(r: int, line: StandardLine) -> None:
+        ws.write_number(r, 2, line.households, f["center"])
+        ws.write_number(r, 3, line.units, f["center"])
+        ws.write_string(r, 4, line.per_unit, f["center"])
+        for j, v in ((5, line.cash), (6, line.goods_value), (7, line.total)):
+            ws.write_number(r, j, float(v), f["money"])
+
     for i, s in enumerate(b.standards, start=1):
         ws.write_string(r, 0, str(i), f["center"])
         ws.write_string(r, 1, s.name, f["text"])
-        ws.write_number(r, 2, s.households, f["center"])
-        ws.write_number(r, 3, s.units, f["center"])
-        ws.write_string(r, 4, s.per_unit, f["center"])
-        for j, v in ((5, s.cash), (6, s.goods_value), (7, s.total)):
-            ws.write_number(r, j, float(v), f["money"])
+        figures_of(r, s)
         r += 1
     last = r - 1
     if b.cap_cut:
@@ -103,11 +107,7 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
                 label = f"{s.name}：{part.name}"
                 ws.write_string(r, 1, label, f["wrap"])
                 ws.set_row(r, 15 * -(-len(label) // 14))  # wrapped: ~14 Chinese characters a line in 30 widths
-                ws.write_number(r, 2, part.households, f["center"])
-                ws.write_number(r, 3, part.units, f["center"])
-                ws.write_string(r, 4, part.per_unit, f["center"])
-                for j, v in ((5, part.cash), (6, part.goods_value), (7, part.total)):
-                    ws.write_number(r, j, float(v), f["money"])
+                figures_of(r, part)
                 r += 1
     if b.standards:
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
