@@ -238,3 +238,14 @@ def test_help_names_the_precise_key_in_chinese() -> None:
     assert result.exit_code == 0
     assert "村名/户号" in result.stdout and "--ledger" in result.stdout
     assert "KEY" not in result.stdout
+
+
+def test_a_household_number_typed_without_its_zeros_is_found() -> None:
+    """户号 001 in the roster, 1 typed at the counter: the same household, never a row number."""
+    root = Path(__file__).parent.parent
+    files = sorted(str(p) for p in (root / "samples" / "rosters").glob("*.xlsx"))
+    one = CliRunner().invoke(app, ["explain", "王楼村/1", *files, "--campaign", "spring"])
+    assert one.exit_code == 0, one.output
+    assert one.stdout.startswith("户：王楼村 户号 001，户主 袁燕花")
+    several = CliRunner().invoke(app, ["explain", "1", *files, "--campaign", "spring"])
+    assert several.exit_code == 1 and "“1”对应 3 户" in several.stdout

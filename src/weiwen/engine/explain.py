@@ -78,6 +78,9 @@ def find_rows(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, bool]:
         if hit.any():
             return np.flatnonzero(hit), True
         hit = within & _equal(frame["household_no"], wanted)
+        if not hit.any() and wanted.isdigit():  # 1 for 001: a number typed without the zeros the roster has
+            numbers = frame["household_no"].fillna("").astype(str).str.lstrip("0")
+            hit = within & (numbers == (wanted.lstrip("0") or "0")).to_numpy(dtype=bool)
         if hit.any():
             return np.flatnonzero(hit), False
         if within is everywhere:
