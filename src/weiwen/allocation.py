@@ -17,7 +17,7 @@ import pandas as pd
 
 from weiwen.engine.allocate import MILLI, Allocation, StandardOutcome, allocate, yuan
 from weiwen.engine.facts import build_population, extra_column
-from weiwen.engine.quota import select as select_quota
+from weiwen.engine.quota import ranking as quota_ranking
 from weiwen.ids import mask_id
 from weiwen.intake import Intake
 from weiwen.problems import Problem, Severity
@@ -143,32 +143,14 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     alloc = allocate(pop, rules)
     hh = pop.households
     withdrawn = hh["key"].isin(withdrawn_keys).to_numpy(dtype=bool)
-    over = select_quota(alloc, rules.quotas, withdrawn) if rules.quotas else np.zeros(len(hh), dtype=bool)
+    ranked = quota_ranking(alloc, rules.quotas, withdrawn) if rules.quotas else None
+    over = (ranked.rank > ranked.slots) & ~withdrawn if ranked is not None else np.zeros(len(hh), dtype=bool)
     held = np.flatnonzero(withdrawn | over)
     qualified = alloc.aided.copy()
     unqualified = np.flatnonzero(~qualified & ~withdrawn)
     # Only the left-out households' texts are taken out of the table (not every household's).
     gone = np.concatenate([held, unqualified])
     texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id", "key")]
-    # Over quota: each household's place in its village's ranking (the order of engine.quota.select)
-    # and the amount of the last household within the slots.
-    place: dict[int, tuple[int, int, int]] = {}
-    if over.any():
-        totals = alloc.total
-        villages = hh["village"].astype(object)
-        ranked = np.flatnonzero(alloc.aided & ~(withdrawn & rules.quotas.refill)  # type: ignore[union-attr]
-                                & villages.isin(set(villages[over])).to_numpy(dtype=bool))
-        order = pd.DataFrame({
-            "village": villages.to_numpy()[ranked], "total": -totals[ranked], "std": alloc.paid[ranked].argmax(axis=1),
-            "file": hh["file"].astype(object).to_numpy()[ranked], "row": hh["row"].to_numpy()[ranked], "pos": ranked,
-        }).sort_values(["village", "total", "std", "file", "row"], kind="stable")
-        order["rank"] = order.groupby("village", sort=False).cumcount().to_numpy() + 1
-        for village, group in order.groupby("village", sort=False):
-            slots = rules.quotas.slots[village]  # type: ignore[union-attr]
-            last = int(-group["total"].iat[slots - 1]) if 0 < slots <= len(group) else 0
-            for pos, rank in zip(group["pos"].tolist(), group["rank"].tolist(), strict=True):
-                if over[pos]:
-                    place[pos] = (rank, slots, last)
     for k, (i, file, sheet, row, village, head, head_id, key) in enumerate(zip(gone.tolist(), *texts, strict=True)):
         x = LeftOut("不符合条件", file, sheet, int(row), village, head, mask_id(head_id), "不符合任何慰问标准",
                     household=key)
@@ -177,8 +159,10 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
             x.reason = ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
         elif k < len(held):
             x.kind, x.source = "超出名额", "quota"
-            x.rank, x.slots, x.last_admitted_fen = place[i]
-            x.amount_fen = int(totals[i])
+            assert ranked is not None
+            x.rank, x.slots, x.last_admitted_fen = (int(ranked.rank[i]), int(ranked.slots[i]),
+                                                    int(ranked.last_admitted[i]))
+            x.amount_fen = int(alloc.total[i])
             x.reason = f"{village}名额 {x.slots} 户，按慰问金额排序后未入选"
         left_out.append(x)
     alloc.withhold(withdrawn | over)
