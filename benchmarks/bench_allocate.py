@@ -135,11 +135,11 @@ def allocate(files: list[Path]) -> dict[str, float]:
 
 
 def engine(files: list[Path]) -> float:
-    from weiwen.engine.allocate import allocate as run_engine
+    from weiwen.engine.amounts import allocate as run_engine
     from weiwen.engine.facts import build_population
-    from weiwen.intake import load_rosters
+    from weiwen.roster.intake import load_rosters
     from weiwen.rules import find_campaign, load_rules
-    from weiwen.vocab import load_vocabulary
+    from weiwen.model.vocab import load_vocabulary
 
     rules = load_rules(find_campaign("spring")).rules
     vocab = load_vocabulary()

@@ -28,7 +28,7 @@ def main() -> None:
     files = generate(opts.persons, "single", opts.seed)
 
     from weiwen.dedupe import find_duplicates
-    from weiwen.intake import load_rosters
+    from weiwen.roster.intake import load_rosters
 
     frame = load_rosters(files).frame
     t = time.perf_counter()

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from weiwen.ids import check_digit
+from weiwen.core.ids import check_digit
 
 TODAY = date(2026, 11, 23)
 

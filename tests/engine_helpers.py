@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import make_id
-from weiwen.engine.allocate import Allocation, allocate
+from weiwen.engine.amounts import Allocation, allocate
 from weiwen.engine.facts import build_population
 from weiwen.rules.schema import Rules
-from weiwen.vocab import load_vocabulary
+from weiwen.model.vocab import load_vocabulary
 
 REF = date(2027, 1, 20)
 VOCAB = load_vocabulary()

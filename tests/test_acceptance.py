@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import id_ending_in_x, make_id, write_xlsx
 from weiwen.cli import app
-from weiwen.ids import check_digit
+from weiwen.core.ids import check_digit
 
 WANG = make_id("110101", "19600302", "011")  # male
 LI = make_id("110101", "19620415", "022")  # female

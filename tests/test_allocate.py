@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
-from weiwen.allocation import decide
+from weiwen.decision import decide
 from weiwen.cli import app
-from weiwen.intake import load_rosters
+from weiwen.roster.intake import load_rosters
 from weiwen.rules import find_campaign, load_rules
-from weiwen.vocab import load_vocabulary
+from weiwen.model.vocab import load_vocabulary
 
 runner = CliRunner()
 ROOT = Path(__file__).parent.parent
@@ -245,7 +245,7 @@ def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
 
 def test_second_process_started_early_writes_the_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large rosters start the sign-sheet process before reading; the files are the same bytes."""
-    from weiwen.io import allocation_writer
+    from weiwen.sheets import decision_book as allocation_writer
 
     gen = tmp_path / "gen"
     runner.invoke(app, ["samples", "generate", "-o", str(gen), "--households", "120", "--villages", "60",
@@ -276,7 +276,7 @@ def test_timestamp_fix_rewrites_only_the_tail(tmp_path: Path) -> None:
     left as the writer compressed them (that is what keeps a prefecture's workbook fast)."""
     import rustpy_xlsxwriter as rx
 
-    from weiwen.io.xlsx import normalize_xlsx
+    from weiwen.sheets.xlsx import normalize_xlsx
 
     rows = [{"姓名": f"张{i}", "金额": i * 1.5} for i in range(500)]
     first, later = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
@@ -303,7 +303,7 @@ def test_csv_amounts_and_guard_in_arrow() -> None:
     import pandas as pd
     import pyarrow as pa
 
-    from weiwen.io.allocation_writer import _guarded, _yuan_texts
+    from weiwen.sheets.decision_book import _guarded, _yuan_texts
 
     assert _yuan_texts(pd.Series([0, 5, 110000, 123456, -1205])).to_pylist() == [
         "0.00", "0.05", "1100.00", "1234.56", "-12.05"]
@@ -319,7 +319,7 @@ def test_csv_body_quotes_as_the_csv_module(rows: list[list[str]]) -> None:
 
     import pyarrow as pa
 
-    from weiwen.io.allocation_writer import csv_body
+    from weiwen.sheets.decision_book import csv_body
 
     columns = [pa.array([r[k] for r in rows], type=pa.large_string()) for k in range(3)]
     buf = io.StringIO()
@@ -341,7 +341,7 @@ def reference_mask_name(name: str) -> str:
 def test_mask_names_follows_the_rule_for_every_name(names: list[str]) -> None:
     import pandas as pd
 
-    from weiwen.io.allocation_writer import mask_names
+    from weiwen.sheets.decision_book import mask_names
 
     assert mask_names(pd.Series(names, dtype="str")).to_pylist() == [reference_mask_name(n) for n in names]
 
@@ -349,7 +349,7 @@ def test_mask_names_follows_the_rule_for_every_name(names: list[str]) -> None:
 def test_mask_names_by_hand() -> None:
     import pandas as pd
 
-    from weiwen.io.allocation_writer import mask_names
+    from weiwen.sheets.decision_book import mask_names
 
     names = pd.Series(["张三丰", "李四", "王", "阿卜杜·热合曼"], dtype="str")
     assert mask_names(names).to_pylist() == ["张*丰", "李*", "王", "阿*****曼"]
@@ -463,7 +463,7 @@ def test_left_out_sheet_names_files_from_their_common_folder(tmp_path: Path) -> 
 
 
 def test_short_paths_by_hand() -> None:
-    from weiwen.io.allocation_writer import _short_paths
+    from weiwen.sheets.decision_book import _short_paths
 
     assert _short_paths(["/a/b/x.xlsx", "/a/c/y.xlsx"]) == {"/a/b/x.xlsx": "b/x.xlsx", "/a/c/y.xlsx": "c/y.xlsx"}
     assert _short_paths(["x.xlsx"]) == {"x.xlsx": "x.xlsx"}

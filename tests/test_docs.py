@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer.main
 
-from weiwen import problems as P
+from weiwen.core import problems as P
 from weiwen.cli import app
 from weiwen.rules import bundled_rules, find_campaign
 

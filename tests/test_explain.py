@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
 from weiwen.cli import app
-from weiwen.ids import mask_id
-from weiwen.ledger import KEY_ENV, Ledger
+from weiwen.core.ids import mask_id
+from weiwen.ledger.store import KEY_ENV, Ledger
 
 runner = CliRunner()
 ROOT = Path(__file__).parent.parent

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
 from weiwen.cli import app
-from weiwen.intake import load_rosters
-from weiwen.io.atomic import fit_name
-from weiwen.io.sniff import OLE_MAGIC
+from weiwen.roster.intake import load_rosters
+from weiwen.core.atomic import fit_name
+from weiwen.read.sniff import OLE_MAGIC
 
 GOOD_ROWS = [["姓名", "身份证号", "类别"], ["王建国", make_id(), "低保"], ["李秀英", make_id(seq="124"), "特困"]]
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import TODAY, make_id, write_xlsx
 from weiwen.cli import app
-from weiwen.intake import load_rosters
+from weiwen.roster.intake import load_rosters
 
 A1, A2, A3 = make_id(seq="111"), make_id(seq="112"), make_id(seq="113")
 B1, B2 = make_id(region="110102", seq="211"), make_id(region="110102", seq="212")
@@ -201,7 +201,7 @@ def test_unknown_columns_are_carried(tmp_path: Path) -> None:
 
 
 def test_user_aliases_file(tmp_path: Path) -> None:
-    from weiwen.vocab import load_vocabulary
+    from weiwen.model.vocab import load_vocabulary
 
     extra = tmp_path / "aliases.yaml"
     extra.write_text("fields:\n  id_number:\n    aliases: [身份证编码]\ncategories:\n  低保:\n    aliases: [低保老户]\n",
@@ -308,7 +308,7 @@ def test_long_sheets_clean_text_on_a_second_thread_with_the_same_result(tmp_path
     """The threaded path (long sheets) gives the same frame and problems as the plain one."""
     from typer.testing import CliRunner
 
-    from weiwen import roster
+    from weiwen.roster import build as roster
     from weiwen.cli import app
 
     gen = tmp_path / "gen"

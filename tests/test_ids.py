@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from tests.conftest import TODAY, id_ending_in_x, make_id
-from weiwen.ids import check_id, check_ids, mask_digits, mask_id, upgrade15
+from weiwen.core.ids import check_id, check_ids, mask_digits, mask_id, upgrade15
 
 
 def test_worked_example_check_character() -> None:
@@ -140,7 +140,7 @@ def test_x_ids_take_the_fast_path_too() -> None:
 @settings(max_examples=300)
 @given(st.lists(st.one_of(st.none(), id_like, st.text(alphabet="0123456789X \u3000\xa0张", max_size=20)), max_size=30))
 def test_mask_ids_is_mask_id_for_every_value(values: list[str | None]) -> None:
-    from weiwen.ids import mask_ids
+    from weiwen.core.ids import mask_ids
 
     assert mask_ids(values).to_pylist() == [mask_id(v) for v in values]
     assert mask_ids(pa.array(values, type=pa.large_string())).to_pylist() == [mask_id(v) for v in values]

@@ -1,4 +1,4 @@
-"""weiwen.jsonout writes what json.dumps(ensure_ascii=False, indent=2) writes, only faster."""
+"""weiwen.core.jsonout writes what json.dumps(ensure_ascii=False, indent=2) writes, only faster."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from weiwen import jsonout
+from weiwen.core import jsonout
 
 # What weiwen's JSON documents hold: text (Chinese included), integers, booleans, null, and
 # money as decimal strings, nested in objects and lists.

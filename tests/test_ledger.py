@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_id
 from weiwen.cli import app
-from weiwen.errors import WeiwenError
-from weiwen.ledger import KEY_ENV, SCHEMA_VERSION, Ledger, meta, records
+from weiwen.core.errors import WeiwenError
+from weiwen.ledger.store import KEY_ENV, SCHEMA_VERSION, Ledger, meta, records
 
 runner = CliRunner()
 HEADER = "户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计\r\n"

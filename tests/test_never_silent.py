@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
 from weiwen.cli import app
-from weiwen.pipeline import load_and_decide
+from weiwen.app.pipeline import load_and_decide
 from weiwen.rules import find_campaign, load_rules
 from weiwen.rules.lint import RulesRefused
 

@@ -1,4 +1,4 @@
-"""A large .xlsx sheet read in parts (weiwen.io.parted) gives exactly what reading it whole gives:
+"""A large .xlsx sheet read in parts (weiwen.read.parted) gives exactly what reading it whole gives:
 every cell with its type, the merged ranges, hidden rows, unsaved formulas and error values.
 
 The parts are forced on small workbooks by lowering the size limits; the million-row case is
@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import TODAY, make_id, write_xlsx
-from weiwen.intake import load_rosters
-from weiwen.io import parted
-from weiwen.io.reader import read_roster_file
-from weiwen.io.sheet_xml import merged_ranges
+from weiwen.roster.intake import load_rosters
+from weiwen.read import parted
+from weiwen.read.workbook import read_roster_file
+from weiwen.read.sheet_xml import merged_ranges
 
 HEADER = ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"]
 
@@ -35,7 +35,7 @@ def roster(n: int) -> list[list[object]]:
 
 
 def read_whole(m: pytest.MonkeyPatch) -> None:
-    """Every sheet read whole by calamine, as before weiwen.io.parted."""
+    """Every sheet read whole by calamine, as before weiwen.read.parted."""
     m.setattr(parted, "SMALL_BYTES", 0)
     m.setattr(parted, "part_count", lambda sheet, shared: 1)
 

@@ -42,15 +42,15 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_id, write_xlsx
 from tests.engine_helpers import frame
-from weiwen.allocation import Decision, decide
+from weiwen.decision import Decision, decide
 from weiwen.budget import figures
-from weiwen.engine.allocate import Allocation, allocate
+from weiwen.engine.amounts import Allocation, allocate
 from weiwen.engine.facts import build_population
 from weiwen.engine.quota import select
-from weiwen.intake import Intake, load_rosters
+from weiwen.roster.intake import Intake, load_rosters
 from weiwen.rules import LoadedRules
 from weiwen.rules.schema import Rules
-from weiwen.vocab import load_vocabulary
+from weiwen.model.vocab import load_vocabulary
 
 REF = date(2027, 1, 20)
 VOCAB = load_vocabulary()

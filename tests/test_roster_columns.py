@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weiwen.roster import _bank_cell, _bank_column, _phone_cell, _phone_column, luhn_valid
+from weiwen.roster.build import _bank_cell, _bank_column, _phone_cell, _phone_column, luhn_valid
 
 
 class Recorder:

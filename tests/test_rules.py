@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from weiwen.cli import app
-from weiwen.errors import WeiwenError
+from weiwen.core.errors import WeiwenError
 from weiwen.rules import RulesError, load_rules
 
 runner = CliRunner()

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from tests.conftest import make_id, write_xlsx
-from weiwen.allocation import Decision
-from weiwen.intake import Intake
-from weiwen.pipeline import load_and_decide
+from weiwen.decision import Decision
+from weiwen.roster.intake import Intake
+from weiwen.app.pipeline import load_and_decide
 from weiwen.rules import load_rules
 
 ROOT = Path(__file__).parent.parent

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from tests.conftest import TODAY, make_id, write_xlsx
 from tests.test_allocate import SPRING_PEOPLE, SPRING_TOTAL
 from weiwen.cli import app
-from weiwen.intake import load_rosters
-from weiwen.io.sheet_xml import SheetMarks, scan_sheet
+from weiwen.roster.intake import load_rosters
+from weiwen.read.sheet_xml import SheetMarks, scan_sheet
 
 runner = CliRunner()
 HEADER = ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"]

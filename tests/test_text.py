@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weiwen.text import (clean, clean_column, clean_texts, header_key, normalize_name, normalize_name_texts,
+from weiwen.core.text import (clean, clean_column, clean_texts, header_key, normalize_name, normalize_name_texts,
                          normalize_names)
 
 tricky = st.text(

@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-from weiwen.intake import Intake, load_rosters  # noqa: E402
-from weiwen.problems import Problem, Severity  # noqa: E402
+from weiwen.roster.intake import Intake, load_rosters  # noqa: E402
+from weiwen.core.problems import Problem, Severity  # noqa: E402
 
 __all__ = ["Intake", "Problem", "Severity", "__version__", "load_rosters"]

@@ -1,7 +1,7 @@
 """Budget figures from a decision (pure): per standard, per village and township, goods to buy,
 the fund ceiling, and a fixed fund split by weights with the largest-remainder rule.
 
-The figures come from the same :class:`~weiwen.allocation.Decision` that allocate writes, so
+The figures come from the same :class:`~weiwen.decision.Decision` that allocate writes, so
 budget and allocation totals are the same numbers, not two computations that might drift.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from weiwen.allocation import Decision
-from weiwen.engine.allocate import MILLI, fen, yuan
-from weiwen.errors import WeiwenError
+from weiwen.decision import Decision
+from weiwen.engine.amounts import MILLI, fen, yuan
+from weiwen.core.errors import WeiwenError
 from weiwen.rules.schema import Payable, Stated
 
 

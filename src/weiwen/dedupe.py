@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import OSA
 
-from weiwen.ids import mask_id
+from weiwen.core.ids import mask_id
 
 KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复", "ledger": "已慰问"}
 BLOCK_LIMIT = 2000  # a larger name block is split by birth year before IDs are compared

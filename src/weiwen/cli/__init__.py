@@ -1,7 +1,7 @@
 """The ``weiwen`` command: a thin Typer layer over the library.
 
 Each command parses its options, calls the core, renders the result and exits with one
-of the stable :class:`~weiwen.errors.ExitCode` values.  Nothing else happens here.
+of the stable :class:`~weiwen.core.errors.ExitCode` values.  Nothing else happens here.
 """
 
 from __future__ import annotations

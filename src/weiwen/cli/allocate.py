@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from weiwen import jsonout
+from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.errors import ExitCode, WeiwenError
-from weiwen.io.allocation_writer import second_process, write_outputs
-from weiwen.pipeline import load_and_decide
-from weiwen.allocation import Decision
-from weiwen.intake import Intake, no_cyclic_gc
+from weiwen.core.errors import ExitCode, WeiwenError
+from weiwen.sheets.decision_book import second_process, write_outputs
+from weiwen.app.pipeline import load_and_decide
+from weiwen.decision import Decision
+from weiwen.roster.intake import Intake, no_cyclic_gc
 from weiwen.rules import LoadedRules, campaign_vocabulary, find_campaign, load_rules, roster_paths
 
 HELP = """按慰问标准核定每户的慰问金和物资，生成慰问明细、公示名单、发放签领表、汇总和未纳入清单。

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from weiwen import jsonout
-from weiwen.batch import run_campaign
+from weiwen.core import jsonout
+from weiwen.app.run import run_campaign
 from weiwen.cli.common import JsonOpt, out_console
-from weiwen.errors import ExitCode, WeiwenError
-from weiwen.io.sample_writer import read_filled, write_sample
+from weiwen.core.errors import ExitCode, WeiwenError
+from weiwen.sheets.audit_book import read_filled, write_sample
 from weiwen.rules import campaign_vocabulary, find_campaign, load_rules
-from weiwen.sampling import draw, findings, read_allocation
+from weiwen.audit import draw, findings, read_allocation
 
 RUN_HELP = """无人值守运行（供 cron / systemd 定时调用）：按规则文件的 campaign.rosters 和 run 设置，
 依次校验、查重、核定、预算，结果写到输出文件夹下以时间命名的子文件夹（如 2027-01-10T0200/），附 manifest.json；

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from weiwen import jsonout
+from weiwen.core import jsonout
 from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.cli import render
 from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.errors import ExitCode, WeiwenError
-from weiwen.io.budget_writer import read_summary, write_budget
-from weiwen.problems import Problem, Severity
+from weiwen.core.errors import ExitCode, WeiwenError
+from weiwen.sheets.budget_book import read_summary, write_budget
+from weiwen.core.problems import Problem, Severity
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
 物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。

@@ -15,7 +15,7 @@ from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from weiwen.cli.usage import COMMAND_METAVAR, OPTIONS_METAVAR, USAGE_PREFIX
-from weiwen.errors import ExitCode, WeiwenError
+from weiwen.core.errors import ExitCode, WeiwenError
 
 P = ParamSpec("P")
 R = TypeVar("R")

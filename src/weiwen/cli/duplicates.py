@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from weiwen import jsonout
+from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.dedupe import find_duplicates, ledger_groups
-from weiwen.errors import ExitCode
-from weiwen.intake import load_rosters
-from weiwen.io.duplicates_writer import write_duplicates
+from weiwen.core.errors import ExitCode
+from weiwen.roster.intake import load_rosters
+from weiwen.sheets.duplicates_book import write_duplicates
 from weiwen.rules import campaign_vocabulary
-from weiwen.vocab import load_vocabulary
+from weiwen.model.vocab import load_vocabulary
 
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
 姓名和出生日期相同而身份证号不同、同名且身份证号只差一位或两位颠倒、同音同名且电话或住址相同（疑似重复）。
@@ -50,7 +50,7 @@ def check_duplicates(
         intake = load_rosters(files, sheet=sheet, vocab=vocab)
         groups = find_duplicates(intake.frame)
         if ledger is not None or against is not None:
-            from weiwen.ledger import already_recorded  # SQLAlchemy: loaded only when a ledger is compared
+            from weiwen.ledger.store import already_recorded  # SQLAlchemy: loaded only when a ledger is compared
 
             groups += ledger_groups(intake.frame, already_recorded(intake.frame, ledger, against))
     if output is not None:

@@ -8,8 +8,8 @@ import typer
 
 from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
 from weiwen.cli.common import AliasesOpt, Files, SheetOpt, out_console
-from weiwen.engine.explain import AMBIGUOUS, NOT_FOUND, ROSTER_ERROR, explain as explain_key
-from weiwen.errors import ExitCode
+from weiwen.explain import AMBIGUOUS, NOT_FOUND, ROSTER_ERROR, explain as explain_key
+from weiwen.core.errors import ExitCode
 
 HELP = """解释一户的核定结果和原因，公示期间答复群众疑问时使用。
 

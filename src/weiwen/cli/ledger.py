@@ -12,15 +12,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
-from weiwen.errors import ExitCode
-from weiwen.io.atomic import write_text_atomic
-from weiwen.ledger_settings import DEFAULT_URL, KEY_ENV, URL_ENV, resolve_url
+from weiwen.core.errors import ExitCode
+from weiwen.core.atomic import write_text_atomic
+from weiwen.ledger.settings import DEFAULT_URL, KEY_ENV, URL_ENV, resolve_url
 
 app = typer.Typer(cls=ChineseHelpGroup, help="发放台账：记录已发放的户，防止同一人在同一活动中被重复慰问。", no_args_is_help=True)
 
 def _ledger():  # type: ignore[no-untyped-def]
     """The ledger class, loaded when a ledger command runs (not at every start of weiwen)."""
-    from weiwen.ledger import Ledger
+    from weiwen.ledger.store import Ledger
 
     return Ledger
 

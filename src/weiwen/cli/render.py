@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from weiwen import problems as P
-from weiwen.allocation import Decision, summary
+from weiwen.core import problems as P
+from weiwen.decision import Decision, summary
 from weiwen.budget import BudgetFigures
 from weiwen.dedupe import KIND_ZH, Group
-from weiwen.intake import Intake
+from weiwen.roster.intake import Intake
 from weiwen.rules import LoadedRules
 
 _STYLE = {P.Severity.ERROR: "red", P.Severity.WARNING: "yellow", P.Severity.INFO: "dim"}

@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from weiwen import jsonout
+from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import (AliasesOpt, ChineseHelpCommand, ChineseHelpGroup, JsonOpt, SheetOpt, err_console,
                                guarded, out_console)
-from weiwen.errors import ExitCode
-from weiwen.pipeline import check_campaign
-from weiwen.problems import Severity
+from weiwen.core.errors import ExitCode
+from weiwen.app.pipeline import check_campaign
+from weiwen.core.problems import Severity
 from weiwen.rules import campaign_vocabulary, load_rules
 from weiwen.rules.schema import Rules
 

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
-from weiwen.io.roster_writer import write_planted, write_single, write_village
-from weiwen.samples import generate as generate_villages
+from weiwen.sheets.demo_book import write_planted, write_single, write_village
+from weiwen.demo import generate as generate_villages
 
 app = typer.Typer(cls=ChineseHelpGroup, help="示例数据：生成虚构的花名册（不含任何真实个人信息）。", no_args_is_help=True)
 

@@ -9,10 +9,10 @@ import typer
 from rich.markup import escape
 
 from weiwen.cli.common import AliasesOpt, out_console
-from weiwen.io.template import write_template
+from weiwen.sheets.template import write_template
 from weiwen.rules import campaign_vocabulary, load_rules
 from weiwen.rules.lint import columns_read
-from weiwen.vocab import load_vocabulary
+from weiwen.model.vocab import load_vocabulary
 
 HELP = """生成空白花名册模板：标准表头，身份证号、电话、银行卡号列设为文本格式，
 类别、与户主关系、性别有下拉选项，另附填写说明。发给各村（社区）填写。

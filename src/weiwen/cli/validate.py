@@ -9,18 +9,18 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from weiwen import jsonout
+from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.allocation import roster_facts
+from weiwen.decision import roster_facts
 from weiwen.cli.allocate import resolve_rules
-from weiwen.errors import ExitCode, WeiwenError
-from weiwen.intake import load_rosters
-from weiwen.problems import Severity
+from weiwen.core.errors import ExitCode, WeiwenError
+from weiwen.roster.intake import load_rosters
+from weiwen.core.problems import Severity
 from weiwen.rules import campaign_vocabulary
 from weiwen.rules.lint import check
-from weiwen.io.annotate import write_reports
-from weiwen.vocab import load_vocabulary
+from weiwen.sheets.annotated import write_reports
+from weiwen.model.vocab import load_vocabulary
 
 HELP = """校验花名册：身份证号、类别、户主和人口数等逐格检查，所有问题一次列出。
 

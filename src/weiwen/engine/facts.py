@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weiwen.text import TEXT_DTYPE, header_key
-from weiwen.vocab import Vocabulary
+from weiwen.core.text import TEXT_DTYPE, header_key
+from weiwen.model.vocab import Vocabulary
 
 
 @dataclass

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from weiwen.engine.allocate import Allocation
+from weiwen.engine.amounts import Allocation
 from weiwen.rules.schema import Quotas
 
 

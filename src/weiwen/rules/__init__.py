@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 from rapidfuzz import process as fuzz_process
 
-from weiwen.errors import WeiwenError
+from weiwen.core.errors import WeiwenError
 from weiwen.rules.schema import ALL_KEYS, Rules
-from weiwen.vocab import Vocabulary, extend_categories, load_vocabulary
-from weiwen.yamlio import Located, load_located_yaml
+from weiwen.model.vocab import Vocabulary, extend_categories, load_vocabulary
+from weiwen.core.yamlio import Located, load_located_yaml
 
 
 def bundled_rules() -> Path:
@@ -108,7 +108,7 @@ def load_rules(path: Path) -> LoadedRules:
 
 
 def _normalize_ids(ids: list[str]) -> list[str]:
-    from weiwen.ids import normalize_id
+    from weiwen.core.ids import normalize_id
 
     return [normalize_id(i)[0] for i in ids if i]
 
@@ -116,7 +116,7 @@ def _normalize_ids(ids: list[str]) -> list[str]:
 def _read_ids_file(p: Path, origin: str) -> set[str]:
     if not p.is_file():
         raise WeiwenError(f"{origin}：exclusions.ids_file 指向的文件 {p} 不存在。", code="rules-invalid")
-    from weiwen.ids import normalize_id
+    from weiwen.core.ids import normalize_id
 
     found: set[str] = set()
     for line in p.read_text(encoding="utf-8-sig").splitlines():

@@ -2,7 +2,7 @@
 make an amount differ from what the plan says without the user knowing (pure).
 
 One code path for ``weiwen rules check`` and for the check allocate, budget, explain and run
-make before any amount is computed.  Each finding is a :class:`~weiwen.problems.Problem` whose
+make before any amount is computed.  Each finding is a :class:`~weiwen.core.problems.Problem` whose
 file is the rules file and whose row is the line in it.  Errors refuse the run:
 
 * a category no vocabulary knows (with the "是不是…" suggestion);
@@ -26,12 +26,12 @@ from decimal import Decimal
 from rapidfuzz import fuzz
 from rapidfuzz import process as fuzz_process
 
-from weiwen import problems as P
-from weiwen.errors import ExitCode, WeiwenError
+from weiwen.core import problems as P
+from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.rules import LoadedRules
 from weiwen.rules.schema import Condition, Range, Rules, Standard, Tiers
-from weiwen.text import header_key
-from weiwen.vocab import Vocabulary
+from weiwen.core.text import header_key
+from weiwen.model.vocab import Vocabulary
 
 BY_ZH = {"household_size": "户人口数", "age": "年龄", "disability_grade": "残疾等级"}
 INTEGER_FACTS = ("age", "disability_grade", "household_size")

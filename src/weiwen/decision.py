@@ -1,0 +1,433 @@
+"""From validated rosters and rules to the decision for every household (the allocate step).
+
+``decide(intake, loaded_rules, vocab)`` leaves out rows with errors and excluded households
+(each listed with its reason), applies the rules engine, and returns a :class:`Decision`:
+one row per aided household with every number explained, the left-out list and totals.
+Pure apart from what it is given: writing the sheets is :mod:`weiwen.sheets.decision_book`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from weiwen.engine.amounts import MILLI, Allocation, StandardOutcome, allocate, yuan
+from weiwen.engine.facts import build_population, extra_column
+from weiwen.engine.quota import ranking as quota_ranking
+from weiwen.core.ids import mask_id
+from weiwen.roster.intake import Intake
+from weiwen.core.problems import Problem, Severity
+from weiwen.rules import LoadedRules, with_campaign_categories
+from weiwen.rules.lint import RosterFacts, RulesRefused, after_decision, check, resolve, stated_differences
+from weiwen.core.text import text_series
+from weiwen.model.vocab import Vocabulary
+
+
+@dataclass
+class LeftOut:
+    """A roster row or household that receives nothing, and why."""
+
+    kind: str  # 行有错误 / 排除 / 超出名额 / 不符合条件
+    file: str
+    sheet: str
+    row: int
+    village: str
+    name: str
+    id_masked: str
+    reason: str
+    # Structured detail, for ``weiwen explain`` (not written to the sheets or the JSON):
+    household: str = ""  # the household's key (internal: it may hold the head's ID number, never shown)
+    source: str = ""  # 排除: ids (the rules' ID list or ids_file) / column / township / ledger / head-error
+    column: str = ""  # source column: the roster column whose value excluded the household
+    rank: int = 0  # 超出名额: the household's place in its village's ranking, from 1
+    slots: int = 0  # 超出名额: the village's slots
+    amount_fen: int = 0  # 超出名额: what the household would have received
+    last_admitted_fen: int = 0  # 超出名额: the amount of the last household within the slots (0 when no slot)
+
+
+@dataclass
+class Decision:
+    allocation: Allocation
+    table: pd.DataFrame  # one row per aided household (see HOUSEHOLD_COLUMNS)
+    left_out: list[LeftOut]
+    goods: list[tuple[str, str]]  # (item, unit) in first-seen order
+    rules: LoadedRules
+    persons_aided: int = 0
+    by_standard: dict[str, dict[str, object]] = field(default_factory=dict)
+    by_village: dict[str, dict[str, object]] = field(default_factory=dict)
+    findings: list[Problem] = field(default_factory=list)  # the rules check's warnings and notes on this run
+
+    @property
+    def cash(self) -> Decimal:
+        return yuan(int(self.table["cash_fen"].sum())) if len(self.table) else Decimal("0.00")
+
+    @property
+    def goods_value(self) -> Decimal:
+        return yuan(int(self.table["goods_fen"].sum())) if len(self.table) else Decimal("0.00")
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.goods_value
+
+
+def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
+           already_aided: dict[str, str] | None = None) -> Decision:
+    """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait.
+
+    The rules are first checked against the rosters (:func:`weiwen.rules.lint.check`): a rule that
+    cannot mean what it says raises :class:`~weiwen.rules.lint.RulesRefused` before any amount is
+    computed.  Categories are then resolved to their canonical names, so an alias in a rule means
+    exactly what its name means."""
+    vocab = with_campaign_categories(vocab, loaded)
+    frame = intake.frame
+    findings = check(loaded, vocab, roster_facts(intake))
+    refused = [f for f in findings if f.severity is Severity.ERROR]
+    if refused:
+        raise RulesRefused(refused)
+    loaded = resolve(loaded, vocab)
+    rules = loaded.rules
+    left_out: list[LeftOut] = []
+
+    # 1. Rows with errors are left out, each with its messages.
+    errors_by_row: dict[tuple[str, str | None, int | None], list[str]] = defaultdict(list)
+    for p in intake.errors:
+        if p.row is not None:
+            errors_by_row[(p.file, p.sheet, p.row)].append(p.message)
+    valid = frame["valid"].to_numpy(dtype=bool) if len(frame) else np.zeros(0, bool)
+    for r in frame.loc[~valid].itertuples(index=False):
+        msgs = errors_by_row.get((r.file, r.sheet, int(r.row)), ["该行有错误"])
+        left_out.append(LeftOut("行有错误", r.file, r.sheet, int(r.row), r.village, r.name,
+                                mask_id(r.id_number), "；".join(msgs), household=r.household))
+
+    # 2. Households whose head row has an error cannot sign: the whole household waits for the fix.
+    good = frame if valid.all() else frame.loc[valid]  # no copy of a million rows when nothing is wrong
+    bad_heads = set(frame.loc[~valid & frame["is_head"].to_numpy(dtype=bool), "household"])
+    # 3. Exclusions from the rules (objections upheld, roster columns, other townships).
+    reasons: dict[str, str] = {}
+    for hh in bad_heads:
+        reasons[hh] = "户主所在行有错误，待更正后再核定"
+    ex = rules.exclusions
+    # Objections upheld: decided after the quota, so that the household's slot is not refilled.
+    withdrawn_keys: set[str] = set()
+    if loaded.excluded_ids:
+        withdrawn_keys = set(good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]) - set(reasons)
+    if already_aided:
+        hit = good["id_number"].isin(list(already_aided)).to_numpy(dtype=bool)
+        for hh, id_number in zip(good.loc[hit, "household"], good.loc[hit, "id_number"], strict=True):
+            reasons.setdefault(hh, already_aided[id_number])
+    for column, value in ex.column.items():
+        values = extra_column(good, column)  # a column no roster has is a warning of the rules check
+        if values is not None:
+            for hh in good.loc[(values.astype(str) == value).to_numpy(dtype=bool), "household"]:
+                reasons.setdefault(hh, f"{column}为“{value}”")
+    if rules.campaign.township:
+        outside = (good["township"] != "") & (good["township"] != rules.campaign.township)
+        for hh in good.loc[outside, "household"]:
+            reasons.setdefault(hh, f"不属于{rules.campaign.township}")
+    excluded_mask = good["household"].isin(reasons).to_numpy(dtype=bool)
+    ledger_texts = set(already_aided.values()) if already_aided else set()
+    column_texts = {f"{column}为“{value}”": column for column, value in ex.column.items()}
+    for r in good.loc[excluded_mask & good["is_head"].to_numpy(dtype=bool)].itertuples(index=False):
+        why = reasons[r.household]
+        source = ("head-error" if r.household in bad_heads else "ledger" if why in ledger_texts
+                  else "column" if why in column_texts else "township")  # in the order the reasons were set
+        left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name, mask_id(r.id_number), why,
+                                household=r.household, source=source, column=column_texts.get(why, "")))
+    considered = good.loc[~excluded_mask] if excluded_mask.any() else good
+
+    pop = build_population(considered, vocab, rules.campaign.reference_date)
+    alloc = allocate(pop, rules)
+    hh = pop.households
+    withdrawn = hh["key"].isin(withdrawn_keys).to_numpy(dtype=bool)
+    ranked = quota_ranking(alloc, rules.quotas, withdrawn) if rules.quotas else None
+    over = (ranked.rank > ranked.slots) & ~withdrawn if ranked is not None else np.zeros(len(hh), dtype=bool)
+    held = np.flatnonzero(withdrawn | over)
+    qualified = alloc.aided.copy()
+    unqualified = np.flatnonzero(~qualified & ~withdrawn)
+    # Only the left-out households' texts are taken out of the table (not every household's).
+    gone = np.concatenate([held, unqualified])
+    texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id", "key")]
+    for k, (i, file, sheet, row, village, head, head_id, key) in enumerate(zip(gone.tolist(), *texts, strict=True)):
+        x = LeftOut("不符合条件", file, sheet, int(row), village, head, mask_id(head_id), "不符合任何慰问标准",
+                    household=key)
+        if k < len(held) and withdrawn[i]:
+            x.kind, x.source = "排除", "ids"
+            x.reason = ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
+        elif k < len(held):
+            x.kind, x.source = "超出名额", "quota"
+            assert ranked is not None
+            x.rank, x.slots, x.last_admitted_fen = (int(ranked.rank[i]), int(ranked.slots[i]),
+                                                    int(ranked.last_admitted[i]))
+            x.amount_fen = int(alloc.total[i])
+            x.reason = f"{village}名额 {x.slots} 户，按慰问金额排序后未入选"
+        left_out.append(x)
+    alloc.withhold(withdrawn | over)
+    aided = alloc.aided
+    left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
+    goods = list(alloc.items)
+    table = _table(alloc, aided, goods)
+    decision = Decision(allocation=alloc, table=table, left_out=left_out, goods=goods, rules=loaded)
+    decision.persons_aided = int(table["persons"].sum()) if len(table) else 0
+    decision.by_standard = _by_standard(alloc, aided)
+    decision.by_village = _by_village(table)
+    decision.findings = findings + _decision_findings(decision)
+    return decision
+
+
+def roster_facts(intake: Intake) -> RosterFacts:
+    """The rosters as the rules check sees them: their extra columns and category counts."""
+    frame = intake.frame
+    columns = frozenset(c.removeprefix("extra:") for c in frame.columns if isinstance(c, str) and c.startswith("extra:"))
+    counts: Counter[str] = Counter()
+    if len(frame):
+        for cell, n in frame["categories"].fillna("").value_counts(sort=False).items():
+            for c in str(cell).split("、"):
+                if c:
+                    counts[c] += int(n)
+    return RosterFacts(columns=columns, categories=counts, files=len(intake.files))
+
+
+def _decision_findings(d: Decision) -> list[Problem]:
+    """What only the decision shows: unused standards, persons outside every tier, stated totals."""
+    rules = d.rules.rules
+    households = {code: int(line["households"]) for code, line in d.by_standard.items()  # type: ignore[call-overload]
+                  if not code.startswith("_")}
+    outside: dict[str, tuple[int, str]] = {}
+    for o in d.allocation.outcomes:
+        if o.outside:
+            steps = [step for piece in o.standard.pieces if piece.tiers for step in piece.tiers.steps]
+            spans = "、".join(_span(t.min, t.max) for t in steps)
+            outside[o.standard.code] = (o.outside, f"各档为 {spans}")
+    excluded = sum(1 for x in d.left_out if x.kind in ("排除", "超出名额"))
+    alloc = d.allocation
+    lost = {o.standard.code: int(np.count_nonzero(o.applies & alloc.aided & ~alloc.paid[:, j]))
+            for j, o in enumerate(alloc.outcomes)}
+    out = after_decision(d.rules, households, outside, excluded, lost)
+    lines = []
+    for s in rules.standards:
+        line = d.by_standard[s.code]
+        count = line["units"] if s.per_person_only and s.parts is None else line["households"]
+        lines.append((s.code, int(count), Decimal(str(line["total"]))))  # type: ignore[call-overload]
+    return out + stated_differences(d.rules, lines, d.total)
+
+
+def _span(lo: int | None, hi: int | None) -> str:
+    if lo is None and hi is None:
+        return "全部"
+    if lo is None:
+        return f"{hi} 及以下"
+    if hi is None:
+        return f"{lo} 及以上"
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def goods_column(key: tuple[str, str]) -> str:
+    """Table column of one goods item: the same item in two units (大米 公斤 / 袋) stays apart."""
+    return f"goods:{key[0]}|{key[1]}"
+
+
+def goods_total(decision: Decision, key: tuple[str, str]) -> float:
+    return float(decision.table[goods_column(key)].sum()) if len(decision.table) else 0.0
+
+
+HOUSEHOLD_COLUMNS = (
+    "key", "village", "township", "household_no", "head_name", "head_id", "head_phone", "head_bank", "size",
+    "persons", "categories", "applied", "applied_names", "suppressed", "cash_fen", "goods_fen", "total_fen",
+    "capped_fen", "reason", "file", "sheet", "row",
+)
+
+
+def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -> pd.DataFrame:
+    pop = alloc.pop
+    hh_all = pop.households
+    idx = np.flatnonzero(aided)
+    idx = idx[_village_file_row_order(hh_all, idx)]  # the table's order: by village, then as listed
+    hh = hh_all.iloc[idx].reset_index(drop=True)
+    outcomes = alloc.outcomes
+    names = [o.standard.name for o in outcomes]
+    codes = [o.standard.code for o in outcomes]
+    applies = alloc.applies
+    paid = alloc.paid[idx]
+    lost = applies[idx] & ~paid
+    # Households share a handful of (paid, lost, capped) patterns: build each pattern's text once.
+    which, uniq = _patterns(paid, lost, alloc.capped[idx] > 0)
+    texts = []
+    for p_bits, l_bits, capped in uniq:
+        paid_j = [j for j in range(len(outcomes)) if p_bits >> j & 1]
+        lost_j = [j for j in range(len(outcomes)) if l_bits >> j & 1]
+        texts.append(("、".join(codes[j] for j in paid_j), "、".join(names[j] for j in paid_j),
+                      _reason(alloc, paid_j, lost_j, bool(capped))))
+    applied = [texts[w][0] for w in which]
+    applied_names = [texts[w][1] for w in which]
+    reasons = [texts[w][2] for w in which]
+    for j, o in enumerate(outcomes):  # a package paid: its parts and their amounts
+        if o.parts:
+            got = alloc.paid_outcome(j)
+            values = np.column_stack([part.value[idx] for part in got.parts])
+            labels = [part.label for part in got.parts]
+            for r in np.flatnonzero(paid[:, j]).tolist():
+                pieces = [f"{labels[k]} {_money(v)} 元" for k, v in enumerate(values[r].tolist()) if v]
+                reasons[r] += f"；“{o.standard.name}”{_money(int(values[r].sum()))} 元 = " + " + ".join(pieces)
+    for r, i in enumerate(idx.tolist()):
+        if alloc.capped[i]:
+            reasons[r] += f"，现金减少 {_money(alloc.capped[i])} 元"
+    suppressed = [""] * len(idx)
+    values = [o.value for o in outcomes]  # computed once: each is a sum over every household
+    for r in np.flatnonzero(lost.any(axis=1)).tolist():
+        i = idx[r]
+        suppressed[r] = "、".join(f"{names[j]}（{_money(values[j][i])}元）" for j in np.flatnonzero(lost[r]))
+    persons = alloc.persons[idx]
+    table = pd.DataFrame({
+        "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
+        "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
+        "head_bank": hh["head_bank"], "size": hh["size"], "persons": persons,
+        "categories": text_series(_categories_by_household(alloc)[idx]), "applied": text_series(applied),
+        "applied_names": text_series(applied_names), "suppressed": text_series(suppressed), "cash_fen": alloc.cash[idx], "goods_fen": alloc.goods_value[idx],
+        "total_fen": alloc.total[idx], "capped_fen": alloc.capped[idx], "reason": text_series(reasons),
+        "file": hh["file"], "sheet": hh["sheet"], "row": hh["row"],
+    })
+    for key in goods:
+        table[goods_column(key)] = alloc.items[key][idx] / MILLI
+    return table
+
+
+def _village_file_row_order(hh: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
+    """The stable order of households ``idx`` by village, file and row (texts compared as pandas
+    sorts them: by code point), computed on integer codes."""
+    if not len(idx):
+        return np.zeros(0, dtype=np.int64)
+    village = pd.factorize(hh["village"].iloc[idx], sort=True)[0]
+    file = pd.factorize(hh["file"].iloc[idx], sort=True)[0]
+    row = hh["row"].to_numpy(dtype=np.int64)[idx]
+    return np.lexsort((row, file, village))
+
+
+def _patterns(paid: np.ndarray, lost: np.ndarray, capped: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Each household's (paid standards, suppressed standards, capped) pattern as bit sets: which
+    pattern every row has, and the distinct patterns."""
+    n = paid.shape[1]
+    weights = 1 << np.arange(n, dtype=np.int64)
+    p_bits, l_bits, c_bits = paid @ weights, lost @ weights, capped.astype(np.int64)
+    if 2 * n + 1 <= 62:  # one integer per household: hashed, not sorted
+        found, distinct = pd.factorize((p_bits << (n + 1)) | (l_bits << 1) | c_bits)
+        mask = (1 << n) - 1
+        return found.tolist(), [(int(k) >> (n + 1), int(k) >> 1 & mask, int(k) & 1) for k in distinct.tolist()]
+    uniq, which = np.unique(np.stack([p_bits, l_bits, c_bits], axis=1), axis=0, return_inverse=True)
+    return which.ravel().tolist(), [tuple(u) for u in uniq.tolist()]
+
+
+def _categories_by_household(alloc: Allocation) -> np.ndarray:
+    """Each household's categories: its members' categories in order of first appearance."""
+    pop = alloc.pop
+    g = pop.n_households
+    out = np.full(g, "", dtype=object)
+    cell, texts = pd.factorize(pop.persons["categories"].fillna(""))
+    texts = np.asarray(texts, dtype=object)
+    keep = np.flatnonzero(texts[cell] != "") if len(cell) else np.zeros(0, np.int64)
+    pairs = pd.unique(pop.household[keep].astype(np.int64) * len(texts) + cell[keep])  # first appearance first
+    hh, code = pairs // max(len(texts), 1), pairs % max(len(texts), 1)
+    single = np.bincount(hh, minlength=g)[hh] == 1
+    out[hh[single]] = texts[code[single]]  # the usual household: its members wrote the same categories
+    merged: dict[int, list[str]] = {}
+    for h, c in zip(hh[~single].tolist(), code[~single].tolist(), strict=True):
+        cats = merged.setdefault(h, [])
+        for x in texts[c].split("、"):
+            if x not in cats:
+                cats.append(x)
+    for h, cats in merged.items():
+        out[h] = "、".join(cats)
+    return out
+
+
+def _money(amount_fen: int) -> str:
+    value = yuan(int(amount_fen))
+    return f"{value:.0f}" if value == value.to_integral_value() else f"{value}"
+
+
+def _reason(alloc: Allocation, paid: list[int], lost: list[int], capped: bool) -> str:
+    """One plain-language line: why households with this pattern get what they get."""
+    outs = alloc.outcomes
+    parts = []
+    competing_paid = [j for j in paid if not outs[j].standard.stacking]
+    stacking_paid = [j for j in paid if outs[j].standard.stacking]
+    combination = alloc.rules.combination
+    if competing_paid and combination.scope == "person" and combination.mode != "all":
+        mode = "按优先顺序" if combination.mode == "priority" else "按最高标准"
+        names = "、".join(f"“{outs[j].standard.name}”" for j in competing_paid)
+        parts.append(f"每人{mode}只享受一项，本户享受{names}")
+    elif competing_paid and lost and combination.mode != "all":
+        mode = "按优先顺序" if combination.mode == "priority" else "按最高标准"
+        parts.append(f"同时符合{len(lost) + len(competing_paid)}项标准，{mode}享受“{outs[competing_paid[0]].standard.name}”")
+    else:
+        parts.extend(f"享受“{outs[j].standard.name}”" for j in competing_paid)
+    parts.extend(f"另加“{outs[j].standard.name}”" for j in stacking_paid)
+    if capped:
+        parts.append(f"超过每户上限 {alloc.rules.cap} 元")
+    return "；".join(parts)
+
+
+def _by_standard(alloc: Allocation, aided: np.ndarray) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for j in range(len(alloc.outcomes)):
+        o = alloc.paid_outcome(j)
+        paid = alloc.paid[:, j] & aided
+        line = _standard_line(o, paid)
+        if o.parts:
+            line["parts"] = [dict(_standard_line(part, paid & (part.units > 0)), name=part.label) for part in o.parts]
+        out[o.standard.code] = line
+    if alloc.capped.any():
+        out["_cap"] = {"name": "每户上限扣减", "households": int((alloc.capped > 0).sum()),
+                       "cash": str(-yuan(int(alloc.capped.sum()))), "total": str(-yuan(int(alloc.capped.sum())))}
+    return out
+
+
+def _standard_line(o: StandardOutcome, paid: np.ndarray) -> dict[str, object]:
+    return {
+        "name": o.standard.name,
+        "households": int(paid.sum()),
+        "units": int(o.units[paid].sum()),
+        "cash": str(yuan(int(o.cash[paid].sum()))),
+        "goods_value": str(yuan(int(o.goods_value[paid].sum()))),
+        "total": str(yuan(int(o.value[paid].sum()))),
+    }
+
+
+def _by_village(table: pd.DataFrame) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    if not len(table):
+        return out
+    g = table.groupby("village", sort=True).agg(households=("key", "size"), persons=("persons", "sum"),
+                                                 cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
+    for village, r in g.iterrows():
+        out[str(village)] = {"households": int(r["households"]), "persons": int(r["persons"]),
+                             "cash": str(yuan(int(r["cash"]))), "goods_value": str(yuan(int(r["goods"]))),
+                             "total": str(yuan(int(r["cash"] + r["goods"])))}
+    return out
+
+
+def summary(d: Decision) -> dict[str, object]:
+    """The decision's figures as plain data (money as exact decimal strings): the --json output,
+    and ``summary.json`` beside the workbooks, which ``weiwen budget --compare`` reads back."""
+    return {
+        "campaign": d.rules.rules.campaign.code,
+        "campaign_name": d.rules.rules.campaign.name,
+        "rules_sha256": d.rules.digest,
+        "households": len(d.table),
+        "persons": d.persons_aided,
+        "cash": str(d.cash),
+        "goods_value": str(d.goods_value),
+        "total": str(d.total),
+        "by_standard": d.by_standard,
+        "by_village": d.by_village,
+        "goods": {f"{item}（{unit}）": f"{goods_total(d, (item, unit)):g}" for item, unit in d.goods},
+        "findings": [f.as_json() for f in d.findings if f.severity is not Severity.INFO],
+        "excluded": [
+            {"kind": x.kind, "file": x.file, "sheet": x.sheet, "row": x.row, "village": x.village,
+             "name": x.name, "id_masked": x.id_masked, "reason": x.reason}
+            for x in d.left_out
+        ],
+    }

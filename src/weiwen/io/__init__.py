@@ -1,1 +1,0 @@
-"""Everything that touches files: sniffing, reading, writing, atomic saves."""

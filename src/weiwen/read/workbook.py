@@ -1,0 +1,270 @@
+"""Read roster files into raw sheets: every cell with its type, nothing interpreted yet.
+
+This module (with :mod:`weiwen.read.parted`, which it calls) is the only one that opens
+spreadsheets for reading.  Excel files are read with python-calamine (one parse gives the cell
+values with their types and the merged ranges); :mod:`weiwen.read.sheet_xml` (.xlsx) and
+:mod:`weiwen.read.xls_marks` (.xls) add what calamine does not report (hidden rows, formulas with
+no saved result, error values), on a thread for a large sheet.  A very large .xlsx sheet is read
+in parts on both cores (:mod:`weiwen.read.parted`), with the same result.  CSV files are decoded
+as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine as calamine
+import xlrd
+
+from weiwen.core import problems as P
+from weiwen.read import parted
+from weiwen.read.parted import PartedSheet
+from weiwen.read.sheet_xml import SheetMarks, scan_sheet, sheet_parts
+from weiwen.read.sniff import Format, sniff
+from weiwen.read.xls_marks import XlsMarks
+
+Cell = object  # str | float | int | bool | datetime | date | time | timedelta | None
+
+
+@dataclass
+class RawSheet:
+    """Cells of one sheet; ``rows[i]`` is Excel row ``i + 1``, ``rows[i][j]`` column ``j + 1``."""
+
+    file: str
+    name: str
+    rows: list[list[Cell]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (0-based, inclusive)
+    typed: bool = True  # False for CSV, where every cell is text
+    marks: SheetMarks = field(default_factory=SheetMarks)  # hidden rows, unsaved formulas, error values
+
+
+@dataclass
+class ReadResult:
+    path: Path
+    display: str
+    format: Format | None = None
+    sheets: list[RawSheet] = field(default_factory=list)
+    problems: list[P.Problem] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return self.format is not None and not any(
+            p.severity is P.Severity.ERROR and p.sheet is None for p in self.problems
+        )
+
+
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+THREADED_SCAN_BYTES = 16 << 20  # a sheet XML this large is scanned on a thread while calamine parses it
+_EXT_FORMAT = {".xlsx": Format.XLSX, ".xlsm": Format.XLSX, ".xls": Format.XLS, ".csv": Format.CSV, ".txt": Format.CSV}
+
+
+def read_roster_file(path: Path, sheet: str | None = None, display: str | None = None) -> ReadResult:
+    """Read every visible sheet (or the one named ``sheet``) of ``path``.
+
+    Problems with the file itself are returned, never raised.
+    """
+    shown = display or str(path)
+    res = ReadResult(path=path, display=shown)
+
+    def fail(code: str, **fields: object) -> ReadResult:
+        res.problems.append(P.make(code, file=shown, **fields))
+        return res
+
+    if not path.exists():
+        return fail("file-not-found", path=shown)
+    if path.is_dir():
+        return fail("file-is-directory", path=shown)
+    try:
+        sniffed = sniff(path)
+    except OSError as exc:
+        return fail("file-unreadable", reason=exc.strerror or exc.__class__.__name__)
+
+    fmt = sniffed.format
+    if fmt is Format.EMPTY:
+        return fail("file-empty")
+    if fmt is Format.ENCRYPTED:
+        return fail("file-encrypted")
+    if fmt is Format.HTML:
+        return fail("file-is-html")
+    if fmt is Format.UNKNOWN:
+        if sniffed.detail.startswith("corrupt:"):
+            return fail("file-corrupt", reason=sniffed.detail.split(":", 1)[1])
+        if sniffed.detail.startswith("toolarge:"):
+            return fail("file-too-large", detail=sniffed.detail.split(":", 1)[1])
+        return fail("file-unsupported", detail=sniffed.detail)
+
+    ext_fmt = _EXT_FORMAT.get(path.suffix.lower())
+    if fmt is Format.CSV and ext_fmt not in (Format.CSV, None):
+        # Text content behind an Excel extension: not a workbook at all.
+        return fail("file-unsupported", detail=f"扩展名为 {path.suffix}，内容却是纯文本")
+    if ext_fmt is not None and ext_fmt is not fmt:
+        res.problems.append(
+            P.make("file-ext-mismatch", file=shown, ext=path.suffix, actual=fmt.value)
+        )
+    res.format = fmt
+    if fmt is Format.CSV:
+        _read_csv(path, res)
+    else:
+        _read_excel(path, res, sheet)
+    return res
+
+
+def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
+    shown = res.display
+    try:
+        wb = calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError:
+        res.problems.append(P.make("file-encrypted", file=shown))
+        res.format = None
+        return
+    except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, OSError, ValueError) as exc:
+        res.problems.append(P.make("file-corrupt", file=shown, reason=_short(exc)))
+        res.format = None
+        return
+    with wb, _OwnReads(path, res.format) as own:
+        metas = [m for m in wb.sheets_metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
+        if wanted is not None:
+            names = [m.name for m in metas]
+            if wanted not in names:
+                res.problems.append(
+                    P.make("sheet-not-found", file=shown, sheet=wanted, available="、".join(names))
+                )
+                return
+            metas = [m for m in metas if m.name == wanted]
+        for meta in metas:
+            if wanted is None and meta.visible != calamine.SheetVisibleEnum.Visible:
+                res.problems.append(P.make("sheet-hidden", file=shown, sheet=meta.name))
+                continue
+            got = own.own_read(meta.name)
+            if got is not None:
+                res.sheets.append(RawSheet(file=shown, name=meta.name, rows=got.rows, merged=got.merged,
+                                           marks=got.marks))
+                continue
+            try:
+                found = own.start(meta.name)
+                sh = wb.get_sheet_by_name(meta.name)
+                rows = sh.to_python(skip_empty_area=False)
+                merged = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
+                sheet_marks = found()
+            except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError,
+                    zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                res.problems.append(P.make("file-corrupt", file=shown, sheet=meta.name, reason=_short(exc)))
+                continue
+            res.sheets.append(RawSheet(file=shown, name=meta.name, rows=rows, merged=merged, marks=sheet_marks))
+
+
+class _OwnReads:
+    """What weiwen reads of a workbook itself, beside calamine.  ``own_read(name)``: an .xlsx
+    sheet read in memory or in parts, marks and merged ranges included (:mod:`weiwen.read.parted`),
+    or ``None``.  ``start(name)``: for a sheet calamine reads whole, the :class:`SheetMarks` (an
+    .xlsx's XML scanned, an .xls read with xlrd) begun on a thread when the sheet is large; it
+    returns the function that gives the result."""
+
+    def __init__(self, path: Path, fmt: Format):
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self.parts: dict[str, str] = {}
+        self.xls = XlsMarks(path) if fmt is Format.XLS else None
+        self.pool: ThreadPoolExecutor | None = None
+        self.failure: str | None = None
+
+    def __enter__(self) -> _OwnReads:
+        if self.xls is None and zipfile.is_zipfile(self.path):
+            try:
+                self.zip = zipfile.ZipFile(self.path)
+                self.parts = sheet_parts(self.zip)
+            except (zipfile.BadZipFile, OSError, ValueError, SyntaxError) as exc:  # SyntaxError: ParseError
+                self.failure = f"工作簿目录无法解析：{_short(exc)}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+        if self.zip is not None:
+            self.zip.close()
+        if self.xls is not None:
+            self.xls.close()
+
+    def own_read(self, sheet: str) -> PartedSheet | None:
+        """A small sheet read in memory in one pass, a large one in parts on both cores (marks
+        and merged ranges found on the way), or ``None``: calamine reads it whole."""
+        member = self.parts.get(sheet)
+        if self.zip is None or member is None or self.failure is not None:
+            return None
+        names = set(self.zip.namelist())
+        if member not in names:
+            return None
+        size = self.zip.getinfo(member).file_size
+        if size < parted.SMALL_BYTES:
+            return parted.read_small(self.zip, member, sheet)
+        sst = self.zip.getinfo(_SHARED_STRINGS).file_size if _SHARED_STRINGS in names else 0
+        n = parted.part_count(size, sst)
+        return parted.read_in_parts(self.path, member, sheet, n) if n > 1 else None
+
+    def start(self, sheet: str) -> Callable[[], SheetMarks]:
+        if self.failure is not None:
+            raise ValueError(self.failure)
+        if self.xls is not None:
+            xls = self.xls
+
+            def scan() -> SheetMarks:
+                try:
+                    return xls.of(sheet)
+                except (xlrd.XLRDError, xlrd.compdoc.CompDocError, NotImplementedError, KeyError, IndexError,
+                        struct.error) as exc:  # calamine read the cells; xlrd's second look failed
+                    return SheetMarks(unchecked=_short(exc))
+
+            big = self.path.stat().st_size >= THREADED_SCAN_BYTES // 4
+        else:
+            member = self.parts.get(sheet)
+            if self.zip is None or member is None:
+                return SheetMarks
+            zf = self.zip
+
+            def scan() -> SheetMarks:
+                try:
+                    with zf.open(member) as stream:
+                        return scan_sheet(stream)
+                except NotImplementedError as exc:  # a compression zipfile does not implement (Deflate64, for one)
+                    return SheetMarks(unchecked=_short(exc))
+
+            big = zf.getinfo(member).file_size >= THREADED_SCAN_BYTES
+        if not big:
+            return scan
+        self.pool = self.pool or ThreadPoolExecutor(max_workers=1)
+        return self.pool.submit(scan).result
+
+
+def _read_csv(path: Path, res: ReadResult) -> None:
+    data = path.read_bytes()
+    text = None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        res.problems.append(P.make("encoding-unknown", file=res.display))
+        res.format = None
+        return
+    sample = text[:8192]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[list[Cell]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+    res.sheets.append(RawSheet(file=res.display, name=path.stem, rows=rows, typed=False))
+
+
+def _short(exc: BaseException) -> str:
+    msg = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return msg[:120]
