@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tests.conftest import make_id
 from weiwen.engine.amounts import Allocation, allocate
 from weiwen.engine.facts import build_population
 from weiwen.rules.schema import Rules
+from weiwen.model.frames import persons_frame
 from weiwen.model.vocab import load_vocabulary
 
 REF = date(2027, 1, 20)
@@ -19,25 +19,24 @@ VOCAB = load_vocabulary()
 
 
 def frame(people: list[dict[str, Any]]) -> pd.DataFrame:
-    """Each person: hh (household key), and optionally categories, birth, head, size, grade, village, extra:*."""
-    rows = []
+    """Each person: hh (户号), and optionally categories, birth, head, size, grade, village, extra:*.
+    Built by the model's constructor, so the frame is the one the roster reader makes."""
+    numbers: dict[tuple[str, str], int] = {}
+    records = []
     for i, p in enumerate(people):
         birth = p.get("birth", "1960-05-05")
-        rows.append({
-            "file": "t.xlsx", "sheet": "花名册", "row": i + 2, "village": p.get("village", "张庄村"), "township": "",
-            "household": f"t|花名册|{p['hh']}", "household_no": p["hh"], "head_name": "",
-            "head_id": None, "name": p.get("name", f"人{i}"),
+        village = p.get("village", "张庄村")
+        records.append({
+            "file": "t.xlsx", "sheet": "花名册", "village": village,
+            "household": numbers.setdefault((village, p["hh"]), len(numbers)),
+            "household_link": "no", "household_ref": p["hh"], "household_no": p["hh"], "name": p.get("name", f"人{i}"),
             "id_number": make_id(birth=birth.replace("-", ""), seq=f"{i % 1000:03d}"),
-            "sex": "男", "birth_date": np.datetime64(birth, "D"), "relation": "户主" if p.get("head", True) else "子女",
+            "sex": "男", "birth_date": birth, "relation": "户主" if p.get("head", True) else "子女",
             "is_head": p.get("head", True), "categories": p.get("categories", ""),
-            "household_size": p.get("size"), "phone": "", "bank_card": "", "bank_name": "", "disability_grade":
-            p.get("grade"), "address": "", "remark": "", "valid": True,
+            "household_size": p.get("size"), "disability_grade": p.get("grade"),
             **{k: v for k, v in p.items() if k.startswith("extra:")},
         })
-    df = pd.DataFrame(rows)
-    df["household_size"] = pd.array(df["household_size"], dtype="Int64")
-    df["disability_grade"] = pd.array(df["disability_grade"], dtype="Int64")
-    return df
+    return persons_frame(records)
 
 
 def rules(standards: list[dict[str, Any]], **extra: Any) -> Rules:

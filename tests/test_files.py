@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
 from weiwen.cli import app
-from weiwen.roster.intake import load_rosters
+from weiwen import load_rosters
 from weiwen.core.atomic import fit_name
 from weiwen.read.sniff import OLE_MAGIC
 
@@ -116,8 +116,15 @@ def test_csv_encodings_give_identical_records(tmp_path: Path, encoding: str) -> 
 
 def test_csv_in_unknown_encoding(tmp_path: Path) -> None:
     p = tmp_path / "x.csv"
-    p.write_bytes("姓名,身份证号\n".encode("utf-16"))
-    assert codes(p) in (["encoding-unknown"], ["file-unsupported"])
+    p.write_bytes("姓名,身份证号\n王一,".encode("utf-8") + b"\xff\xff\n")  # neither UTF-8 nor GB18030
+    assert codes(p) == ["encoding-unknown"]
+    assert "既不是 UTF-8 也不是 GBK/GB18030" in load_rosters([p]).errors[0].message
+
+
+def test_utf16_text_is_not_taken_for_a_roster(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_bytes("姓名,身份证号\n".encode("utf-16"))  # every other byte NUL: looks binary
+    assert codes(p) == ["file-unsupported"]
 
 
 def test_csv_na_strings_stay_text(tmp_path: Path) -> None:
@@ -141,9 +148,9 @@ def test_golden_xls_matches_xlsx() -> None:
     fixtures = Path(__file__).parent / "fixtures"
     a = load_rosters([fixtures / "golden.xlsx"])
     b = load_rosters([fixtures / "golden.xls"])
-    cols = ["row", "name", "id_number", "categories", "household", "valid"]
-    a_frame = a.frame[cols].assign(household=a.frame["household"].str.split("|").str[-1])
-    b_frame = b.frame[cols].assign(household=b.frame["household"].str.split("|").str[-1])
+    cols = ["row", "name", "id_number", "categories", "household", "household_link", "household_ref", "valid"]
+    a_frame = a.frame[cols]
+    b_frame = b.frame[cols]
     assert a_frame.equals(b_frame)
     assert [(p.row, p.code) for p in a.problems if p.severity.value != "info"] == [
         (p.row, p.code) for p in b.problems if p.severity.value != "info"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import random
 from collections import Counter, defaultdict
@@ -12,30 +10,21 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from weiwen.core.errors import WeiwenError
+from weiwen.model.payment import PaymentRow
+from weiwen.read.allocation_csv import read_allocation_csv
 
 RESULTS = ("已收到", "未收到", "金额不符", "联系不上")
 
 
-@dataclass(frozen=True)
-class Household:
-    key: str
-    village: str
-    household_no: str
-    head: str
-    id_number: str
-    phone: str
-    total: Decimal
+Household = PaymentRow  # one aided household of allocation.csv
 
 
-def read_allocation(folder: Path) -> list[Household]:
-    path = folder / "allocation.csv" if folder.is_dir() else folder
-    if not path.is_file():
-        raise WeiwenError(f"找不到 {path}：请指定 weiwen allocate 的输出文件夹。", code="sample-input")
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    if rows and "联系电话" not in rows[0]:
-        raise WeiwenError(f"{path} 没有“联系电话”列：请用新版 weiwen allocate 重新生成。", code="sample-input")
-    return [Household(r["户编码"], r["村(社区)"].lstrip("'"), r["户号"].lstrip("'"), r["户主姓名"].lstrip("'"),
-                      r["身份证号"], r["联系电话"], Decimal(r["合计"])) for r in rows]
+def read_allocation(folder: Path) -> list[PaymentRow]:
+    """The aided households of ``folder``/allocation.csv (or of that file)."""
+    payments = read_allocation_csv(folder, code="sample-input")
+    if "phone" not in payments.columns:
+        raise WeiwenError(f"{payments.path} 没有“联系电话”列：请用新版 weiwen allocate 重新生成。", code="sample-input")
+    return payments.rows
 
 
 def draw(households: list[Household], rate: float, seed: int) -> list[Household]:
@@ -47,10 +36,10 @@ def draw(households: list[Household], rate: float, seed: int) -> list[Household]
         by_village[h.village].append(h)
     chosen = []
     for village in sorted(by_village):
-        members = sorted(by_village[village], key=lambda h: h.key)
+        members = sorted(by_village[village], key=lambda h: h.code)
         k = min(len(members), max(1, math.ceil(rate * len(members))))
         rng = random.Random(f"{seed}:{village}")  # per village, so adding a village changes no other draw
-        chosen.extend(sorted(rng.sample(members, k), key=lambda h: h.key))
+        chosen.extend(sorted(rng.sample(members, k), key=lambda h: h.code))
     return chosen
 
 

@@ -84,7 +84,7 @@ class BudgetFigures:
 
 
 def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
-    rules = d.rules.rules
+    rules = d.plan.rules
     alloc = d.allocation
     aided = alloc.aided
     lines = []
@@ -106,7 +106,7 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
     villages = []
     if len(t):
         g = t.groupby(["township", "village"], sort=True).agg(
-            households=("key", "size"), persons=("persons", "sum"), cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
+            households=("household", "size"), persons=("persons", "sum"), cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
         for (township, village), r in g.iterrows():
             villages.append((str(township), str(village), int(r["households"]), int(r["persons"]),
                              yuan(int(r["cash"])), yuan(int(r["goods"]))))

@@ -24,6 +24,8 @@ from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, with_campaign_categories
 from weiwen.rules.lint import RosterFacts, RulesRefused, after_decision, check, resolve, stated_differences
 from weiwen.core.text import text_series
+from weiwen.model.frames import DECISION, HOUSEHOLDS, PERSONS, goods_column
+from weiwen.model.frames import check as check_frame
 from weiwen.model.vocab import Vocabulary
 
 
@@ -40,7 +42,7 @@ class LeftOut:
     id_masked: str
     reason: str
     # Structured detail, for ``weiwen explain`` (not written to the sheets or the JSON):
-    household: str = ""  # the household's key (internal: it may hold the head's ID number, never shown)
+    household: int = -1  # the household's number in the roster frame (model.frames.PERSONS "household")
     source: str = ""  # 排除: ids (the rules' ID list or ids_file) / column / township / ledger / head-error
     column: str = ""  # source column: the roster column whose value excluded the household
     rank: int = 0  # 超出名额: the household's place in its village's ranking, from 1
@@ -52,10 +54,10 @@ class LeftOut:
 @dataclass
 class Decision:
     allocation: Allocation
-    table: pd.DataFrame  # one row per aided household (see HOUSEHOLD_COLUMNS)
+    table: pd.DataFrame  # one row per aided household: model.frames.DECISION
     left_out: list[LeftOut]
     goods: list[tuple[str, str]]  # (item, unit) in first-seen order
-    rules: LoadedRules
+    plan: LoadedRules  # the campaign's rules as loaded (aliases resolved): ``plan.rules.cap``
     persons_aided: int = 0
     by_standard: dict[str, dict[str, object]] = field(default_factory=dict)
     by_village: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -83,7 +85,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     computed.  Categories are then resolved to their canonical names, so an alias in a rule means
     exactly what its name means."""
     vocab = with_campaign_categories(vocab, loaded)
-    frame = intake.frame
+    frame = check_frame(PERSONS, intake.frame)
     findings = check(loaded, vocab, roster_facts(intake))
     refused = [f for f in findings if f.severity is Severity.ERROR]
     if refused:
@@ -107,12 +109,12 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     good = frame if valid.all() else frame.loc[valid]  # no copy of a million rows when nothing is wrong
     bad_heads = set(frame.loc[~valid & frame["is_head"].to_numpy(dtype=bool), "household"])
     # 3. Exclusions from the rules (objections upheld, roster columns, other townships).
-    reasons: dict[str, str] = {}
+    reasons: dict[int, str] = {}
     for hh in bad_heads:
         reasons[hh] = "户主所在行有错误，待更正后再核定"
     ex = rules.exclusions
     # Objections upheld: decided after the quota, so that the household's slot is not refilled.
-    withdrawn_keys: set[str] = set()
+    withdrawn_keys: set[int] = set()
     if loaded.excluded_ids:
         withdrawn_keys = set(good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]) - set(reasons)
     if already_aided:
@@ -140,9 +142,10 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     considered = good.loc[~excluded_mask] if excluded_mask.any() else good
 
     pop = build_population(considered, vocab, rules.campaign.reference_date)
+    check_frame(HOUSEHOLDS, pop.households)
     alloc = allocate(pop, rules)
     hh = pop.households
-    withdrawn = hh["key"].isin(withdrawn_keys).to_numpy(dtype=bool)
+    withdrawn = hh["household"].isin(withdrawn_keys).to_numpy(dtype=bool)
     ranked = quota_ranking(alloc, rules.quotas, withdrawn) if rules.quotas else None
     over = (ranked.rank > ranked.slots) & ~withdrawn if ranked is not None else np.zeros(len(hh), dtype=bool)
     held = np.flatnonzero(withdrawn | over)
@@ -150,7 +153,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     unqualified = np.flatnonzero(~qualified & ~withdrawn)
     # Only the left-out households' texts are taken out of the table (not every household's).
     gone = np.concatenate([held, unqualified])
-    texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id", "key")]
+    texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id", "household")]
     for k, (i, file, sheet, row, village, head, head_id, key) in enumerate(zip(gone.tolist(), *texts, strict=True)):
         x = LeftOut("不符合条件", file, sheet, int(row), village, head, mask_id(head_id), "不符合任何慰问标准",
                     household=key)
@@ -170,7 +173,8 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
     goods = list(alloc.items)
     table = _table(alloc, aided, goods)
-    decision = Decision(allocation=alloc, table=table, left_out=left_out, goods=goods, rules=loaded)
+    decision = Decision(allocation=alloc, table=check_frame(DECISION, table), left_out=left_out, goods=goods,
+                        plan=loaded)
     decision.persons_aided = int(table["persons"].sum()) if len(table) else 0
     decision.by_standard = _by_standard(alloc, aided)
     decision.by_village = _by_village(table)
@@ -193,7 +197,7 @@ def roster_facts(intake: Intake) -> RosterFacts:
 
 def _decision_findings(d: Decision) -> list[Problem]:
     """What only the decision shows: unused standards, persons outside every tier, stated totals."""
-    rules = d.rules.rules
+    rules = d.plan.rules
     households = {code: int(line["households"]) for code, line in d.by_standard.items()  # type: ignore[call-overload]
                   if not code.startswith("_")}
     outside: dict[str, tuple[int, str]] = {}
@@ -206,13 +210,13 @@ def _decision_findings(d: Decision) -> list[Problem]:
     alloc = d.allocation
     lost = {o.standard.code: int(np.count_nonzero(o.applies & alloc.aided & ~alloc.paid[:, j]))
             for j, o in enumerate(alloc.outcomes)}
-    out = after_decision(d.rules, households, outside, excluded, lost)
+    out = after_decision(d.plan, households, outside, excluded, lost)
     lines = []
     for s in rules.standards:
         line = d.by_standard[s.code]
         count = line["units"] if s.per_person_only and s.parts is None else line["households"]
         lines.append((s.code, int(count), Decimal(str(line["total"]))))  # type: ignore[call-overload]
-    return out + stated_differences(d.rules, lines, d.total)
+    return out + stated_differences(d.plan, lines, d.total)
 
 
 def _span(lo: int | None, hi: int | None) -> str:
@@ -225,20 +229,8 @@ def _span(lo: int | None, hi: int | None) -> str:
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
-def goods_column(key: tuple[str, str]) -> str:
-    """Table column of one goods item: the same item in two units (大米 公斤 / 袋) stays apart."""
-    return f"goods:{key[0]}|{key[1]}"
-
-
 def goods_total(decision: Decision, key: tuple[str, str]) -> float:
     return float(decision.table[goods_column(key)].sum()) if len(decision.table) else 0.0
-
-
-HOUSEHOLD_COLUMNS = (
-    "key", "village", "township", "household_no", "head_name", "head_id", "head_phone", "head_bank", "size",
-    "persons", "categories", "applied", "applied_names", "suppressed", "cash_fen", "goods_fen", "total_fen",
-    "capped_fen", "reason", "file", "sheet", "row",
-)
 
 
 def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -> pd.DataFrame:
@@ -282,7 +274,8 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
         suppressed[r] = "、".join(f"{names[j]}（{_money(values[j][i])}元）" for j in np.flatnonzero(lost[r]))
     persons = alloc.persons[idx]
     table = pd.DataFrame({
-        "key": hh["key"], "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
+        "household": hh["household"], "kind": hh["kind"], "link": hh["link"], "ref": hh["ref"],
+        "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
         "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
         "head_bank": hh["head_bank"], "size": hh["size"], "persons": persons,
         "categories": text_series(_categories_by_household(alloc)[idx]), "applied": text_series(applied),
@@ -400,7 +393,7 @@ def _by_village(table: pd.DataFrame) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     if not len(table):
         return out
-    g = table.groupby("village", sort=True).agg(households=("key", "size"), persons=("persons", "sum"),
+    g = table.groupby("village", sort=True).agg(households=("household", "size"), persons=("persons", "sum"),
                                                  cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
     for village, r in g.iterrows():
         out[str(village)] = {"households": int(r["households"]), "persons": int(r["persons"]),
@@ -413,9 +406,9 @@ def summary(d: Decision) -> dict[str, object]:
     """The decision's figures as plain data (money as exact decimal strings): the --json output,
     and ``summary.json`` beside the workbooks, which ``weiwen budget --compare`` reads back."""
     return {
-        "campaign": d.rules.rules.campaign.code,
-        "campaign_name": d.rules.rules.campaign.name,
-        "rules_sha256": d.rules.digest,
+        "campaign": d.plan.rules.campaign.code,
+        "campaign_name": d.plan.rules.campaign.name,
+        "rules_sha256": d.plan.digest,
         "households": len(d.table),
         "persons": d.persons_aided,
         "cash": str(d.cash),

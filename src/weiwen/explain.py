@@ -22,6 +22,7 @@ from weiwen.decision import Decision, LeftOut
 from weiwen.engine.amounts import MILLI, yuan
 from weiwen.engine.conditions import describe, evaluate
 from weiwen.core.ids import mask_id, normalize_id
+from weiwen.model.recipients import household_code
 from weiwen.rules.schema import Condition
 
 PER_ZH = {"household": "按户", "person": "按人", "member": "按户人口"}
@@ -83,8 +84,8 @@ def find_rows(frame: pd.DataFrame, key: str) -> tuple[np.ndarray, bool]:
             hit = within & (numbers == (wanted.lstrip("0") or "0")).to_numpy(dtype=bool)
         if hit.any():
             return np.flatnonzero(hit), False
-        if within is everywhere:
-            hit = _equal(frame["household"], key.strip())
+        if within is everywhere:  # the 户编码 of allocation.csv and the audit sample
+            hit = _household_codes(frame) == key.strip()
             if hit.any():
                 return np.flatnonzero(hit), False
     return none, False
@@ -136,8 +137,15 @@ def _id_rows(frame: pd.DataFrame, text: str) -> np.ndarray:
     return hit
 
 
-def _rows_of(frame: pd.DataFrame, household: str) -> np.ndarray:
-    return np.flatnonzero(_equal(frame["household"], household))
+def _household_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's household as allocation.csv writes it (model.recipients.household_code)."""
+    columns = [frame[c].fillna("").astype(str).to_numpy(dtype=object)
+               for c in ("household_link", "village", "household_ref")]
+    return np.array([household_code(*row) for row in zip(*columns, strict=True)], dtype=object)
+
+
+def _rows_of(frame: pd.DataFrame, household: int) -> np.ndarray:
+    return np.flatnonzero(frame["household"].to_numpy() == household)
 
 
 def _text(frame: pd.DataFrame, column: str, i: int) -> str:
@@ -169,7 +177,7 @@ def _household_line(frame: pd.DataFrame, rows: np.ndarray) -> str:
             f"户主 {_text(frame, 'name', h)}（{_where(frame, rows.tolist())}）")
 
 
-def _ambiguous(frame: pd.DataFrame, key: str, households: list[str]) -> Explanation:
+def _ambiguous(frame: pd.DataFrame, key: str, households: list[int]) -> Explanation:
     lines = [f"“{shown_key(key)}”对应 {len(households)} 户，不知道要解释哪一户："]
     example = ""
     places: list[tuple[str, str]] = []
@@ -189,11 +197,11 @@ def _ambiguous(frame: pd.DataFrame, key: str, households: list[str]) -> Explanat
     return Explanation(AMBIGUOUS, lines)
 
 
-def _row_errors(decision: Decision, household: str) -> dict[tuple[str, str, int], LeftOut]:
+def _row_errors(decision: Decision, household: int) -> dict[tuple[str, str, int], LeftOut]:
     return {(x.file, x.sheet, x.row): x for x in decision.left_out if x.kind == "行有错误" and x.household == household}
 
 
-def _error_lines(decision: Decision, frame: pd.DataFrame, household: str, rows: np.ndarray) -> list[str]:
+def _error_lines(decision: Decision, frame: pd.DataFrame, household: int, rows: np.ndarray) -> list[str]:
     errors = _row_errors(decision, household)
     out = []
     for i in rows.tolist():
@@ -205,7 +213,7 @@ def _error_lines(decision: Decision, frame: pd.DataFrame, household: str, rows: 
     return out
 
 
-def _row_error(decision: Decision, frame: pd.DataFrame, household: str, i: int) -> Explanation:
+def _row_error(decision: Decision, frame: pd.DataFrame, household: int, i: int) -> Explanation:
     rows = _rows_of(frame, household)
     lines = [f"{_text(frame, 'name', i)}（{_masked(frame, i)}）所在的行有错误，此人未纳入核定：",
              *_error_lines(decision, frame, household, np.asarray([i])),
@@ -216,11 +224,11 @@ def _row_error(decision: Decision, frame: pd.DataFrame, household: str, i: int) 
     return Explanation(ROSTER_ERROR, lines)
 
 
-def _household(decision: Decision, frame: pd.DataFrame, household: str, shown_row: int | None = None
+def _household(decision: Decision, frame: pd.DataFrame, household: int, shown_row: int | None = None
                ) -> Explanation:
     """What became of one household; ``shown_row``: a row with an error already shown above."""
     alloc = decision.allocation
-    at = np.flatnonzero(_equal(alloc.pop.households["key"], household))
+    at = np.flatnonzero(alloc.pop.households["household"].to_numpy() == household)
     h = int(at[0]) if len(at) else None
     entry = next((x for x in decision.left_out if x.household == household and x.kind != "行有错误"), None)
     rows = _rows_of(frame, household)
@@ -244,7 +252,7 @@ def _household(decision: Decision, frame: pd.DataFrame, household: str, shown_ro
         if met:
             lines.append(f"符合的标准：{'、'.join(met)}")
     source = entry.source if entry is not None else "head-error"
-    rules = decision.rules.rules
+    rules = decision.plan.rules
     if source == "head-error":
         outcome = ROSTER_ERROR
         lines += ["结果：未纳入核定——户主所在行有错误，整户待更正后再核定（户主要签领，不能跳过）。",
@@ -278,13 +286,13 @@ def _household(decision: Decision, frame: pd.DataFrame, household: str, shown_ro
 
 def _exclusion(decision: Decision, frame: pd.DataFrame, rows: np.ndarray, entry: LeftOut) -> list[str]:
     """Which exclusion of the rules removed the household, and the member or cell it hit."""
-    ex = decision.rules.rules.exclusions
+    ex = decision.plan.rules.exclusions
     if entry.source == "ids":
         inline = {normalize_id(str(v))[0] for v in ex.ids}
         out = []
         for i in rows.tolist():
             id_number = _text(frame, "id_number", i)
-            if id_number and id_number in decision.rules.excluded_ids:
+            if id_number and id_number in decision.plan.excluded_ids:
                 where = ("规则文件的排除名单（exclusions.ids）" if id_number in inline
                          else f"排除名单文件 {ex.ids_file}（规则 exclusions.ids_file）")
                 out.append(f"依据：户内 {_text(frame, 'name', i)}（{mask_id(id_number)}）的身份证号在{where}中，整户取消。")
@@ -298,7 +306,7 @@ def _exclusion(decision: Decision, frame: pd.DataFrame, rows: np.ndarray, entry:
                 + (f"；本户 {who}这一列为“{value}”。" if who else "。")]
     if entry.source == "township":
         h = _head_row(frame, rows)
-        return [f"依据：规则 campaign.township 为“{decision.rules.rules.campaign.township}”，"
+        return [f"依据：规则 campaign.township 为“{decision.plan.rules.campaign.township}”，"
                 f"本户所属乡镇为“{_text(frame, 'township', h)}”。"]
     return []
 
@@ -354,7 +362,7 @@ def trace(decision: Decision, h: int) -> list[str]:
                          f"计发 {part.units[h]} 份，现金 {yuan(part.cash[h])} 元"
                          + (f"，物资 {part_goods}（折价 {yuan(part.goods_value[h])} 元）" if part_goods else "")
                          + f"，小计 {yuan(part.value[h])} 元")
-    combination = decision.rules.rules.combination
+    combination = decision.plan.rules.combination
     mode = combination.mode
     paid_j = np.flatnonzero(alloc.paid[h])
     lost = [alloc.outcomes[j].standard.name for j in np.flatnonzero(alloc.applies[h] & ~alloc.paid[h])]
@@ -369,7 +377,7 @@ def trace(decision: Decision, h: int) -> list[str]:
         paid = [alloc.outcomes[j].standard.name for j in paid_j]
         lines.append(f"组合规则：{MODE_ZH[mode]}（叠加标准另发）。享受：{'、'.join(paid) or '无'}"
                      + (f"；未享受：{'、'.join(lost)}" if lost else ""))
-    cap = decision.rules.rules.cap
+    cap = decision.plan.rules.cap
     if cap is not None:
         cut = alloc.capped[h]
         lines.append(f"每户上限 {cap} 元：" + (f"超出，现金减少 {yuan(cut)} 元" if cut else "未超过"))

@@ -68,7 +68,7 @@ def decision_json(d: Decision, outputs: list[Path]) -> dict[str, object]:
 
 
 def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake) -> None:
-    table = Table(title=f"{escape(d.rules.rules.campaign.name)} 核定结果", title_justify="left")
+    table = Table(title=f"{escape(d.plan.rules.campaign.name)} 核定结果", title_justify="left")
     for col in ("慰问标准", "户数", "现金（元）", "物资折价（元）", "合计（元）"):
         table.add_column(col, justify="left" if col == "慰问标准" else "right")
     for s in d.by_standard.values():

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from weiwen.cli.common import AliasesOpt, out_console
 from weiwen.sheets.template import write_template
-from weiwen.rules import campaign_vocabulary, load_rules
+from weiwen.rules import campaign_vocabulary
 from weiwen.rules.lint import columns_read
 from weiwen.model.vocab import load_vocabulary
 

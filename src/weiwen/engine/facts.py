@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weiwen.core.text import TEXT_DTYPE, header_key
+from weiwen.model.recipients import RecipientKind
 from weiwen.model.vocab import Vocabulary
 
 
@@ -23,7 +24,7 @@ from weiwen.model.vocab import Vocabulary
 class Population:
     persons: pd.DataFrame  # the roster rows considered, index 0..n-1
     household: np.ndarray  # int code of each person's household
-    households: pd.DataFrame  # one row per household code: key, village, township, head fields, size
+    households: pd.DataFrame  # one row per household code: model.frames.HOUSEHOLDS (checked by decide)
     age: np.ndarray  # completed years at the reference date (-1 when unknown)
     size: np.ndarray  # household size of each household (declared 人口数, else members listed)
     ancestors: dict[str, frozenset[str]]  # categories string -> every category and parent it implies
@@ -48,10 +49,11 @@ def ages_at(birth: np.ndarray, when: date) -> np.ndarray:
 
 
 def _text(column: pd.Series) -> pd.Series:
-    """A text column with missing values as "" (kept in Arrow: no Python strings made)."""
-    return pd.Series(pc.fill_null(pa.chunked_array(column.array._pa_array), ""), dtype=TEXT_DTYPE) \
+    """A text column with missing values as "" (kept in Arrow through the public ``__arrow_array__``
+    protocol: no Python strings made)."""
+    return pd.Series(pc.fill_null(pa.array(column.array), ""), dtype=TEXT_DTYPE) \
         if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" \
-        else column.astype(object).where(column.notna(), "").reset_index(drop=True)
+        else pd.Series(column.astype(object).where(column.notna(), "").to_numpy(), dtype=TEXT_DTYPE)
 
 
 def extra_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
@@ -74,7 +76,7 @@ def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: dat
     """Group the (already filtered) roster rows into households and derive the facts."""
     plain = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
     persons = frame if plain else frame.reset_index(drop=True)
-    codes, keys = pd.factorize(persons["household"], sort=False)
+    codes, keys = pd.factorize(persons["household"].to_numpy(), sort=False)
     codes = np.asarray(codes, dtype=np.int64)
     h = len(keys)
     listed = np.bincount(codes, minlength=h)
@@ -90,10 +92,14 @@ def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: dat
     heads = np.flatnonzero(persons["is_head"].to_numpy(dtype=bool))
     head_pos = first.copy()
     head_pos[codes[heads[::-1]]] = heads[::-1]
-    wanted = ["village", "township", "household_no", "name", "id_number", "phone", "bank_card", "file", "sheet", "row"]
+    wanted = ["village", "township", "household_no", "name", "id_number", "phone", "bank_card", "file", "sheet", "row",
+              "household_link", "household_ref"]
     pick = persons[wanted].iloc[head_pos]  # only the columns wanted: taking all of them costs seconds
     households = pd.DataFrame({
-        "key": np.asarray(keys, dtype=object),
+        "household": np.asarray(keys, dtype=np.int64),
+        "kind": pd.Series([RecipientKind.HOUSEHOLD.value] * h, dtype=TEXT_DTYPE),
+        "link": _text(pick["household_link"]),
+        "ref": _text(pick["household_ref"]),
         "village": _text(pick["village"]),
         "township": _text(pick["township"]),
         "household_no": _text(pick["household_no"]),

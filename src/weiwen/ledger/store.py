@@ -21,7 +21,6 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from weiwen.read.allocation_csv import read_allocation_csv
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.core.ids import mask_id, normalize_id
 from weiwen.ledger.settings import KEY_ENV, resolve_url
@@ -210,8 +210,10 @@ class Ledger:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _record(self, csv_path: Path, org: str, campaign: str) -> RecordResult:
-        data = csv_path.read_bytes()
-        rows = _read_allocation(data, csv_path)
+        payments = read_allocation_csv(csv_path, code="ledger-input")
+        data = payments.data
+        rows = [{"_id": r.id_number, "id_masked": mask_id(r.id_number), "name": r.head_name, "village": r.village,
+                 "standards": r.standards, "amount_fen": int(r.total * 100)} for r in payments.rows]
         run_key = hashlib.sha256(data + b"\0" + campaign.encode()).hexdigest()
         result = RecordResult()
         with self._begin() as conn:
@@ -333,22 +335,3 @@ def _safe(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
-def _read_allocation(data: bytes, path: Path) -> list[dict[str, object]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise WeiwenError(f"{path} 不是 weiwen 写出的 allocation.csv（编码不是 UTF-8）。", code="ledger-input") from None
-    reader = csv.DictReader(io.StringIO(text))
-    needed = {"身份证号", "户主姓名", "村(社区)", "享受标准", "合计"}
-    if not reader.fieldnames or not needed <= set(reader.fieldnames):
-        raise WeiwenError(f"{path} 不是 weiwen 写出的 allocation.csv（缺少列：{'、'.join(sorted(needed))}）。",
-                          code="ledger-input")
-    rows = []
-    for n, r in enumerate(reader, start=2):
-        id_number, _ = normalize_id(r["身份证号"])
-        if len(id_number) != 18:
-            raise WeiwenError(f"{path} 第 {n} 行的身份证号无效，未记账。", code="ledger-input")
-        rows.append({"_id": id_number, "id_masked": mask_id(id_number), "name": r["户主姓名"].lstrip("'"),
-                     "village": r["村(社区)"].lstrip("'"), "standards": r["享受标准"],
-                     "amount_fen": int(Decimal(r["合计"]) * 100)})
-    return rows

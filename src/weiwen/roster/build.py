@@ -1,7 +1,7 @@
 """Turn a located sheet into the validated roster frame, collecting every problem.
 
 This is the boundary where cells become typed data.  The frame's columns are the
-:data:`ROSTER_COLUMNS`; each row is one person, ``row`` is the Excel row number, ``valid``
+:data:`weiwen.model.frames.PERSONS`; each row is one person, ``row`` is the Excel row number, ``valid``
 says whether the row has no error.  Column checks are vectorised or cached on distinct
 values, so a million rows go through in seconds; a problem object is made only for a bad
 cell.
@@ -28,14 +28,10 @@ from weiwen.core.ids import check_ids, mask_digits, mask_id, normalize_id
 from weiwen.read.workbook import RawSheet
 from weiwen.roster.layout import HOUSEHOLD_FIELDS, PERSON_FIELDS, SheetLayout, cell_text, col_letter
 from weiwen.core.text import clean, clean_texts, has_control, normalize_name_texts, text_series
+from weiwen.model.frames import EXTRA_PREFIX, ROSTER_COLUMNS
+from weiwen.model.recipients import HouseholdLink
 from weiwen.model.vocab import Vocabulary
 
-ROSTER_COLUMNS = (
-    "file", "sheet", "row", "village", "township", "household", "household_no", "head_name", "head_id",
-    "name", "id_number", "id_text", "sex", "birth_date", "relation", "is_head", "categories", "household_size",
-    "phone", "bank_card", "bank_name", "disability_grade", "address", "remark", "valid",
-)
-SENSITIVE_FIELDS = frozenset({"id_number", "head_id", "phone", "bank_card"})
 MAX_HOUSEHOLD_SIZE = 30
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_PATTERNS = (
@@ -306,11 +302,12 @@ def _build_roster(sheet: RawSheet, layout: SheetLayout, vocab: Vocabulary, today
 
     _too_long(arrow, excel_rows, layout, out)
     linking = dict(data, **{k: arrow[k] for k in ("household_no", "village") if k in arrow})
-    households, is_head = _households(linking, n, layout, out, written)
-    data["household"] = households
+    data["household"], arrow["household_link"], arrow["household_ref"], is_head = _households(
+        linking, n, layout, out, written)
+    data["household_link"], data["household_ref"] = arrow["household_link"], arrow["household_ref"]
     data["is_head"] = is_head
     data["valid"] = ~np.isin(data["row"], np.fromiter(out.bad_rows, dtype=np.int64, count=len(out.bad_rows)))
-    ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith("extra:")]
+    ordered = [c for c in ROSTER_COLUMNS if c in data] + [c for c in data if c.startswith(EXTRA_PREFIX)]
     # Text columns become Arrow strings (pandas' default): a third of the memory of Python strings,
     # and the workbook writer reads them without converting.
     final = {c: arrow.get(c, data[c]) for c in ordered}
@@ -809,7 +806,7 @@ def _report_marks(sheet: RawSheet, layout: SheetLayout, out: _Collector) -> None
 # --- households ---------------------------------------------------------------------------
 
 def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collector, written: list[bool]
-                ) -> tuple[pa.Array, np.ndarray]:
+                ) -> tuple[np.ndarray, pa.Array, pa.Array, np.ndarray]:
     """Link members into households, find each head and check each household's structure.
 
     Members are linked by 户号 (within a village), else by 户主身份证号, else by the order of
@@ -830,10 +827,10 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
         starts = marked_head.copy()
         if n:
             starts[0] = True
-        fallback_kind, fallback_row = "seq", rows[np.maximum.accumulate(np.where(starts, np.arange(n), 0))] \
+        fallback_kind, fallback_row = HouseholdLink.SEQUENCE, rows[np.maximum.accumulate(np.where(starts, np.arange(n), 0))] \
             if n else rows
     else:
-        fallback_kind, fallback_row = "row", rows
+        fallback_kind, fallback_row = HouseholdLink.ROW, rows
     # Each person's household as one integer (which link, then the linking values' codes), so the
     # grouping is numeric; the text key is made once per household, not once per person.
     has_no, has_head = (no_text != "")[no_code], (head_text != "")[head_code]
@@ -844,15 +841,17 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     first_of = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
     first_of[codes[::-1]] = np.arange(n)[::-1]
     at = first_of
-    # Each household's key, "file|sheet|no:village:户号", "…|head:户主身份证号" or "…|seq:row", in Arrow.
-    scope = f"{data['file']}|{data['sheet']}|"
-    keys = _join(scope + "no:", village_text[village_code[at]], ":", no_text[no_code[at]])
-    keys = pc.if_else(pa.array(has_no[at]), keys, pc.if_else(
-        pa.array(has_head[at]), _join(scope + "head:", head_text[head_code[at]]),
-        _join(f"{scope}{fallback_kind}:", pc.cast(pa.array(fallback_row[at]), pa.large_string()))))
-    households = keys.take(pa.array(codes)) if n else pa.array([], type=pa.large_string())
-
-    g = len(keys)
+    # Each household's structured key (model.recipients.HouseholdKey): the link and its reference,
+    # made once per household in Arrow and spread to the members.
+    g = len(at)
+    link = np.where(has_no[at], HouseholdLink.NUMBER.value, np.where(
+        has_head[at], HouseholdLink.HEAD_ID.value, fallback_kind.value))
+    ref = pc.if_else(pa.array(has_no[at]), pa.array(no_text[no_code[at]], type=pa.large_string()), pc.if_else(
+        pa.array(has_head[at]), pa.array(head_text[head_code[at]], type=pa.large_string()),
+        pc.cast(pa.array(fallback_row[at]), pa.large_string()))) if g else pa.array([], type=pa.large_string())
+    take = pa.array(codes)
+    link_of = pa.array(link, type=pa.large_string()).take(take) if n else pa.array([], type=pa.large_string())
+    ref_of = ref.take(take) if n else pa.array([], type=pa.large_string())
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(g + 1))
 
@@ -901,12 +900,12 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     hid_at = first_where(has_head)
 
     def label(c: int) -> str:
-        kind, _, rest = keys[c].as_py()[len(scope):].partition(":")
-        if kind == "no":
-            return rest.split(":", 1)[1]
-        if kind == "head":
+        kind, rest = link[c], ref[c].as_py()
+        if kind == HouseholdLink.NUMBER:
+            return rest
+        if kind == HouseholdLink.HEAD_ID:
             return "户主 " + mask_id(rest)
-        return f"第 {rest} 行起" if kind == "seq" else f"第 {rest} 行"
+        return f"第 {rest} 行起" if kind == HouseholdLink.SEQUENCE else f"第 {rest} 行"
 
     for c in np.flatnonzero(heads > 1):
         head_rows = sorted(rows[m] for m in members_of(c) if is_head[m])
@@ -950,7 +949,7 @@ def _households(data: dict[str, Any], n: int, layout: SheetLayout, out: _Collect
     if "categories" in cols or layout.flags:
         for c in np.flatnonzero(~any_written):
             out.add("household-no-category", int(rows[first[c]]), "categories", None, household=label(c))
-    return households, is_head
+    return codes.astype(np.int64), link_of, ref_of, is_head
 
 
 def _short_rows(rows: Sequence[int]) -> str:

@@ -26,7 +26,8 @@ from weiwen.core.errors import ExitCode
 from weiwen.core.ids import mask_id
 from weiwen.read.workbook import read_roster_file
 from weiwen.roster.layout import HEADER_SCAN_ROWS, find_layout
-from weiwen.roster.build import ROSTER_COLUMNS, SheetRoster, build_roster
+from weiwen.model.frames import PERSONS, check, empty_persons
+from weiwen.roster.build import SheetRoster, build_roster
 from weiwen.model.vocab import Vocabulary, load_vocabulary
 
 
@@ -169,10 +170,16 @@ def _load_rosters(paths: list[Path], sheet: str | None, vocab: Vocabulary, today
         rosters.extend(sheet_rosters)
         problems.extend(file_problems)
     frames = [r.frame for r in rosters if len(r.frame)]
+    offset = 0
+    for f in frames:  # each sheet numbers its households from 0: number them within the intake
+        codes = f["household"].to_numpy()
+        if offset:
+            f["household"] = codes + offset
+        offset += int(codes.max()) + 1
     if len(frames) == 1:
         frame = frames[0]
     else:
-        frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame()
+        frame = pd.concat(frames, ignore_index=True) if frames else empty_persons()
     dup_problems = _duplicates(frame)
     if dup_problems:
         problems.extend(dup_problems)
@@ -180,7 +187,7 @@ def _load_rosters(paths: list[Path], sheet: str | None, vocab: Vocabulary, today
         key = list(zip(frame["file"], frame["sheet"], frame["row"], strict=True))
         frame["valid"] = frame["valid"].to_numpy() & np.array([k not in bad for k in key], dtype=bool)
     _summarise(files, frame, problems)
-    return Intake(files=files, frame=frame, problems=problems)
+    return Intake(files=files, frame=check(PERSONS, frame), problems=problems)
 
 
 def _load_one(path: Path, *, sheet: str | None, vocab: Vocabulary, today: date
@@ -251,7 +258,3 @@ def _summarise(files: list[FileSummary], frame: pd.DataFrame, problems: list[P.P
                 s.rows = int(stats.loc[(f.path, s.name), "size"])
                 s.valid = int(stats.loc[(f.path, s.name), "sum"])
             s.errors, s.warnings = counts.get((f.path, s.name), [0, 0])
-
-
-def _empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in ROSTER_COLUMNS})

@@ -36,7 +36,7 @@ def _write(path: Path, chosen: list[Household], title: str, method: str) -> None
         ws.set_column(j, j, w)
     r = HEADER_ROW + 1
     for n, h in enumerate(chosen, start=1):
-        values = [str(n), h.village, h.household_no, h.head, mask_id(h.id_number), h.phone]
+        values = [str(n), h.village, h.household_no, h.head_name, mask_id(h.id_number), h.phone]
         for j, v in enumerate(values):
             ws.write_string(r, j, v, cell)
         ws.write_number(r, 6, float(h.total), money)

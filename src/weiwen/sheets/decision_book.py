@@ -31,7 +31,10 @@ import pyarrow.compute as pc
 import rustpy_xlsxwriter as rx
 
 from weiwen.core import jsonout
-from weiwen.decision import Decision, goods_column, goods_total, summary
+from weiwen.decision import Decision, goods_total, summary
+from weiwen.model.frames import goods_column
+from weiwen.model.payment import HEADER
+from weiwen.model.recipients import HouseholdLink
 from weiwen.engine.amounts import yuan
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_ids
@@ -417,10 +420,9 @@ def _short_paths(files: list[str]) -> dict[str, str]:
     return {f: os.path.relpath(f, common) if common else f for f in distinct}
 
 
-CSV_NEEDS = ("key", "village", "household_no", "head_name", "head_id", "head_bank", "applied", "cash_fen",
+CSV_NEEDS = ("link", "ref", "village", "household_no", "head_name", "head_id", "head_bank", "applied", "cash_fen",
              "goods_fen", "total_fen", "head_phone", "reason")
-CSV_HEADER = ("户编码", "村(社区)", "户号", "户主姓名", "身份证号", "银行卡号", "享受标准", "现金", "物资折价", "合计", "联系电话",
-              "核定依据")
+CSV_HEADER = HEADER
 
 
 def _csv_columns(t: pd.DataFrame) -> list[pa.Array]:
@@ -431,10 +433,18 @@ def _csv_columns(t: pd.DataFrame) -> list[pa.Array]:
     def text(name: str) -> pa.Array:
         return pc.fill_null(pa.array(t[name], type=pa.large_string()), "")
 
-    return [_guarded(pc.extract_regex(text("key"), r"(?P<k>[^|]*)$").field("k")), _guarded(text("village")),
+    return [_guarded(_household_codes(text("link"), text("village"), text("ref"))), _guarded(text("village")),
             _guarded(text("household_no")), _guarded(text("head_name")), text("head_id"), text("head_bank"),
             text("applied"), *(_yuan_texts(t[c]) for c in ("cash_fen", "goods_fen", "total_fen")),
             text("head_phone"), _guarded(text("reason"))]
+
+
+def _household_codes(link: pa.Array, village: pa.Array, ref: pa.Array) -> pa.Array:
+    """model.recipients.household_code for every row, in Arrow."""
+    colon, empty = pa.scalar(":", pa.large_string()), pa.scalar("", pa.large_string())
+    numbered = pc.equal(link, HouseholdLink.NUMBER.value)
+    return pc.binary_join_element_wise(link, pc.if_else(numbered, pc.binary_join_element_wise(village, ref, colon), ref),
+                                       colon)
 
 
 def csv_body(columns: list[pa.Array]) -> bytes:

@@ -1,0 +1,81 @@
+"""allocation.csv, the payment list handed to the bank and read back by the ledger and the audit
+sample: its columns, once, and one row as a checked record (pydantic).
+
+The file is UTF-8 with a BOM, CRLF lines, quoted as Python's csv module quotes; amounts are yuan
+with two decimals; ID, card and phone numbers are full (the file is internal).  Text a spreadsheet
+would run as a formula (starting with = + - @, a tab or a carriage return) is written with one
+leading apostrophe (OWASP CSV injection), which :func:`unguard` takes off again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from weiwen.core.ids import normalize_id
+
+# (field, header): the file's columns in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("code", "户编码"),  # model.recipients.household_code: opaque, unique within the file's sheet
+    ("village", "村(社区)"),
+    ("household_no", "户号"),
+    ("head_name", "户主姓名"),
+    ("id_number", "身份证号"),
+    ("bank_card", "银行卡号"),
+    ("standards", "享受标准"),  # the codes of the standards paid, joined by 、
+    ("cash", "现金"),
+    ("goods_value", "物资折价"),
+    ("total", "合计"),
+    ("phone", "联系电话"),
+    ("reason", "核定依据"),
+)
+HEADER = tuple(h for _, h in COLUMNS)
+LATER = frozenset({"phone", "reason"})  # added in later versions: a file written before has them empty
+GUARDED = frozenset({"code", "village", "household_no", "head_name", "reason"})  # free text from the rosters
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unguard(text: str) -> str:
+    """The text as it was before the CSV-injection guard added its apostrophe."""
+    return text[1:] if text.startswith("'") and text[1:2] and text[1] in FORMULA_START else text
+
+
+class PaymentRow(BaseModel):
+    """One aided household of allocation.csv."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    village: str
+    household_no: str
+    head_name: str
+    id_number: str
+    bank_card: str
+    standards: str
+    cash: Decimal
+    goods_value: Decimal
+    total: Decimal
+    phone: str = ""
+    reason: str = ""
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        number, _ = normalize_id(v)
+        if len(number) != 18:
+            raise ValueError("身份证号无效")
+        return number
+
+    @field_validator("cash", "goods_value", "total")
+    @classmethod
+    def _yuan(cls, v: Decimal) -> Decimal:
+        if not v.is_finite() or v < 0 or v != v.quantize(Decimal("0.01")):
+            raise ValueError("金额应为不小于 0、最多两位小数的数")
+        return v
+
+    @model_validator(mode="after")
+    def _sum(self) -> PaymentRow:
+        if self.cash + self.goods_value != self.total:
+            raise ValueError("合计不等于现金加物资折价")
+        return self
