@@ -400,27 +400,3 @@ def _by_village(table: pd.DataFrame) -> dict[str, dict[str, object]]:
                              "cash": str(yuan(int(r["cash"]))), "goods_value": str(yuan(int(r["goods"]))),
                              "total": str(yuan(int(r["cash"] + r["goods"])))}
     return out
-
-
-def summary(d: Decision) -> dict[str, object]:
-    """The decision's figures as plain data (money as exact decimal strings): the --json output,
-    and ``summary.json`` beside the workbooks, which ``weiwen budget --compare`` reads back."""
-    return {
-        "campaign": d.plan.rules.campaign.code,
-        "campaign_name": d.plan.rules.campaign.name,
-        "rules_sha256": d.plan.digest,
-        "households": len(d.table),
-        "persons": d.persons_aided,
-        "cash": str(d.cash),
-        "goods_value": str(d.goods_value),
-        "total": str(d.total),
-        "by_standard": d.by_standard,
-        "by_village": d.by_village,
-        "goods": {f"{item}（{unit}）": f"{goods_total(d, (item, unit)):g}" for item, unit in d.goods},
-        "findings": [f.as_json() for f in d.findings if f.severity is not Severity.INFO],
-        "excluded": [
-            {"kind": x.kind, "file": x.file, "sheet": x.sheet, "row": x.row, "village": x.village,
-             "name": x.name, "id_masked": x.id_masked, "reason": x.reason}
-            for x in d.left_out
-        ],
-    }

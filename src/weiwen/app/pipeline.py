@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from weiwen.decision import Decision, decide, roster_facts
-from weiwen.roster.intake import Intake, load_rosters
+from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
+from weiwen.sheets.decision_book import second_process, write_outputs
 from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, campaign_vocabulary, with_campaign_categories
 from weiwen.rules.lint import check
@@ -56,3 +58,30 @@ def check_campaign(loaded: LoadedRules, vocab: Vocabulary, paths: list[Path] | N
     if any(f.severity is Severity.ERROR for f in findings):
         return findings, intake
     return decide(intake, loaded, vocab).findings, intake
+
+
+@dataclass
+class Allocated:
+    intake: Intake
+    decision: Decision | None  # None: a roster could not be read at all
+    written: list[Path] = field(default_factory=list)  # empty: nothing written (unreadable, or --strict)
+
+
+def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | None, output: Path, *,
+                      sheet: str | None = None, ledger_url: str | None = None, strict: bool = False,
+                      progress: Callable[[str], None] | None = None,
+                      writing: Callable[[], None] | None = None) -> Allocated:
+    """``weiwen allocate``: validate, decide and write every output into ``output``.
+
+    Nothing is written when a roster cannot be read, or with ``strict`` when a roster has an
+    error.  Large rosters start the writer's second process before they are read (its start-up
+    overlaps the reading) and run without Python's cyclic garbage collector (no cycles among the
+    millions of cells; scanning them costs seconds).  ``writing`` is called before the writing starts."""
+    with second_process(paths) as helper, no_cyclic_gc():
+        intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger_url, progress=progress)
+        if decision is None or (strict and intake.errors):
+            return Allocated(intake, decision)
+        if writing is not None:
+            writing()
+        written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=paths, helper=helper)
+    return Allocated(intake, decision, written)

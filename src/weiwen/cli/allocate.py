@@ -10,12 +10,12 @@ import typer
 from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.core.errors import ExitCode, WeiwenError
-from weiwen.sheets.decision_book import second_process, write_outputs
-from weiwen.app.pipeline import load_and_decide
+from weiwen.core.errors import ExitCode
+from weiwen.summary import decision_json
+from weiwen.app.pipeline import allocate_campaign, load_and_decide
 from weiwen.decision import Decision
-from weiwen.roster.intake import Intake, no_cyclic_gc
-from weiwen.rules import LoadedRules, campaign_vocabulary, find_campaign, load_rules, roster_paths
+from weiwen.roster.intake import Intake
+from weiwen.rules import LoadedRules, campaign_vocabulary, plan_for, roster_paths
 
 HELP = """按慰问标准核定每户的慰问金和物资，生成慰问明细、公示名单、发放签领表、汇总和未纳入清单。
 
@@ -28,12 +28,6 @@ CampaignOpt = Annotated[str | None, typer.Option("--campaign", "-c", help="活�
 RulesOpt = Annotated[Path | None, typer.Option("--rules", "-r", help="直接指定规则文件。")]
 
 
-def resolve_rules(campaign: str | None, rules: Path | None) -> LoadedRules:
-    if (campaign is None) == (rules is None):
-        raise WeiwenError("请用 --campaign 指定活动，或用 --rules 指定规则文件（二者选一）。")
-    return load_rules(rules if rules is not None else find_campaign(campaign))  # type: ignore[arg-type]
-
-
 LedgerUrlOpt = Annotated[str | None, typer.Option(
     "--ledger", help="发放台账地址：本活动已发放、或在规则 ledger.lookback_months 回溯期内已慰问的户不再核定。")]
 
@@ -41,7 +35,7 @@ LedgerUrlOpt = Annotated[str | None, typer.Option(
 def decided(files: list[Path] | None, campaign: str | None, rules: Path | None, aliases: Path | None, *,
             sheet: str | None = None, ledger: str | None = None) -> tuple[LoadedRules, Intake, Decision]:
     """What allocate, budget and explain share: rules, rosters, decision — or exit 2 on an unreadable roster."""
-    loaded = resolve_rules(campaign, rules)
+    loaded = plan_for(campaign, rules)
     vocab = campaign_vocabulary(loaded, aliases)
     with err_console().status("正在读取花名册……") as status:
         intake, decision = load_and_decide(roster_paths(loaded, files), loaded, vocab, sheet=sheet, ledger_url=ledger,
@@ -63,16 +57,22 @@ def allocate(
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
-    with second_process(files or []) as helper, no_cyclic_gc():
-        loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
-        if strict and intake.errors:
-            render.validation(err_console(), intake, show=40, reports=[])
-            err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
-            raise typer.Exit(int(ExitCode.PROBLEMS))
-        with err_console().status("正在写出表格……"):
-            written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=files, helper=helper)
+    loaded = plan_for(campaign, rules)
+    with err_console().status("正在读取花名册……") as status:
+        done = allocate_campaign(roster_paths(loaded, files), loaded, campaign_vocabulary(loaded, aliases), output,
+                                 sheet=sheet, ledger_url=ledger, strict=strict,
+                                 progress=lambda f: status.update(f"正在读取 {f} ……"),
+                                 writing=lambda: status.update("正在写出表格……"))
+    intake, decision, written = done.intake, done.decision, done.written
+    if decision is None:
+        render.validation(err_console(), intake, show=20, reports=[])
+        raise typer.Exit(int(ExitCode.USAGE))
+    if not written:  # --strict and the rosters have errors
+        render.validation(err_console(), intake, show=40, reports=[])
+        err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
+        raise typer.Exit(int(ExitCode.PROBLEMS))
     if as_json:
-        typer.echo(jsonout.dumps(render.decision_json(decision, written)))
+        typer.echo(jsonout.dumps(decision_json(decision, written)))
     else:
         render.decision(out_console(), decision, written, intake)
     raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))

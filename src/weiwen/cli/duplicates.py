@@ -43,9 +43,9 @@ def check_duplicates(
 ) -> None:
     vocab = load_vocabulary(aliases)
     if campaign is not None or rules is not None:
-        from weiwen.cli.allocate import resolve_rules
+        from weiwen.rules import plan_for
 
-        vocab = campaign_vocabulary(resolve_rules(campaign, rules), aliases)
+        vocab = campaign_vocabulary(plan_for(campaign, rules), aliases)
     with err_console().status("正在读取花名册……"):
         intake = load_rosters(files, sheet=sheet, vocab=vocab)
         groups = find_duplicates(intake.frame)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +11,6 @@ from rich.table import Table
 
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
 from weiwen.core.errors import ExitCode
-from weiwen.core.atomic import write_text_atomic
 from weiwen.ledger.settings import DEFAULT_URL, KEY_ENV, URL_ENV, resolve_url
 
 app = typer.Typer(cls=ChineseHelpGroup, help="发放台账：记录已发放的户，防止同一人在同一活动中被重复慰问。", no_args_is_help=True)
@@ -88,24 +85,15 @@ def list_(
 @guarded
 def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="导出到这个 CSV 文件。")],
-    hashed: Annotated[bool, typer.Option("--hashed", help="只导出加密散列，供其他部门比对而看不到任何人的身份证号。")] = True,
+    hashed: Annotated[bool, typer.Option("--hashed/--full", help="--hashed（默认）只导出加密散列，供其他部门比对而看不到任何人的身份证号；--full 导出姓名和打码的身份证号，供本单位存档。")] = True,
     campaign: Annotated[str | None, typer.Option("--campaign", help="只导出这个活动期次。")] = None,
     ledger: LedgerOpt = None,
 ) -> None:
-    """导出台账中有效的记录。默认（--hashed）只含散列、活动、村和金额，不含姓名和身份证号。"""
+    """导出台账中有效的记录。默认（--hashed）只含散列、活动、村和金额，不含姓名和身份证号；--full 含姓名和打码的身份证号。"""
+    from weiwen.ledger.exchange import write_export
+
     rows = [r for r in _ledger().open(ledger).rows(campaign) if r["status"] == "active"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    if hashed:
-        w.writerow(["散列", "活动", "村(社区)", "金额"])
-        for r in rows:
-            w.writerow([r["person"], r["campaign"], r["village"], f"{int(r['amount_fen']) / 100:.2f}"])
-    else:
-        w.writerow(["活动", "单位", "村(社区)", "姓名", "身份证号（打码）", "金额"])
-        for r in rows:
-            w.writerow([r["campaign"], r["org"], r["village"], r["name"], r["id_masked"],
-                        f"{int(r['amount_fen']) / 100:.2f}"])
-    write_text_atomic(output, "\ufeff" + buf.getvalue())
+    write_export(output, rows, hashed=hashed)
     out_console().print(f"已导出 {len(rows)} 条到 {escape(str(output))}")
 
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from weiwen.core import problems as P
-from weiwen.decision import Decision, summary
+from weiwen.decision import Decision
 from weiwen.budget import BudgetFigures
 from weiwen.dedupe import KIND_ZH, Group
 from weiwen.roster.intake import Intake
@@ -60,11 +60,6 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
     )
     for path in reports:
         console.print(f"已写出标注副本：{escape(str(path))}")
-
-
-def decision_json(d: Decision, outputs: list[Path]) -> dict[str, object]:
-    """The allocate result for programs; money as exact decimal strings."""
-    return {**summary(d), "outputs": [str(p) for p in outputs]}
 
 
 def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake) -> None:

@@ -30,9 +30,9 @@ def template(
     if campaign is None and rules is None:
         write_template(output, load_vocabulary(aliases))
     else:
-        from weiwen.cli.allocate import resolve_rules
+        from weiwen.rules import plan_for
 
-        loaded = resolve_rules(campaign, rules)
+        loaded = plan_for(campaign, rules)
         write_template(output, campaign_vocabulary(loaded, aliases), extra_columns=tuple(columns_read(loaded.rules)),
                        campaign=loaded.rules.campaign.name)
     out_console().print(f"已生成花名册模板：{escape(str(output))}")

@@ -13,7 +13,7 @@ from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.decision import roster_facts
-from weiwen.cli.allocate import resolve_rules
+from weiwen.rules import plan_for
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.roster.intake import load_rosters
 from weiwen.core.problems import Severity
@@ -50,7 +50,7 @@ def validate(
         "--campaign", "-c", help="按这个活动的规则校验：认得活动自定义的类别，年龄按活动的基准日计算，并对照规则检查花名册。")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", "-r", help="同 --campaign，直接指定规则文件。")] = None,
 ) -> None:
-    loaded = resolve_rules(campaign, rules) if campaign is not None or rules is not None else None
+    loaded = plan_for(campaign, rules) if campaign is not None or rules is not None else None
     today = loaded.rules.campaign.reference_date if loaded is not None and as_of is None else _parse_day(as_of)
     vocab = campaign_vocabulary(loaded, aliases) if loaded is not None else load_vocabulary(aliases)
     progress = err_console()

@@ -13,10 +13,8 @@ environment), plus a masked form for display.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from weiwen.ledger.exchange import hashed_list
 from weiwen.read.allocation_csv import read_allocation_csv
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.core.ids import mask_id, normalize_id
@@ -90,18 +89,6 @@ def describe(record: dict[str, object]) -> str:
     """A ledger entry in words, for 未纳入 and duplicate reports."""
     when = str(record.get("recorded_at", ""))[:10]
     return f"台账中已有记录：{record['org']} 于 {when} 在活动 {record['campaign']} 中发放 {int(record['amount_fen']) / 100:.2f} 元"
-
-
-def hashed_list(path: Path) -> set[str]:
-    """The hashes of a list made by ``weiwen ledger export --hashed``."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        raise WeiwenError(f"无法读取比对名单 {path}。", code="against-unreadable") from None
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows or "散列" not in rows[0]:
-        raise WeiwenError(f"{path} 不是 weiwen ledger export --hashed 导出的名单（缺少“散列”列）。", code="against-invalid")
-    return {r["散列"].strip() for r in rows if r.get("散列")}
 
 
 def already_aided(ledger: Ledger, id_numbers: list[str], campaign: str, reference: date,

@@ -17,7 +17,7 @@ about 5.5 s and 3.5 s).  For a large sheet (:func:`read_in_parts`) weiwen theref
 4. puts the rows back at their places: every part's rows carry their own row numbers (``r``),
    so the result is the list calamine would have given for the whole sheet, cell for cell.
 
-A small sheet (a village's file, :func:`read_small`) is one part, built in memory: weiwen
+A small sheet (a village's file, :func:`read_in_one_part`) is one part, built in memory: weiwen
 inflates its XML once (it needs the marks anyway), and calamine parses the stored copy without
 inflating it again or reading it twice.
 
@@ -87,7 +87,7 @@ def part_count(sheet_bytes: int, shared_strings_bytes: int) -> int:
     return n
 
 
-def read_small(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedSheet | None:
+def read_in_one_part(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedSheet | None:
     """A small sheet (XML under :data:`SMALL_BYTES`) read as one part, in memory: the same
     workbook stored, with the empty ``<mergeCells>`` before the rows, so that calamine neither
     inflates the sheet nor reads it twice, and the marks and merged ranges found on the one

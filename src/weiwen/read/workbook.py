@@ -204,7 +204,7 @@ class _OwnReads:
             return None
         size = self.zip.getinfo(member).file_size
         if size < parted.SMALL_BYTES:
-            return parted.read_small(self.zip, member, sheet)
+            return parted.read_in_one_part(self.zip, member, sheet)
         sst = self.zip.getinfo(_SHARED_STRINGS).file_size if _SHARED_STRINGS in names else 0
         n = parted.part_count(size, sst)
         return parted.read_in_parts(self.path, member, sheet, n) if n > 1 else None

@@ -180,3 +180,10 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
         else:
             return ""
     return data if isinstance(data, str) else ""
+
+
+def plan_for(campaign: str | None, rules: Path | None) -> LoadedRules:
+    """The rules of ``--campaign`` (rules/活动名.yaml, else the bundled example) or of ``--rules``: one of them."""
+    if (campaign is None) == (rules is None):
+        raise WeiwenError("请用 --campaign 指定活动，或用 --rules 指定规则文件（二者选一）。")
+    return load_rules(rules if rules is not None else find_campaign(campaign))  # type: ignore[arg-type]

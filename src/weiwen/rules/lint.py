@@ -13,6 +13,9 @@ file is the rules file and whose row is the line in it.  Errors refuse the run:
 
 Aliases are resolved here, once: :func:`resolve` returns the rules with every category in a
 condition written by its canonical name, so an alias means exactly what its name means.
+
+Length: the catalogue of checks is one list on purpose (each check a short function over the
+rules); split over several modules, "what does weiwen refuse?" could no longer be read in one place.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ inputs give the same bytes.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import io
 import multiprocessing
@@ -31,10 +30,10 @@ import pyarrow.compute as pc
 import rustpy_xlsxwriter as rx
 
 from weiwen.core import jsonout
-from weiwen.decision import Decision, goods_total, summary
+from weiwen.decision import Decision, goods_total
+from weiwen.summary import summary
 from weiwen.model.frames import goods_column
-from weiwen.model.payment import HEADER
-from weiwen.model.recipients import HouseholdLink
+from weiwen.sheets.payment_csv import PAYMENT_NEEDS, write_payment_csv
 from weiwen.engine.amounts import yuan
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_ids
@@ -152,14 +151,14 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
 
     if inline:
         write_atomic(xlsx, main)
-        _write_csv(csv_path, _csv_columns(table))
+        write_payment_csv(csv_path, table)
         signs: list[Path] = []
     else:
         # One sign-sheet workbook per village and the CSV, written by a second process while this
         # one writes allocation.xlsx: each side is about half the work.  (A second thread would
         # mostly wait: the writer holds the GIL while it takes rows in.)  The columns go over as
         # an Arrow table, which pickles as flat buffers.
-        wanted = list(dict.fromkeys([*_SignRows.NEEDS, *map(goods_column, decision.goods), *CSV_NEEDS]))
+        wanted = list(dict.fromkeys([*_SignRows.NEEDS, *map(goods_column, decision.goods), *PAYMENT_NEEDS]))
         columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
         with contextlib.ExitStack() as stack:
             pool = helper or stack.enter_context(
@@ -176,7 +175,7 @@ def _sign_files_and_csv(columns: pa.Table, goods: list[tuple[str, str]], title: 
                         csv_path: Path) -> list[Path]:
     """The sign-sheet workbooks, one per village, and allocation.csv (runs in the second process)."""
     table = columns.to_pandas()
-    _write_csv(csv_path, _csv_columns(table))
+    write_payment_csv(csv_path, table)
     return _sign_files(_SignRows(table, goods, title), folder)
 
 
@@ -418,79 +417,3 @@ def _short_paths(files: list[str]) -> dict[str, str]:
     except ValueError:  # absolute and relative paths mixed, or different drives
         return {f: f for f in distinct}
     return {f: os.path.relpath(f, common) if common else f for f in distinct}
-
-
-CSV_NEEDS = ("link", "ref", "village", "household_no", "head_name", "head_id", "head_bank", "applied", "cash_fen",
-             "goods_fen", "total_fen", "head_phone", "reason")
-CSV_HEADER = HEADER
-
-
-def _csv_columns(t: pd.DataFrame) -> list[pa.Array]:
-    """allocation.csv's columns (one row per aided household), as text made in Arrow."""
-    if not len(t):
-        return []
-
-    def text(name: str) -> pa.Array:
-        return pc.fill_null(pa.array(t[name], type=pa.large_string()), "")
-
-    return [_guarded(_household_codes(text("link"), text("village"), text("ref"))), _guarded(text("village")),
-            _guarded(text("household_no")), _guarded(text("head_name")), text("head_id"), text("head_bank"),
-            text("applied"), *(_yuan_texts(t[c]) for c in ("cash_fen", "goods_fen", "total_fen")),
-            text("head_phone"), _guarded(text("reason"))]
-
-
-def _household_codes(link: pa.Array, village: pa.Array, ref: pa.Array) -> pa.Array:
-    """model.recipients.household_code for every row, in Arrow."""
-    colon, empty = pa.scalar(":", pa.large_string()), pa.scalar("", pa.large_string())
-    numbered = pc.equal(link, HouseholdLink.NUMBER.value)
-    return pc.binary_join_element_wise(link, pc.if_else(numbered, pc.binary_join_element_wise(village, ref, colon), ref),
-                                       colon)
-
-
-def csv_body(columns: list[pa.Array]) -> bytes:
-    """CSV lines of ``columns`` (UTF-8, CRLF), quoted exactly as Python's csv module quotes
-    (minimal: a field with a comma, a quote or a line break), built in Arrow without a Python
-    object per cell."""
-    if not columns or not len(columns[0]):
-        return b""
-    # Columns of a table put together from several sheets come in chunks; the lines must lie in one buffer.
-    columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
-    comma, crlf = pa.scalar(",", pa.large_string()), pa.scalar("\r\n", pa.large_string())
-    empty, quote = pa.scalar("", pa.large_string()), pa.scalar('"', pa.large_string())
-    fields = []
-    for c in columns:
-        special = pc.match_substring_regex(c, '[,"\r\n]')
-        if not pc.any(special).as_py():  # the usual column: nothing to quote
-            fields.append(c)
-            continue
-        quoted = pc.binary_join_element_wise(quote, pc.replace_substring(c, '"', '""'), quote, empty)
-        fields.append(pc.if_else(special, quoted, c))
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, comma), empty, crlf)
-    _, offsets, data = lines.buffers()  # the lines lie end to end in one buffer
-    at = np.frombuffer(offsets, dtype=np.int64, count=lines.offset + len(lines) + 1)[lines.offset:]
-    return memoryview(data)[int(at[0]):int(at[-1])].tobytes()
-
-
-def _guarded(texts: pa.Array) -> pa.Array:
-    """CSV injection guard (OWASP): text that a spreadsheet would run gets a leading apostrophe."""
-    quote, empty = pa.scalar("'", pa.large_string()), pa.scalar("", pa.large_string())
-    return pc.if_else(pc.match_substring_regex(texts, r"^[=+\-@\t\r]"),
-                      pc.binary_join_element_wise(quote, texts, empty), texts)
-
-
-def _yuan_texts(fen: pd.Series) -> pa.Array:
-    """Fen as yuan text with two decimals (12345 -> "123.45"), exactly."""
-    values = fen.to_numpy(dtype=np.int64)
-    sign = pa.array(np.where(values < 0, "-", ""), type=pa.large_string())
-    whole = pa.array(np.abs(values) // 100).cast(pa.large_string())
-    cents = pc.utf8_lpad(pa.array(np.abs(values) % 100).cast(pa.large_string()), 2, "0")
-    empty, dot = pa.scalar("", pa.large_string()), pa.scalar(".", pa.large_string())
-    return pc.binary_join_element_wise(pc.binary_join_element_wise(sign, whole, empty), cents, dot)
-
-
-def _write_csv(path: Path, columns: list[pa.Array]) -> None:
-    """For bank batch payment and other systems: UTF-8 with BOM, full ID, amounts in yuan."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(CSV_HEADER)
-    data = ("\ufeff" + buf.getvalue()).encode("utf-8") + csv_body(columns)
-    write_atomic(path, lambda tmp: tmp.write_bytes(data))
