@@ -15,3 +15,4 @@ URL_ENV = "WEIWEN_LEDGER"
 
 def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
+BUSY_SECONDS = 60  # SQLite: how long a run waits for another run's write lock before exit code 3

@@ -13,10 +13,12 @@ environment), plus a masked form for display.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,11 +28,11 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from weiwen.ledger.exchange import hashed_list
-from weiwen.read.allocation_csv import read_allocation_csv
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.core.ids import mask_id, normalize_id
-from weiwen.ledger.settings import KEY_ENV, resolve_url
+from weiwen.ledger.exchange import hashed_list
+from weiwen.ledger.settings import BUSY_SECONDS, KEY_ENV, resolve_url
+from weiwen.read.allocation_csv import read_allocation_csv
 
 SCHEMA_VERSION = 1
 
@@ -175,7 +177,8 @@ class Ledger:
         try:
             with ledger.engine.connect() as conn:
                 found = dict(conn.execute(sa.select(meta.c.name, meta.c.value)).all())
-        except (OperationalError, DBAPIError):
+        except (OperationalError, DBAPIError) as exc:
+            _raise_if_locked(exc)
             raise WeiwenError(f"无法打开台账 {_safe(url)}：文件不存在、已损坏或不是台账。请先运行 weiwen ledger init。",
                               code="ledger-unavailable") from None
         if int(found.get("schema_version", "0")) > SCHEMA_VERSION:
@@ -272,18 +275,29 @@ class Ledger:
     def _hash(self, text: str) -> str:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
-    def _begin(self):  # type: ignore[no-untyped-def]
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        """A transaction; a ledger another run holds (SQLite: "database is locked" after the busy
+        timeout) is exit code 3, whether it shows when connecting or inside the transaction."""
         try:
-            return self.engine.begin()
+            with self.engine.begin() as conn:
+                yield conn
         except OperationalError as exc:
-            raise WeiwenError(f"台账被占用或无法写入：{exc.orig}", code="ledger-locked",
-                              exit_code=ExitCode.LOCKED) from None
+            _raise_if_locked(exc)
+            raise
+
+
+def _raise_if_locked(exc: DBAPIError) -> None:
+    """SQLite's "database is locked" (another run holds the write lock) as exit code 3."""
+    if "locked" in str(exc.orig).lower():
+        raise WeiwenError(f"台账被另一个任务占用，请稍后再试（{exc.orig}）。", code="ledger-locked",
+                          exit_code=ExitCode.LOCKED) from None
 
 
 def _engine(url: str) -> sa.Engine:
     u = sa.engine.make_url(url)
     if u.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
