@@ -10,8 +10,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from weiwen.core.errors import WeiwenError
+from weiwen.read.workbook import read_roster_file
+from weiwen.roster.layout import cell_text
 from weiwen.model.payment import PaymentRow
 from weiwen.read.allocation_csv import read_allocation_csv
+
+HEADS = ["序号", "村(社区)", "户号", "户主", "身份证号", "联系电话", "发放金额（元）", "核实结果", "实收金额（元）", "备注",
+         "核查人", "核查日期"]
+HEADER_ROW = 2  # 0-based: title, method line, header  # the sample sheet's columns (sheets/audit_book writes it)
 
 RESULTS = ("已收到", "未收到", "金额不符", "联系不上")
 
@@ -80,3 +86,16 @@ def _money(v: object) -> Decimal | None:
         return Decimal(str(v)).quantize(Decimal("0.01")) if v not in (None, "") else None
     except InvalidOperation:
         return None
+
+
+def read_filled(path: Path) -> list[dict[str, object]]:
+    """The rows of a sample sheet the callers have filled in, by column header."""
+    read = read_roster_file(path, sheet="抽查名单")
+    if not read.sheets:
+        raise WeiwenError(f"{path} 不是 weiwen sample 生成的抽查名单（{read.problems[0].message if read.problems else ''}）。",
+                          code="sample-import")
+    rows = read.sheets[0].rows
+    if len(rows) <= HEADER_ROW or [cell_text(c) for c in rows[HEADER_ROW][:len(HEADS)]] != HEADS:
+        raise WeiwenError(f"{path} 的表头与抽查名单不一致，请不要增删列。", code="sample-import")
+    return [{h: (cell_text(v) if isinstance(v, str) else v) for h, v in zip(HEADS, row, strict=False)}
+            for row in rows[HEADER_ROW + 1:] if any(c not in (None, "") for c in row)]

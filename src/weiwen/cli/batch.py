@@ -13,9 +13,9 @@ from weiwen.core import jsonout
 from weiwen.app.run import run_campaign
 from weiwen.cli.common import JsonOpt, out_console
 from weiwen.core.errors import ExitCode, WeiwenError
-from weiwen.sheets.audit_book import read_filled, write_sample
+from weiwen.sheets.audit_book import write_sample
 from weiwen.rules import campaign_vocabulary, find_campaign, load_rules
-from weiwen.audit import draw, findings, read_allocation
+from weiwen.audit import draw, findings, read_allocation, read_filled
 
 RUN_HELP = """无人值守运行（供 cron / systemd 定时调用）：按规则文件的 campaign.rosters 和 run 设置，
 依次校验、查重、核定、预算，结果写到输出文件夹下以时间命名的子文件夹（如 2027-01-10T0200/），附 manifest.json；

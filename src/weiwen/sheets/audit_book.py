@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_id
 from weiwen.core.atomic import write_atomic
-from weiwen.read.workbook import read_roster_file
 from weiwen.sheets.xlsx import new_workbook
-from weiwen.roster.layout import cell_text
-from weiwen.audit import RESULTS, Household
-
-HEADS = ["序号", "村(社区)", "户号", "户主", "身份证号", "联系电话", "发放金额（元）", "核实结果", "实收金额（元）", "备注",
-         "核查人", "核查日期"]
-HEADER_ROW = 2  # 0-based: title, method line, header
-
+from weiwen.audit import HEADER_ROW, HEADS, RESULTS, Household
 
 def write_sample(path: Path, chosen: list[Household], title: str, method: str) -> None:
     write_atomic(path, lambda tmp: _write(tmp, chosen, title, method))
@@ -55,15 +47,3 @@ def _write(path: Path, chosen: list[Household], title: str, method: str) -> None
     ws.fit_to_pages(1, 0)
     ws.set_footer("&L核查人签字：&R第 &P 页，共 &N 页")
     wb.close()
-
-
-def read_filled(path: Path) -> list[dict[str, object]]:
-    read = read_roster_file(path, sheet="抽查名单")
-    if not read.sheets:
-        raise WeiwenError(f"{path} 不是 weiwen sample 生成的抽查名单（{read.problems[0].message if read.problems else ''}）。",
-                          code="sample-import")
-    rows = read.sheets[0].rows
-    if len(rows) <= HEADER_ROW or [cell_text(c) for c in rows[HEADER_ROW][:len(HEADS)]] != HEADS:
-        raise WeiwenError(f"{path} 的表头与抽查名单不一致，请不要增删列。", code="sample-import")
-    return [{h: (cell_text(v) if isinstance(v, str) else v) for h, v in zip(HEADS, row, strict=False)}
-            for row in rows[HEADER_ROW + 1:] if any(c not in (None, "") for c in row)]
