@@ -142,7 +142,7 @@ def test_internal_error_shows_no_traceback(monkeypatch: pytest.MonkeyPatch) -> N
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("secret 110101199003071233")
 
-    monkeypatch.setattr(v, "load_rosters", boom)
+    monkeypatch.setattr(v, "validate_files", boom)
     result = runner.invoke(app, ["validate", str(SAMPLES / "1-王楼村.xlsx")])
     assert result.exit_code == 4
     assert "Traceback" not in result.output and "110101199003071233" not in result.output

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from weiwen.decision import Decision, decide, roster_facts
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
+from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.decision_book import second_process, write_outputs
 from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, campaign_vocabulary, with_campaign_categories
@@ -85,3 +87,26 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
             writing()
         written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=paths, helper=helper)
     return Allocated(intake, decision, written)
+
+
+@dataclass
+class Validated:
+    intake: Intake
+    reports: list[Path]  # annotated copies and 校验报告.json (with a report folder)
+    findings: list[Problem]  # the rules checked against the rosters (with rules)
+
+    @property
+    def refused(self) -> bool:
+        """allocate would refuse these rosters under these rules."""
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def validate_files(paths: list[Path], vocab: Vocabulary, today: date, *, loaded: LoadedRules | None = None,
+                   sheet: str | None = None, jobs: int | None = None, report: Path | None = None,
+                   progress: Callable[[str], None] | None = None) -> Validated:
+    """``weiwen validate``: every problem of the rosters; annotated copies into ``report``; with
+    ``loaded``, the rules checked against the rosters as allocate would check them."""
+    intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=today, jobs=jobs, progress=progress)
+    written = write_reports(intake, paths, report) if report is not None else []
+    found = check(loaded, vocab, roster_facts(intake)) if loaded is not None and not intake.unreadable else []
+    return Validated(intake, written, found)

@@ -11,15 +11,12 @@ from rich.markup import escape
 
 from weiwen.core import jsonout
 from weiwen.cli import render
+from weiwen.app.pipeline import validate_files
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.decision import roster_facts
 from weiwen.rules import plan_for
 from weiwen.core.errors import ExitCode, WeiwenError
-from weiwen.roster.intake import load_rosters
 from weiwen.core.problems import Severity
 from weiwen.rules import campaign_vocabulary
-from weiwen.rules.lint import check
-from weiwen.sheets.annotated import write_reports
 from weiwen.model.vocab import load_vocabulary
 
 HELP = """校验花名册：身份证号、类别、户主和人口数等逐格检查，所有问题一次列出。
@@ -53,15 +50,10 @@ def validate(
     loaded = plan_for(campaign, rules) if campaign is not None or rules is not None else None
     today = loaded.rules.campaign.reference_date if loaded is not None and as_of is None else _parse_day(as_of)
     vocab = campaign_vocabulary(loaded, aliases) if loaded is not None else load_vocabulary(aliases)
-    progress = err_console()
-    with progress.status("正在读取……") as status:
-        intake = load_rosters(files, sheet=sheet, vocab=vocab, today=today, jobs=jobs,
+    with err_console().status("正在读取……") as status:
+        done = validate_files(files, vocab, today, loaded=loaded, sheet=sheet, jobs=jobs, report=report,
                               progress=lambda f: status.update(f"正在读取 {f} ……"))
-    written: list[Path] = []
-    if report is not None:
-        written = write_reports(intake, files, report)
-    found = check(loaded, vocab, roster_facts(intake)) if loaded is not None and not intake.unreadable else []
-    refused = any(f.severity is Severity.ERROR for f in found)
+    intake, written, found, refused = done.intake, done.reports, done.findings, done.refused
     if as_json:
         doc = intake.to_json()
         doc["reports"] = [str(p) for p in written]
