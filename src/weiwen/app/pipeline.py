@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
+from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.decision import Decision, decide, roster_facts
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
 from weiwen.sheets.annotated import write_reports
+from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs
 from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, campaign_vocabulary, with_campaign_categories
@@ -110,3 +113,31 @@ def validate_files(paths: list[Path], vocab: Vocabulary, today: date, *, loaded:
     written = write_reports(intake, paths, report) if report is not None else []
     found = check(loaded, vocab, roster_facts(intake)) if loaded is not None and not intake.unreadable else []
     return Validated(intake, written, found)
+
+
+@dataclass
+class Budgeted:
+    intake: Intake
+    decision: Decision | None  # None: a roster could not be read at all
+    figures: BudgetFigures | None = None
+    written: list[Path] = field(default_factory=list)
+
+
+def budget_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | None, output: Path, *,
+                    ceiling: Decimal | None = None, compare_with: Path | None = None, sheet: str | None = None,
+                    ledger_url: str | None = None, progress: Callable[[str], None] | None = None,
+                    writing: Callable[[], None] | None = None) -> Budgeted:
+    """``weiwen budget``: the decision's figures (the same computation as allocate), compared with an
+    earlier run's summary.json when asked, written to ``output``/budget.xlsx."""
+    intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger_url, progress=progress)
+    if decision is None:
+        return Budgeted(intake, None)
+    if writing is not None:
+        writing()
+    b = figures(decision, ceiling)
+    if compare_with is not None:
+        previous, label = read_summary(compare_with)
+        compare(b, previous, label)
+    target = output / "budget.xlsx"
+    write_budget(target, b, loaded.rules.campaign.name)
+    return Budgeted(intake, decision, b, [target])

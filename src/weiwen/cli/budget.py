@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from weiwen.core import jsonout
-from weiwen.budget import BudgetFigures, compare, figures
+from weiwen.budget import BudgetFigures
 from weiwen.cli import render
-from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
+from weiwen.app.pipeline import budget_campaign
+from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt
+from weiwen.rules import campaign_vocabulary, plan_for, roster_paths
 from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.core.errors import ExitCode, WeiwenError
-from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.core.problems import Problem, Severity
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
@@ -40,14 +41,17 @@ def budget(
     ledger: LedgerUrlOpt = None,
 ) -> None:
     limit = _money(ceiling) if ceiling is not None else None
-    loaded, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
-    with err_console().status("正在写出预算……"):
-        b = figures(decision, limit)
-        if against is not None:
-            previous, label = read_summary(against)
-            compare(b, previous, label)
-        target = output / "budget.xlsx"
-        write_budget(target, b, loaded.rules.campaign.name)
+    loaded = plan_for(campaign, rules)
+    with err_console().status("正在读取花名册……") as status:
+        done = budget_campaign(roster_paths(loaded, files), loaded, campaign_vocabulary(loaded, aliases), output,
+                               ceiling=limit, compare_with=against, sheet=sheet, ledger_url=ledger,
+                               progress=lambda f: status.update(f"正在读取 {f} ……"),
+                               writing=lambda: status.update("正在写出预算……"))
+    intake, decision, b = done.intake, done.decision, done.figures
+    if decision is None or b is None:
+        render.validation(err_console(), intake, show=20, reports=[])
+        raise typer.Exit(int(ExitCode.USAGE))
+    target = done.written[0]
     if as_json:
         typer.echo(jsonout.dumps({**budget_json(b, [target]), "findings": _budget_findings_json(decision.findings)}))
     else:
