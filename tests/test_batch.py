@@ -6,10 +6,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +15,7 @@ import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
+from tests import paused_weiwen
 from weiwen.cli import app
 
 runner = CliRunner()
@@ -73,34 +72,48 @@ def test_a_second_run_reports_the_lock(office: Path) -> None:
     assert not (office / "输出" / "latest").exists()
 
 
-def test_two_concurrent_runs_one_works_one_reports_the_lock(office: Path) -> None:
-    procs = [subprocess.Popen([str(WEIWEN), "run", "spring"], cwd=office, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for _ in range(2)]
-    codes = sorted(p.wait(timeout=120) for p in procs)
-    assert codes in ([0, 3], [0, 0])  # both finish only if the first was done before the second started
-    if codes == [0, 3]:
-        assert len([d for d in (office / "输出").iterdir() if d.is_dir() and not d.is_symlink()]) == 1
+def run_folders(office: Path) -> list[Path]:
+    """The dated run folders a user sees (not the hidden work in progress, not ``latest``)."""
+    return sorted(d for d in (office / "输出").iterdir() if d.is_dir() and not d.is_symlink()
+                  and not d.name.startswith("."))
 
 
-def test_a_run_killed_mid_write_leaves_the_previous_outputs(office: Path) -> None:
+def test_a_run_started_while_another_runs_exits_3_and_the_first_finishes(office: Path) -> None:
+    first, said = paused_weiwen.start("after:write_outputs", ["run", "spring"], office)  # holds the lock
+    assert said == "write_outputs"
+    second = subprocess.run([str(WEIWEN), "run", "spring"], cwd=office, capture_output=True, timeout=120, check=False)
+    assert second.returncode == 3, second.stderr.decode("utf-8", "replace")
+    assert "正在运行" in second.stderr.decode("utf-8")
+    assert run_folders(office) == [] and not (office / "输出" / "latest").exists()  # the second wrote nothing
+    code, err = paused_weiwen.go_on(first)
+    assert code == 0, err
+    folders = run_folders(office)
+    assert len(folders) == 1 and (office / "输出" / "latest").resolve() == folders[0].resolve()
+    third = subprocess.run([str(WEIWEN), "run", "spring"], cwd=office, capture_output=True, timeout=120, check=False)
+    assert third.returncode == 0, third.stderr.decode("utf-8", "replace")  # the lock was given back
+    assert len(run_folders(office)) == 2
+
+
+@pytest.mark.parametrize("point", ["after:write_duplicates", "after:write_outputs", "after:write_budget", "latest"])
+def test_a_run_killed_mid_write_leaves_the_previous_outputs(office: Path, point: str) -> None:
     first = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
     before = {p: p.read_bytes() for p in first.rglob("*") if p.is_file()}
-    for delay in (0.6, 1.2, 1.8):
-        proc = subprocess.Popen([str(WEIWEN), "run", "spring"], cwd=office, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        latest = (office / "输出" / "latest").resolve()
-        folders = [d for d in (office / "输出").iterdir() if d.is_dir() and not d.is_symlink()
-                   and not d.name.startswith(".")]
-        for d in folders:  # every visible run folder is complete
-            manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-            assert all((d / o["path"]).is_file() for o in manifest["outputs"])
-        assert latest in folders
+    proc, _ = paused_weiwen.start(point, ["run", "spring"], office)
+    paused_weiwen.kill(proc)
+    latest = (office / "输出" / "latest").resolve()
+    assert latest == first.resolve()  # still the previous run
+    folders = run_folders(office)
+    for d in folders:  # every visible run folder is complete
+        manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["outputs"] and all((d / o["path"]).is_file() for o in manifest["outputs"])
+    if point == "latest":  # the new folder was complete and in place; only the pointer had not moved
+        assert len(folders) == 2
+    else:  # killed while writing: nothing of it is visible, its work is left hidden
+        assert folders == [first] and len(list((office / "输出").glob(".*.partial"))) == 1
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
     again = runner.invoke(app, ["run", "spring", "--json"])
     assert again.exit_code == 0 and not list((office / "输出").glob(".*.partial"))
+    assert (office / "输出" / "latest").resolve() == Path(json.loads(again.stdout)["folder"]).resolve() != first
 
 
 def test_sample_is_reproducible_stratified_and_its_import_finds_discrepancies(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ already in the ledger, roster errors, not found, several households for one key.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 from tests.conftest import make_id, write_xlsx
 from weiwen.cli import app
 from weiwen.core.ids import mask_id
-from weiwen.ledger.store import KEY_ENV, Ledger
+from weiwen.ledger.store import KEY_ENV, Ledger, runs
 
 runner = CliRunner()
 ROOT = Path(__file__).parent.parent
@@ -133,9 +132,12 @@ def ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv(KEY_ENV, raising=False)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     paid = tmp_path / "已发放.csv"
-    paid.write_text("\ufeff户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计\r\n"
-                    f"x,李家湾村,4,辛,{G},,dibao,500.00,0.00,500.00\r\n", encoding="utf-8")
-    Ledger.create(url).record(paid, "县总工会", "spring-2027")
+    paid.write_text("\ufeff户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计,联系电话,核定依据\r\n"
+                    f"no:李家湾村:4,李家湾村,4,辛,{G},,dibao,500.00,0.00,500.00,,享受“低保家庭”\r\n", encoding="utf-8")
+    ledger = Ledger.create(url)
+    ledger.record(paid, "县总工会", "spring-2027")
+    with ledger.engine.begin() as conn:  # recorded on a known day, not on whatever day the test runs
+        conn.execute(runs.update().values(recorded_at="2027-01-25T09:30:00+00:00"))
     return url
 
 
@@ -146,8 +148,7 @@ def test_in_the_ledger(tmp_path: Path, roster: Path, ledger_url: str) -> None:
     result = explain(G, roster, rules, "--ledger", ledger_url)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    today = datetime.now(UTC).date().isoformat()
-    assert f"结果：未纳入核定（已在发放台账中）——台账中已有记录：县总工会 于 {today} 在活动 spring-2027 中发放 500.00 元" in out
+    assert "结果：未纳入核定（已在发放台账中）——台账中已有记录：县总工会 于 2027-01-25 在活动 spring-2027 中发放 500.00 元" in out
     assert "730.00" not in out and "最终：不发放（0 元）" in out
     assert G not in out
 

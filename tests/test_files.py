@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import make_id, write_xlsx
-from weiwen.cli import app
 from weiwen import load_rosters
+from weiwen.cli import app
 from weiwen.core.atomic import fit_name
 from weiwen.read.sniff import OLE_MAGIC
 
@@ -116,7 +116,7 @@ def test_csv_encodings_give_identical_records(tmp_path: Path, encoding: str) -> 
 
 def test_csv_in_unknown_encoding(tmp_path: Path) -> None:
     p = tmp_path / "x.csv"
-    p.write_bytes("姓名,身份证号\n王一,".encode("utf-8") + b"\xff\xff\n")  # neither UTF-8 nor GB18030
+    p.write_bytes("姓名,身份证号\n王一,".encode() + b"\xff\xff\n")  # neither UTF-8 nor GB18030
     assert codes(p) == ["encoding-unknown"]
     assert "既不是 UTF-8 也不是 GBK/GB18030" in load_rosters([p]).errors[0].message
 

@@ -8,25 +8,27 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from tests import paused_weiwen
 from tests.conftest import make_id
 from weiwen.cli import app
 from weiwen.core.errors import WeiwenError
 from weiwen.ledger.store import KEY_ENV, SCHEMA_VERSION, Ledger, meta, records
 
 runner = CliRunner()
-HEADER = "户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计\r\n"
+HEADER = "户编码,村(社区),户号,户主姓名,身份证号,银行卡号,享受标准,现金,物资折价,合计,联系电话,核定依据\r\n"
 
 
 def allocation_csv(path: Path, seqs: range, village: str = "张庄村") -> Path:
-    lines = [f"no:{village}:{s},{village},{s},人{s},{make_id(seq=f'{s:03d}')},,dibao,500.00,0.00,500.00\r\n"
+    lines = [f"no:{village}:{s},{village},{s},人{s},{make_id(seq=f'{s:03d}')},,dibao,500.00,0.00,500.00,,享受“低保”\r\n"
              for s in seqs]
     path.write_text("\ufeff" + HEADER + "".join(lines), encoding="utf-8")
     return path
@@ -115,27 +117,38 @@ def test_another_office_cannot_pay_the_same_person_twice(ledger_url: str, tmp_pa
     assert next_year.new == 10  # another period is another campaign
 
 
-def test_a_failed_run_leaves_the_ledger_as_it_was(ledger_url: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def fail_after(ledger: Ledger, statement: str, error: Callable[[], BaseException | None]) -> list[str]:
+    """Once the database has carried out an SQL statement starting with ``statement`` (such as
+    "INSERT INTO RECORDS"), raise ``error()`` (unless it is None); returns the list of the statements
+    seen, to count them.  SQLAlchemy's public event hook on the ledger's engine: nothing of the
+    ledger's own code is replaced."""
+    seen: list[str] = []
+
+    @event.listens_for(ledger.engine, "after_cursor_execute")
+    def failing(conn, cursor, sql, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        if sql.lstrip().upper().startswith(statement):
+            exc = error()
+            if exc is not None:
+                raise exc
+
+    return seen
+
+
+def test_a_failed_run_leaves_the_ledger_as_it_was(ledger_url: str, tmp_path: Path) -> None:
     ledger = Ledger.create(ledger_url)
     ledger.record(allocation_csv(tmp_path / "a.csv", range(1, 6)), "镇民政办", "spring-2027")
-    real = ledger._hash
-    calls = {"n": 0}
-
-    def crash_midway(text: str) -> str:
-        calls["n"] += 1
-        if calls["n"] == 8:
-            raise RuntimeError("killed")
-        return real(text)
-
-    monkeypatch.setattr(ledger, "_hash", crash_midway)
-    with pytest.raises(RuntimeError):
+    # The run's row and all twenty records are written inside the transaction, then it fails.
+    seen = fail_after(ledger, "INSERT INTO RECORDS", lambda: RuntimeError("killed"))
+    with pytest.raises(RuntimeError, match="killed"):
         ledger.record(allocation_csv(tmp_path / "b.csv", range(100, 120)), "镇民政办", "spring-2027")
-    monkeypatch.setattr(ledger, "_hash", real)
+    assert any(q.lstrip().upper().startswith("INSERT INTO RUNS") for q in seen)
     assert count(ledger) == 5
     with ledger.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM runs").scalar() == 1
-    assert ledger.record(tmp_path / "b.csv", "镇民政办", "spring-2027").new == 20  # a re-run completes
+    again = Ledger.open(ledger_url)  # a new process, as a re-run would be
+    assert again.record(tmp_path / "b.csv", "镇民政办", "spring-2027").new == 20  # a re-run completes
+    assert count(again) == 25
 
 
 def test_void_keeps_history_and_frees_the_person(ledger_url: str, tmp_path: Path) -> None:
@@ -229,32 +242,30 @@ def test_allocate_and_check_duplicates_consult_the_ledger(tmp_path: Path, monkey
 
 
 def test_sigkill_during_record_leaves_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import signal
-    import time
-
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(KEY_ENV, raising=False)
     Ledger.create(None)
-    big = tmp_path / "big.csv"
-    from datetime import date, timedelta
-
-    n = 150_000  # large enough that the kill lands inside the transaction (either way, all or nothing)
-    lines = [f"k{s},张庄村,{s},人{s},{make_id(birth=(date(1930, 1, 1) + timedelta(days=s // 1000)).strftime('%Y%m%d'), seq=f'{s % 1000:03d}')},,dibao,"
-             f"500.00,0.00,500.00\r\n" for s in range(n)]
-    big.write_text("\ufeff" + HEADER + "".join(lines), encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "weiwen", "ledger", "record", str(big), "--org", "镇民政办",
-                             "--campaign", "spring-2027"], cwd=tmp_path)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    n = 300
+    big = allocation_csv(tmp_path / "big.csv", range(1, n + 1))
+    # Killed with every record written but the transaction not yet committed: none of it stays.
+    proc, said = paused_weiwen.start("commit", ["ledger", "record", str(big), "--org", "镇民政办",
+                                                "--campaign", "spring-2027"], tmp_path)
+    assert said == f"commit {n}"
+    paused_weiwen.kill(proc)
     ledger = Ledger.open(None)
-    assert count(ledger) in (0, n)
     with ledger.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-        runs_n = conn.exec_driver_sql("SELECT count(*) FROM runs").scalar()
-    assert runs_n == (1 if count(ledger) else 0)
-    again = ledger.record(big, "镇民政办", "spring-2027")  # a re-run completes and pays nobody twice
-    assert count(ledger) == n and (again.already_recorded or again.new == n)
+        assert conn.exec_driver_sql("SELECT count(*) FROM runs").scalar() == 0
+    assert count(ledger) == 0
+    # Let go at the same moment instead: all of it stays, and recording the file again adds nobody.
+    proc, said = paused_weiwen.start("commit", ["ledger", "record", str(big), "--org", "镇民政办",
+                                                "--campaign", "spring-2027"], tmp_path)
+    assert said == f"commit {n}"
+    code, err = paused_weiwen.go_on(proc)
+    assert code == 0, err
+    assert count(ledger) == n
+    again = ledger.record(big, "镇民政办", "spring-2027")
+    assert again.already_recorded and again.new == 0 and count(ledger) == n
 
 
 def test_a_ledger_from_a_newer_weiwen_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -271,41 +282,40 @@ def test_a_ledger_from_a_newer_weiwen_is_refused(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 2 and "升级 weiwen" in result.stderr
 
 
-class _DriverError(Exception):
-    """What psycopg raises: the SQLSTATE on the driver's exception."""
-
-    def __init__(self, sqlstate: str):
-        super().__init__(sqlstate)
-        self.sqlstate = sqlstate
-
-
 def test_serialisation_failures_are_retried_a_bounded_number_of_times(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """HAZARD 56: 40001 and 40P01 are tried again (three attempts in all); any other failure is not."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(KEY_ENV, raising=False)
     ledger = Ledger.create(None)
-    real = ledger._record
     failures: list[str] = []
-    attempts = {"n": 0}
 
-    def flaky(*args: object) -> object:
-        attempts["n"] += 1
-        if failures:
-            raise DBAPIError("INSERT INTO records", {}, _DriverError(failures.pop(0)))
-        return real(*args)
+    def driver_error() -> BaseException | None:
+        """What the database driver raises, with the SQLSTATE on it (as psycopg's errors carry it)."""
+        if not failures:
+            return None
+        exc = ledger.engine.dialect.loaded_dbapi.OperationalError(f"sqlstate {failures[0]}")
+        exc.sqlstate = failures.pop(0)
+        return exc
 
-    monkeypatch.setattr(ledger, "_record", flaky)
+    seen = fail_after(ledger, "INSERT INTO RECORDS", driver_error)
+
+    def attempts() -> int:  # every attempt starts by writing its run
+        n = sum(1 for q in seen if q.lstrip().upper().startswith("INSERT INTO RUNS"))
+        seen.clear()
+        return n
+
     failures[:] = ["40001", "40P01"]
     assert ledger.record(allocation_csv(tmp_path / "a.csv", range(1, 11)), "镇民政办", "spring-2027").new == 10
-    assert attempts["n"] == 3 and count(ledger) == 10
+    assert attempts() == 3 and count(ledger) == 10
 
-    attempts["n"], failures[:] = 0, ["40001"] * 3
+    failures[:] = ["40001"] * 3
     with pytest.raises(DBAPIError):
         ledger.record(allocation_csv(tmp_path / "b.csv", range(20, 30)), "镇民政办", "spring-2027")
-    assert attempts["n"] == 3
+    assert attempts() == 3 and failures == []
 
-    attempts["n"], failures[:] = 0, ["23505"]
-    with pytest.raises(DBAPIError):
+    failures[:] = ["23505"]
+    with pytest.raises(DBAPIError) as refused:
         ledger.record(tmp_path / "b.csv", "镇民政办", "spring-2027")
-    assert attempts["n"] == 1 and count(ledger) == 10
+    assert refused.value.orig.sqlstate == "23505"  # type: ignore[union-attr]
+    assert attempts() == 1 and count(ledger) == 10

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import threading
 import zipfile
 from datetime import date, datetime
@@ -18,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import TODAY, make_id, write_xlsx
-from weiwen.roster.intake import load_rosters
+from weiwen import load_rosters
 from weiwen.read import parted
-from weiwen.read.workbook import read_roster_file
 from weiwen.read.sheet_xml import merged_ranges
+from weiwen.read.workbook import read_roster_file
 
 HEADER = ["村(社区)", "户号", "姓名", "身份证号", "与户主关系", "类别", "人口数"]
 
@@ -58,28 +59,85 @@ def sheets_of(path: Path) -> list[tuple[object, ...]]:
     return [(s.name, s.rows, s.merged, s.marks) for s in res.sheets] + [tuple(p.code for p in res.problems)]
 
 
+PART_FILE = re.compile(r"part[0-9]+\.xlsx$")
+
+
+class PartWatch:
+    """The part workbooks a read in parts writes, as the standard library sees them (zipfile.ZipFile is
+    replaced by a subclass that notes them): how many parts each read made (0: it fell back to reading
+    the sheet whole), which part files were closed, and, when ``full_disk_at`` is set, the write into a
+    part's sheet that fails as on a full disk."""
+
+    def __init__(self) -> None:
+        self.made: list[int] = []
+        self.opened: list[str] = []
+        self.closed: list[str] = []
+        self.open_at_cleanup: list[list[str]] = []  # parts still open when their folder was removed
+        self.full_disk_at: int | None = None
+        self.sheet_writes = 0
+
+
 @pytest.fixture
-def in_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every sheet is cut into as many as 12 parts; the list records how many parts each read
-    made (0: it fell back to reading the sheet whole)."""
-    made: list[int] = []
-    real_read, real_submit = parted.read_in_parts, parted._Cutter._submit
+def watch(monkeypatch: pytest.MonkeyPatch) -> PartWatch:
+    seen = PartWatch()
+    real_read = parted.read_in_parts
 
     def counting_read(*args: object) -> parted.PartedSheet | None:
-        made.append(0)
+        seen.made.append(0)
         got = real_read(*args)  # type: ignore[arg-type]
         if got is None:
-            made[-1] = 0
+            seen.made[-1] = 0
         return got
 
-    def counting_submit(self: parted._Cutter, part: parted._Part) -> None:
-        made[-1] += 1
-        real_submit(self, part)
+    class Stream:
+        def __init__(self, stream: object) -> None:
+            self.stream = stream
 
-    cut_into(monkeypatch, 12, 200)
+        def write(self, data: bytes) -> int:
+            seen.sheet_writes += 1
+            if seen.sheet_writes == seen.full_disk_at:
+                raise OSError(28, "No space left on device")
+            return self.stream.write(data)  # type: ignore[attr-defined, no-any-return]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.stream, name)
+
+    class WatchedZipFile(zipfile.ZipFile):
+        def __init__(self, file: object, mode: str = "r", *args: object, **kwargs: object) -> None:
+            super().__init__(file, mode, *args, **kwargs)  # type: ignore[arg-type]
+            self.is_part = mode == "w" and isinstance(file, (str, Path)) and bool(PART_FILE.search(str(file)))
+            if self.is_part:
+                seen.made[-1] += 1
+                seen.opened.append(str(file))
+
+        def open(self, name: object, mode: str = "r", *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            stream = super().open(name, mode, *args, **kwargs)  # type: ignore[arg-type]
+            if self.is_part and mode == "w" and isinstance(name, str) and name.startswith("xl/worksheets/"):
+                return Stream(stream)
+            return stream
+
+        def close(self) -> None:
+            if getattr(self, "is_part", False) and str(self.filename) not in seen.closed:
+                seen.closed.append(str(self.filename))
+            super().close()
+
+    class WatchedFolder(tempfile.TemporaryDirectory):  # type: ignore[type-arg]
+        def cleanup(self) -> None:  # the parts' folder is removed: every part must be closed by now
+            seen.open_at_cleanup.append(sorted(set(seen.opened) - set(seen.closed)))
+            super().cleanup()
+
     monkeypatch.setattr(parted, "read_in_parts", counting_read)
-    monkeypatch.setattr(parted._Cutter, "_submit", counting_submit)
-    return made
+    monkeypatch.setattr(zipfile, "ZipFile", WatchedZipFile)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", WatchedFolder)
+    return seen
+
+
+@pytest.fixture
+def in_parts(monkeypatch: pytest.MonkeyPatch, watch: PartWatch) -> list[int]:
+    """Every sheet is cut into as many as 12 parts; the list records how many parts each read
+    made (0: it fell back to reading the sheet whole)."""
+    cut_into(monkeypatch, 12, 200)
+    return watch.made
 
 
 def test_parts_give_the_same_cells_merges_and_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -188,28 +246,16 @@ def test_no_room_for_the_parts_falls_back_to_a_whole_read(tmp_path: Path, monkey
 
 
 def test_a_failure_half_way_closes_the_part_and_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           in_parts: list[int]) -> None:
+                                                           in_parts: list[int], watch: PartWatch) -> None:
     p = write_xlsx(tmp_path / "r.xlsx", roster(30))
     expected = whole(p, monkeypatch)
-    written = {"n": 0}
-    discarded: list[bool] = []
-    real_write, real_discard = parted._Part.write, parted._Part.discard
-
-    def full_disk(self: parted._Part, data: bytes) -> None:
-        written["n"] += 1
-        if written["n"] == 6:
-            raise OSError(28, "No space left on device")
-        real_write(self, data)
-
-    def discard(self: parted._Part) -> None:
-        discarded.append(True)
-        real_discard(self)
-        assert self.zip.fp is None  # really closed
-
-    monkeypatch.setattr(parted._Part, "write", full_disk)
-    monkeypatch.setattr(parted._Part, "discard", discard)
+    monkeypatch.setattr(parted.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    watch.full_disk_at = 6  # the sixth write into a part's sheet finds the disk full
     assert sheets_of(p) == expected
-    assert in_parts == [0] and discarded == [True]
+    assert in_parts == [0] and watch.sheet_writes == 6
+    assert watch.opened and watch.open_at_cleanup == [[]]  # the half-written part was closed, not left to GC
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def test_a_broken_sheet_in_parts_is_reported_as_a_corrupt_file(tmp_path: Path, in_parts: list[int]) -> None:
@@ -239,14 +285,14 @@ def test_a_small_sheet_is_read_in_memory_with_the_same_result(tmp_path: Path, mo
     p = write_xlsx(tmp_path / "r.xlsx", rows, merged=["A1:G1", "B3:B4"], hidden_rows=[7, 33], formulas={"G25": "=1+1"},
                    extra_sheets={"说明": [["填表说明"], ["", "", "右移的表"]], "村2": roster(5)})
     used: list[bool] = []
-    real = parted.read_small
+    real = parted.read_in_one_part
 
     def spy(*args: object) -> parted.PartedSheet | None:
         got = real(*args)  # type: ignore[arg-type]
         used.append(got is not None)
         return got
 
-    monkeypatch.setattr(parted, "read_small", spy)
+    monkeypatch.setattr(parted, "read_in_one_part", spy)
     got = sheets_of(p)
     assert used == [True, True, True]  # every sheet went the in-memory way
     assert got == whole(p, monkeypatch)
@@ -284,12 +330,17 @@ def test_a_sheet_zipfile_cannot_inflate_is_read_by_calamine_with_a_warning(tmp_p
         assert seen == []
 
 
-def test_part_count_follows_the_measurements() -> None:
-    mb = 1 << 20
-    assert parted.part_count(40 * mb, 0) == 1  # small: read whole
-    assert parted.part_count(100 * mb, 0) == 2
-    assert parted.part_count(618 * mb, 0) == 4
-    assert parted.part_count(416 * mb, 82 * mb) == 2  # a large shared-string table is parsed once per part
+def test_part_count_cuts_only_large_sheets_and_fewer_for_large_shared_strings() -> None:
+    """What the part count must do, whatever the measured thresholds: a small sheet is read whole, a
+    huge one in parts; a larger sheet never in fewer parts; a large shared-string table (parsed again
+    for every part) never means more parts."""
+    kb, gb = 1 << 10, 1 << 30
+    assert parted.part_count(100 * kb, 0) == 1
+    assert parted.part_count(4 * gb, 0) >= 2
+    sizes = [k * (1 << 24) for k in range(1, 400)]  # 16 MB steps up to 6.2 GB
+    counts = [parted.part_count(n, 0) for n in sizes]
+    assert counts == sorted(counts)
+    assert all(parted.part_count(n, n // 4) <= parted.part_count(n, 0) for n in sizes)
 
 
 def test_merged_ranges_as_written() -> None:

@@ -42,15 +42,15 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_id, write_xlsx
 from tests.engine_helpers import frame
-from weiwen.decision import Decision, decide
+from weiwen import Intake, load_rosters
 from weiwen.budget import figures
+from weiwen.decision import Decision, decide
 from weiwen.engine.amounts import Allocation, allocate
 from weiwen.engine.facts import build_population
 from weiwen.engine.quota import select
-from weiwen.roster.intake import Intake, load_rosters
+from weiwen.model.vocab import load_vocabulary
 from weiwen.rules import LoadedRules
 from weiwen.rules.schema import Rules
-from weiwen.model.vocab import load_vocabulary
 
 REF = date(2027, 1, 20)
 VOCAB = load_vocabulary()

@@ -186,7 +186,7 @@ def test_bureau_plan_counts_give_10200_not_the_stated_10300(tmp_path: Path) -> N
     case = _case("bureau", "plan-counts")
     _, d = decide_case(case, tmp_path)
     assert d.total == Decimal("10200.00")
-    rules = d.rules.rules
+    rules = d.plan.rules
     assert rules.budget.stated_total == Decimal("10300")  # what the plan's text says
     assert sum(s.stated.total for s in rules.standards if s.stated and s.stated.total) == Decimal("10200")
     # each line: the plan's count and subtotal are what weiwen computes from a roster with the plan's counts

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import openpyxl
 import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
+from xlsxwriter.worksheet import Worksheet
 
 from tests.conftest import TODAY, make_id, write_xlsx
 from tests.test_allocate import SPRING_PEOPLE, SPRING_TOTAL
+from weiwen import load_rosters
 from weiwen.cli import app
-from weiwen.roster.intake import load_rosters
 from weiwen.read.sheet_xml import SheetMarks, scan_sheet
 
 runner = CliRunner()
