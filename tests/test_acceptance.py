@@ -145,3 +145,18 @@ def test_no_full_id_leaks_into_json(roster: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(roster), "--json", "--date", "2026-11-23"])
     assert not re.search(r"\d{17}[\dXx]", result.stdout)
     assert not re.search(r"\d{17}[\dXx]", result.stderr or "")
+
+
+def test_annotated_copies_carry_no_time_of_writing(tmp_path: Path) -> None:
+    """Same inputs, same bytes: the annotated copy's document times and zip entry dates are fixed
+    (openpyxl's save would stamp the time of saving, so two runs a second apart differed)."""
+    import zipfile
+
+    roster = Path(__file__).parent.parent / "samples" / "rosters" / "1-王楼村.xlsx"
+    result = CliRunner().invoke(app, ["validate", str(roster), "--report", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    (copy,) = (tmp_path / "r").glob("*.标注.xlsx")
+    with zipfile.ZipFile(copy) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    props = openpyxl.load_workbook(copy).properties
+    assert (props.created.year, props.modified.year) == (2000, 2000)

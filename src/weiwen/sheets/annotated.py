@@ -7,6 +7,8 @@ Every cell weiwen writes is forced to text, so nothing a user typed becomes a fo
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from weiwen.core import jsonout
 from weiwen.core import problems as P
@@ -100,8 +103,7 @@ def _annotate(path: Path, problems: list[P.Problem], target: Path) -> None:
         cell.comment = comment
     _error_list(wb, problems)
     wb.properties.creator = "weiwen"
-    wb.properties.created = wb.properties.modified = FIXED_TIME
-    wb.save(target)
+    _save_reproducibly(wb, target)
 
 
 def _anchor(ws: Worksheet, ref: str) -> object:
@@ -171,3 +173,15 @@ def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem]) -> None:
     if not rows:
         _set_text(ws.cell(row=2, column=1), "没有发现问题。")
     wb.active = 0
+
+
+def _save_reproducibly(wb: openpyxl.Workbook, target: Path) -> None:
+    """Save as openpyxl does, with the document's times and every zip entry's date fixed, so that
+    the same inputs give the same bytes (openpyxl's ``save`` stamps the time of saving)."""
+    buf = io.BytesIO()
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()  # closes the zip
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        for info in src.infolist():
+            out.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
