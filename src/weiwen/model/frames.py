@@ -55,8 +55,8 @@ ROSTER_COLUMNS = tuple(c[0] for c in PERSON_COLUMNS)
 SENSITIVE_FIELDS = frozenset({"id_number", "head_id", "phone", "bank_card"})
 HOUSEHOLD_KEY = ("file", "sheet", "household_link", "village", "household_ref")
 
-# The recipients the engine decides on: one row per household of the population.
-RECIPIENT_COLUMNS: tuple[tuple[str, Any, bool, str], ...] = (
+# A recipient as every later frame names it: identity and the head's particulars.
+_RECIPIENT: tuple[tuple[str, Any, bool, str], ...] = (
     ("household", "int64", False, "the household's number in the roster frame"),
     ("kind", TEXT_DTYPE, False, "RecipientKind"),
     ("link", TEXT_DTYPE, False, "HouseholdLink"),
@@ -71,24 +71,15 @@ RECIPIENT_COLUMNS: tuple[tuple[str, Any, bool, str], ...] = (
     ("file", TEXT_DTYPE, False, "the head's file"),
     ("sheet", TEXT_DTYPE, False, "the head's sheet"),
     ("row", "int64", False, "the head's Excel row"),
-    ("listed", "int64", False, "members listed"),
     ("size", "int64", False, "household size (declared 人口数, else members listed)"),
 )
 
+# The recipients the engine decides on: one row per household of the population.
+RECIPIENT_COLUMNS = (*_RECIPIENT, ("listed", "int64", False, "members listed"))
+
 # The decision table: one row per aided household, amounts in fen (integers, exact).
-DECISION_COLUMNS: tuple[tuple[str, Any, bool, str], ...] = (
-    ("household", "int64", False, "the household's number in the roster frame"),
-    ("kind", TEXT_DTYPE, False, "RecipientKind"),
-    ("link", TEXT_DTYPE, False, "HouseholdLink"),
-    ("ref", TEXT_DTYPE, False, "the link's reference"),
-    ("village", TEXT_DTYPE, False, ""),
-    ("township", TEXT_DTYPE, False, ""),
-    ("household_no", TEXT_DTYPE, False, ""),
-    ("head_name", TEXT_DTYPE, False, ""),
-    ("head_id", TEXT_DTYPE, False, ""),
-    ("head_phone", TEXT_DTYPE, False, ""),
-    ("head_bank", TEXT_DTYPE, False, ""),
-    ("size", "int64", False, "household size"),
+DECISION_COLUMNS = (
+    *_RECIPIENT,
     ("persons", "int64", False, "persons aided (享受人数)"),
     ("categories", TEXT_DTYPE, False, "the household's categories"),
     ("applied", TEXT_DTYPE, False, "codes of the standards paid, joined by 、"),
@@ -99,11 +90,7 @@ DECISION_COLUMNS: tuple[tuple[str, Any, bool, str], ...] = (
     ("total_fen", "int64", False, "cash + goods"),
     ("capped_fen", "int64", False, "cash taken off by the cap"),
     ("reason", TEXT_DTYPE, False, "核定依据 in words"),
-    ("file", TEXT_DTYPE, False, ""),
-    ("sheet", TEXT_DTYPE, False, ""),
-    ("row", "int64", False, ""),
 )
-DECISION_COLUMN_NAMES = tuple(c[0] for c in DECISION_COLUMNS)
 
 
 class FrameContractError(RuntimeError):
