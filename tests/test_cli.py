@@ -37,7 +37,7 @@ def test_help_is_chinese(args: list[str]) -> None:
 
 
 @pytest.mark.parametrize(("args", "said"), [
-    (["allocate", "x.xlsx", "--campain", "spring"], "没有 --campain 这个选项。是不是：--campaign？"),
+    (["allocate", "x.xlsx", "--campain", "spring"], "没有 --campain 这个选项。是不是：--campaign、--compare-with？"),
     (["validate", "x.xlsx", "--sheet"], "选项 --sheet 后面要写一个值。"),
     (["validate", "x.xlsx", "--json=yes"], "选项 --json 后面不能带值。"),
     (["validate", "x.xlsx", "--show", "many"], "--show 的值不对：要写整数。"),

@@ -101,7 +101,7 @@ def _csv(tmp_path: Path, rows: list[list[str]], header: tuple[str, ...] = HEADER
 def _row(**changes: str) -> list[str]:
     row = {"户编码": "no:张庄村:1", "村(社区)": "张庄村", "户号": "1", "户主姓名": "王一", "身份证号": make_id(seq="011"),
            "银行卡号": "6228480000000000000", "享受标准": "dibao", "现金": "600.00", "物资折价": "130.00", "合计": "730.00",
-           "联系电话": "13800000000", "核定依据": "享受“低保户”"}
+           "联系电话": "13800000000", "核定依据": "享受“低保户”", "开户行": "农商银行"}
     row.update(changes)
     return [row[h] for h in HEADER]
 

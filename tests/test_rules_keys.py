@@ -144,4 +144,4 @@ def test_lookback_months_leaves_out_those_aided_within_it(tmp_path: Path, monkey
     assert sorted(reasons) == sorted(left_out)
     days = {"王一": "2026-06-01", "李二": "2025-12-15"}
     for name in left_out:
-        assert reasons[name] == f"台账中已有记录：县总工会 于 {days[name]} 在活动 autumn-2026 中发放 500.00 元"
+        assert reasons[name] == f"台账中已有记录：县总工会 于 {days[name]} 在活动 autumn-2026 中发放 500.00 元（作为户主）"

@@ -24,7 +24,7 @@ from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, with_campaign_categories
 from weiwen.rules.lint import RosterFacts, RulesRefused, after_decision, check, resolve, stated_differences
 from weiwen.core.text import text_series
-from weiwen.model.frames import DECISION, HOUSEHOLDS, PERSONS, goods_column
+from weiwen.model.frames import DECISION, HOUSEHOLDS, MEMBERS, PERSONS, goods_column
 from weiwen.model.frames import check as check_frame
 from weiwen.model.vocab import Vocabulary
 
@@ -43,12 +43,13 @@ class LeftOut:
     reason: str
     # Structured detail, for ``weiwen explain`` (not written to the sheets or the JSON):
     household: int = -1  # the household's number in the roster frame (model.frames.PERSONS "household")
-    source: str = ""  # 排除: ids (the rules' ID list or ids_file) / column / township / ledger / head-error
+    source: str = ""  # 排除: ids (rules list/file) / objection (ledger) / column / township / ledger / head-error
     column: str = ""  # source column: the roster column whose value excluded the household
     rank: int = 0  # 超出名额: the household's place in its village's ranking, from 1
     slots: int = 0  # 超出名额: the village's slots
     amount_fen: int = 0  # 超出名额: what the household would have received
     last_admitted_fen: int = 0  # 超出名额: the amount of the last household within the slots (0 when no slot)
+    id_number: str = ""  # the full ID (of the row, or of the household's head): internal, never written out
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Decision:
     left_out: list[LeftOut]
     goods: list[tuple[str, str]]  # (item, unit) in first-seen order
     plan: LoadedRules  # the campaign's rules as loaded (aliases resolved): ``plan.rules.cap``
+    members: pd.DataFrame  # every person (with an ID) of the aided households: model.frames.MEMBERS
     persons_aided: int = 0
     by_standard: dict[str, dict[str, object]] = field(default_factory=dict)
     by_village: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -77,8 +79,10 @@ class Decision:
 
 
 def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
-           already_aided: dict[str, str] | None = None) -> Decision:
+           already_aided: dict[str, str] | None = None, objections: dict[str, str] | None = None) -> Decision:
     """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait.
+    ``objections``: normalised ID -> the upheld objection (异议成立) that removes the person's
+    household after the quota, like the rules' ``exclusions.ids`` (its slot is not refilled).
 
     The rules are first checked against the rosters (:func:`weiwen.rules.lint.check`): a rule that
     cannot mean what it says raises :class:`~weiwen.rules.lint.RulesRefused` before any amount is
@@ -103,7 +107,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     for r in frame.loc[~valid].itertuples(index=False):
         msgs = errors_by_row.get((r.file, r.sheet, int(r.row)), ["该行有错误"])
         left_out.append(LeftOut("行有错误", r.file, r.sheet, int(r.row), r.village, r.name,
-                                mask_id(r.id_number), "；".join(msgs), household=r.household))
+                                mask_id(r.id_number), "；".join(msgs), household=r.household, id_number=r.id_number))
 
     # 2. Households whose head row has an error cannot sign: the whole household waits for the fix.
     good = frame if valid.all() else frame.loc[valid]  # no copy of a million rows when nothing is wrong
@@ -114,9 +118,16 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
         reasons[hh] = "户主所在行有错误，待更正后再核定"
     ex = rules.exclusions
     # Objections upheld: decided after the quota, so that the household's slot is not refilled.
-    withdrawn_keys: set[int] = set()
+    withdrawn_why: dict[int, tuple[str, str]] = {}  # household -> (reason, source)
+    if objections:
+        hit = good["id_number"].isin(list(objections)).to_numpy(dtype=bool)
+        for key, id_number in zip(good.loc[hit, "household"], good.loc[hit, "id_number"], strict=True):
+            if key not in reasons:
+                withdrawn_why.setdefault(key, (objections[id_number], "objection"))
     if loaded.excluded_ids:
-        withdrawn_keys = set(good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]) - set(reasons)
+        for key in set(good.loc[good["id_number"].isin(loaded.excluded_ids), "household"]) - set(reasons):
+            withdrawn_why.setdefault(key, (ex.reason, "ids"))
+    withdrawn_keys = set(withdrawn_why)
     if already_aided:
         hit = good["id_number"].isin(list(already_aided)).to_numpy(dtype=bool)
         for hh, id_number in zip(good.loc[hit, "household"], good.loc[hit, "id_number"], strict=True):
@@ -138,7 +149,8 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
         source = ("head-error" if r.household in bad_heads else "ledger" if why in ledger_texts
                   else "column" if why in column_texts else "township")  # in the order the reasons were set
         left_out.append(LeftOut("排除", r.file, r.sheet, int(r.row), r.village, r.name, mask_id(r.id_number), why,
-                                household=r.household, source=source, column=column_texts.get(why, "")))
+                                household=r.household, source=source, column=column_texts.get(why, ""),
+                                id_number=r.id_number))
     considered = good.loc[~excluded_mask] if excluded_mask.any() else good
 
     pop = build_population(considered, vocab, rules.campaign.reference_date)
@@ -156,10 +168,11 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     texts = [hh[c].iloc[gone].tolist() for c in ("file", "sheet", "row", "village", "head_name", "head_id", "household")]
     for k, (i, file, sheet, row, village, head, head_id, key) in enumerate(zip(gone.tolist(), *texts, strict=True)):
         x = LeftOut("不符合条件", file, sheet, int(row), village, head, mask_id(head_id), "不符合任何慰问标准",
-                    household=key)
+                    household=key, id_number=head_id)
         if k < len(held) and withdrawn[i]:
-            x.kind, x.source = "排除", "ids"
-            x.reason = ex.reason + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
+            why, x.source = withdrawn_why[key]
+            x.kind = "排除"
+            x.reason = why + ("" if not rules.quotas or rules.quotas.refill else "，名额不予补缺")
         elif k < len(held):
             x.kind, x.source = "超出名额", "quota"
             assert ranked is not None
@@ -173,8 +186,10 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
     goods = list(alloc.items)
     table = _table(alloc, aided, goods)
+    people = considered.loc[considered["household"].isin(table["household"]).to_numpy(dtype=bool)
+                            & considered["id_number"].notna().to_numpy(dtype=bool), ["household", "id_number", "name", "is_head"]]
     decision = Decision(allocation=alloc, table=check_frame(DECISION, table), left_out=left_out, goods=goods,
-                        plan=loaded)
+                        plan=loaded, members=check_frame(MEMBERS, people.reset_index(drop=True)))
     decision.persons_aided = int(table["persons"].sum()) if len(table) else 0
     decision.by_standard = _by_standard(alloc, aided)
     decision.by_village = _by_village(table)
@@ -277,7 +292,7 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
         "household": hh["household"], "kind": hh["kind"], "link": hh["link"], "ref": hh["ref"],
         "village": hh["village"], "township": hh["township"], "household_no": hh["household_no"],
         "head_name": hh["head_name"], "head_id": hh["head_id"], "head_phone": hh["head_phone"],
-        "head_bank": hh["head_bank"], "size": hh["size"], "persons": persons,
+        "head_bank": hh["head_bank"], "head_bank_name": hh["head_bank_name"], "size": hh["size"], "persons": persons,
         "categories": text_series(_categories_by_household(alloc)[idx]), "applied": text_series(applied),
         "applied_names": text_series(applied_names), "suppressed": text_series(suppressed), "cash_fen": alloc.cash[idx], "goods_fen": alloc.goods_value[idx],
         "total_fen": alloc.total[idx], "capped_fen": alloc.capped[idx], "reason": text_series(reasons),

@@ -17,6 +17,8 @@ different people who merely share a common name are not grouped.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +27,7 @@ from rapidfuzz.distance import OSA
 
 from weiwen.core.ids import mask_id
 
-KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复", "ledger": "已慰问"}
+KIND_ZH = {"exact": "确定重复", "suspected": "疑似重复", "ledger": "已慰问", "decided": "已认定为不同的人"}
 BLOCK_LIMIT = 2000  # a larger name block is split by birth year before IDs are compared
 
 
@@ -51,7 +53,11 @@ class Group:
                 "records": [r.__dict__ for r in self.records]}
 
 
-def find_duplicates(frame: pd.DataFrame) -> list[Group]:
+def find_duplicates(frame: pd.DataFrame, decided: Mapping[frozenset[str], tuple[str, str]] | None = None
+                    ) -> list[Group]:
+    """``decided``: the clerks' verdicts on pairs of IDs (pair -> ("same" | "different", in words)).
+    A suspected group every pair of which was found to be two people becomes a "decided" group (not
+    a duplicate); one with a pair found to be one person becomes exact."""
     from pypinyin import lazy_pinyin  # 0.3 s to import: only check-duplicates needs it, not every command
 
     if not len(frame):
@@ -68,6 +74,14 @@ def find_duplicates(frame: pd.DataFrame) -> list[Group]:
         if len(key) < 2 or key in seen_pairs:
             return
         seen_pairs.add(key)
+        if kind == "suspected" and decided:
+            real = sorted({ids.iat[i] for i in members if ids.iat[i] is not None})
+            pairs = [frozenset(p) for p in itertools.combinations(real, 2)]
+            verdicts = [decided[p] for p in pairs if p in decided]
+            if pairs and any(v == "same" for v, _ in verdicts):
+                kind, reason = "exact", "；".join(t for v, t in verdicts if v == "same")
+            elif pairs and len(verdicts) == len(pairs) and len(real) == len(members):
+                kind, reason = "decided", "；".join(t for _, t in verdicts)
         groups.append(Group(kind, reason, score, tuple(_record(f, i, any_id[i]) for i in sorted(members))))
 
     # Exact: the same ID on several rows.
@@ -127,7 +141,7 @@ def find_duplicates(frame: pd.DataFrame) -> list[Group]:
         for _k, g in block.groupby(["p", "v"], sort=True):
             if len(g) > 1 and len({any_id[i] for i in g.index}) > 1:
                 add("suspected", f"姓名读音相同且{what}相同", 0.7, g.index.tolist())
-    order = {"exact": 0, "suspected": 1}
+    order = {"exact": 0, "suspected": 1, "decided": 2}
     groups.sort(key=lambda g: (order[g.kind], -g.score, g.records[0].file, g.records[0].row))
     return groups
 

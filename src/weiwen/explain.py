@@ -287,6 +287,8 @@ def _household(decision: Decision, frame: pd.DataFrame, household: int, shown_ro
 def _exclusion(decision: Decision, frame: pd.DataFrame, rows: np.ndarray, entry: LeftOut) -> list[str]:
     """Which exclusion of the rules removed the household, and the member or cell it hit."""
     ex = decision.plan.rules.exclusions
+    if entry.source == "objection":
+        return ["依据：台账的异议登记中，对这一户的异议已认定成立（weiwen objection list 可查看登记和认定的经过）。"]
     if entry.source == "ids":
         inline = {normalize_id(str(v))[0] for v in ex.ids}
         out = []

@@ -8,12 +8,16 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from weiwen.app.campaign import (Versioned, inputs_digest, register_version, write_change_list,
+                                 write_manifest, write_year_comparison)
 from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.decision import Decision, decide, roster_facts
+from weiwen.dedupe import Group, find_duplicates, ledger_groups
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
 from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs
+from weiwen.core.ids import mask_id
 from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, campaign_vocabulary, with_campaign_categories
 from weiwen.rules.lint import check
@@ -37,13 +41,33 @@ def load_and_decide(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | 
     if intake.unreadable:
         return intake, None
     aided: dict[str, str] = {}
+    upheld: dict[str, str] = {}
     if ledger_url is not None:
-        from weiwen.ledger.store import Ledger, already_aided  # SQLAlchemy: 0.2 s to import, only with a ledger
+        aided, upheld = ledger_exclusions(intake, loaded, ledger_url)
+    return intake, decide(intake, loaded, vocab, aided, upheld)
 
-        ids = intake.frame["id_number"].dropna().tolist() if len(intake.frame) else []
-        aided = already_aided(Ledger.open(ledger_url), ids, c.code, c.reference_date,
-                              loaded.rules.ledger.lookback_months)
-    return intake, decide(intake, loaded, vocab, aided)
+
+def ledger_exclusions(intake: Intake, loaded: LoadedRules, ledger_url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """What the ledger says about the rosters' persons: those whose household waits (aided before in
+    any role; found to be the same person as someone listed earlier) and those whose household an
+    upheld objection removes (ID -> the reason in words)."""
+    from weiwen.ledger import objections, verdicts  # SQLAlchemy: 0.2 s to import, only with a ledger
+    from weiwen.ledger.store import Ledger, already_aided
+
+    c = loaded.rules.campaign
+    ledger = Ledger.open(ledger_url)
+    frame = intake.frame
+    ids = frame["id_number"].dropna().tolist() if len(frame) else []
+    aided = already_aided(ledger, ids, c.code, c.reference_date, loaded.rules.ledger.lookback_months)
+    same = {pair: text for pair, (verdict, text) in verdicts.standing(ledger, ids).items() if verdict == "same"}
+    if same:
+        listed = frame.loc[frame["id_number"].notna(), ["id_number", "household"]]
+        first_household = listed.drop_duplicates("id_number").set_index("id_number")["household"]
+        for pair, text in sorted(same.items(), key=lambda p: sorted(p[0])):
+            a, b = sorted(pair, key=lambda i: int(first_household[i]))
+            if int(first_household[a]) != int(first_household[b]):  # the household listed later waits
+                aided.setdefault(b, f"与先列出的{mask_id(a)}为同一人（{text}），只核定先列出的一户")
+    return aided, objections.upheld(ledger, c.code, ids)
 
 
 def check_campaign(loaded: LoadedRules, vocab: Vocabulary, paths: list[Path] | None = None, *,
@@ -70,26 +94,54 @@ class Allocated:
     intake: Intake
     decision: Decision | None  # None: a roster could not be read at all
     written: list[Path] = field(default_factory=list)  # empty: nothing written (unreadable, or --strict)
+    version: Versioned | None = None  # with a ledger: the list version this folder is
 
 
 def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | None, output: Path, *,
                       sheet: str | None = None, ledger_url: str | None = None, strict: bool = False,
                       progress: Callable[[str], None] | None = None,
-                      writing: Callable[[], None] | None = None) -> Allocated:
+                      writing: Callable[[], None] | None = None, reason: str | None = None,
+                      operator: str | None = None, aliases: Path | None = None,
+                      compare_with: Path | None = None) -> Allocated:
     """``weiwen allocate``: validate, decide and write every output into ``output``.
 
     Nothing is written when a roster cannot be read, or with ``strict`` when a roster has an
     error.  Large rosters start the writer's second process before they are read (its start-up
     overlaps the reading) and run without Python's cyclic garbage collector (no cycles among the
-    millions of cells; scanning them costs seconds).  ``writing`` is called before the writing starts."""
+    millions of cells; scanning them costs seconds).  ``writing`` is called before the writing starts.
+
+    With a ledger the folder is a version of the campaign's list (:mod:`weiwen.app.campaign`): the
+    version is registered (``reason`` says why it differs from an approved one), titles carry its
+    number, sign sheets wait for approval, a change list against the posted version and
+    manifest.json are written.  ``compare_with``: an earlier allocation.csv to compare with, per household."""
     with second_process(paths) as helper, no_cyclic_gc():
         intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger_url, progress=progress)
         if decision is None or (strict and intake.errors):
             return Allocated(intake, decision)
+        title = loaded.rules.campaign.name
+        version = ledger = current = None
+        files: list[dict[str, str]] = []
+        if ledger_url is not None:
+            digest, files = inputs_digest(paths, loaded.digest, aliases)
+            ledger, version, current = register_version(ledger_url, decision, inputs=digest, reason=reason,
+                                                        operator=operator)
+            title = f"{title}（第{version.number}版）"
         if writing is not None:
             writing()
-        written = write_outputs(decision, output, loaded.rules.campaign.name, inputs=paths, helper=helper)
-    return Allocated(intake, decision, written)
+        written = write_outputs(decision, output, title, inputs=paths, helper=helper, sign_sheets=version is None)
+    if version is not None:
+        book, version.change_counts = write_change_list(ledger, decision, current or [], output, title,
+                                                        version.number)
+        if book is not None:
+            version.changes_book = book
+            written.append(book)
+    if compare_with is not None:
+        written.append(write_year_comparison(decision, compare_with, output, title))
+    if version is not None:
+        written.append(write_manifest(output, campaign=loaded.rules.campaign.code, title=loaded.rules.campaign.name,
+                                      version=version.number, digest=version.digest, inputs=files,
+                                      rules_digest=loaded.digest, written=written, goods=decision.goods))
+    return Allocated(intake, decision, written, version)
 
 
 @dataclass
@@ -141,3 +193,24 @@ def budget_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | 
     target = output / "budget.xlsx"
     write_budget(target, b, loaded.rules.campaign.name)
     return Budgeted(intake, decision, b, [target])
+
+
+def find_duplicate_persons(paths: list[Path], vocab: Vocabulary, *, sheet: str | None = None,
+                           ledger_url: str | None = None, against: Path | None = None) -> tuple[Intake, list[Group]]:
+    """``weiwen check-duplicates``: persons listed twice in the rosters; with a ledger, also persons
+    aided before (in any role) and the clerks' standing verdicts applied; with ``against``, persons
+    on another office's hashed list."""
+    intake = load_rosters(paths, sheet=sheet, vocab=vocab)
+    decided = {}
+    if ledger_url is not None:
+        from weiwen.ledger import verdicts
+        from weiwen.ledger.store import Ledger
+
+        ids = intake.frame["id_number"].dropna().tolist() if len(intake.frame) else []
+        decided = verdicts.standing(Ledger.open(ledger_url), ids)
+    groups = find_duplicates(intake.frame, decided)
+    if ledger_url is not None or against is not None:
+        from weiwen.ledger.store import already_recorded  # SQLAlchemy: loaded only when a ledger is compared
+
+        groups += ledger_groups(intake.frame, already_recorded(intake.frame, ledger_url, against))
+    return intake, groups

@@ -15,9 +15,11 @@ from weiwen import __version__
 from weiwen.cli import allocate as allocate_cmd
 from weiwen.cli import batch as batch_cmd
 from weiwen.cli import budget as budget_cmd
+from weiwen.cli import campaign as campaign_cmd
 from weiwen.cli import duplicates as duplicates_cmd
 from weiwen.cli import explain as explain_cmd
 from weiwen.cli import ledger as ledger_cmd
+from weiwen.cli import payment as payment_cmd
 from weiwen.cli import rules as rules_cmd
 from weiwen.cli import samples as samples_cmd
 from weiwen.cli import template as template_cmd
@@ -77,6 +79,11 @@ _command("explain", explain_cmd.explain, explain_cmd.HELP)
 _command("run", batch_cmd.run, batch_cmd.RUN_HELP)
 _command("sample", batch_cmd.sample, batch_cmd.SAMPLE_HELP)
 _command("template", template_cmd.template, template_cmd.HELP, needs_args=False)
+_command("publish", campaign_cmd.publish, campaign_cmd.PUBLISH_HELP)
+_command("approve", campaign_cmd.approve, campaign_cmd.APPROVE_HELP)
+app.add_typer(campaign_cmd.objection_app, name="objection")
+app.add_typer(campaign_cmd.duplicates_app, name="duplicates")
+app.add_typer(payment_cmd.app, name="payment")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(samples_cmd.app, name="samples")

@@ -9,6 +9,7 @@ import typer
 
 from weiwen.core import jsonout
 from weiwen.cli import render
+from weiwen.cli.ledger import ByOpt
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
 from weiwen.core.errors import ExitCode
 from weiwen.summary import decision_json
@@ -29,7 +30,8 @@ RulesOpt = Annotated[Path | None, typer.Option("--rules", "-r", help="直接指�
 
 
 LedgerUrlOpt = Annotated[str | None, typer.Option(
-    "--ledger", help="发放台账地址：本活动已发放、或在规则 ledger.lookback_months 回溯期内已慰问的户不再核定。")]
+    "--ledger", help="发放台账地址：户中有人（无论户主还是成员）在本活动已发放、或在规则 ledger.lookback_months 回溯期内"
+                     "已慰问的，该户不再核定；异议成立的户取消；认定为同一人的只核定先列出的一户。结果登记为名单的一个版本。")]
 
 
 def decided(files: list[Path] | None, campaign: str | None, rules: Path | None, aliases: Path | None, *,
@@ -56,13 +58,19 @@ def allocate(
     as_json: JsonOpt = False,
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="用 --ledger 时：这一版名单与上一版不同的原因（上一版已审批时必须写）。")] = None,
+    by: ByOpt = None,
+    compare_with: Annotated[Path | None, typer.Option(
+        "--compare-with", help="与上次（如去年）核定结果的 allocation.csv 或其文件夹逐户对比，写出“与上次名单对比.xlsx”。")] = None,
 ) -> None:
     loaded = plan_for(campaign, rules)
     with err_console().status("正在读取花名册……") as status:
         done = allocate_campaign(roster_paths(loaded, files), loaded, campaign_vocabulary(loaded, aliases), output,
                                  sheet=sheet, ledger_url=ledger, strict=strict,
                                  progress=lambda f: status.update(f"正在读取 {f} ……"),
-                                 writing=lambda: status.update("正在写出表格……"))
+                                 writing=lambda: status.update("正在写出表格……"), reason=reason, operator=by,
+                                 aliases=aliases, compare_with=compare_with)
     intake, decision, written = done.intake, done.decision, done.written
     if decision is None:
         render.validation(err_console(), intake, show=20, reports=[])
@@ -75,4 +83,6 @@ def allocate(
         typer.echo(jsonout.dumps(decision_json(decision, written)))
     else:
         render.decision(out_console(), decision, written, intake)
+        if done.version is not None:
+            render.version(out_console(), done.version)
     raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))

@@ -10,9 +10,8 @@ import typer
 from weiwen.core import jsonout
 from weiwen.cli import render
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console
-from weiwen.dedupe import find_duplicates, ledger_groups
+from weiwen.app.pipeline import find_duplicate_persons
 from weiwen.core.errors import ExitCode
-from weiwen.roster.intake import load_rosters
 from weiwen.sheets.duplicates_book import write_duplicates
 from weiwen.rules import campaign_vocabulary
 from weiwen.model.vocab import load_vocabulary
@@ -20,8 +19,10 @@ from weiwen.model.vocab import load_vocabulary
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
 姓名和出生日期相同而身份证号不同、同名且身份证号只差一位或两位颠倒、同音同名且电话或住址相同（疑似重复）。
 疑似重复只列出，不自动合并；只是同名的不同的人不会被列出。
+用 --ledger 时还会找出以前已慰问过的人（无论当时是户主还是家庭成员），并应用已做的查重认定
+（weiwen duplicates decide）：认定为不同的人的，不再算作重复。
 
-退出码：0 没有发现重复；1 发现重复；2 用法错误或文件无法读取。
+退出码：0 没有发现重复（已认定为不同的人的不算）；1 发现重复；2 用法错误或文件无法读取。
 
 示例：weiwen check-duplicates 花名册/*.xlsx -o 重复核查.xlsx
 """
@@ -47,12 +48,7 @@ def check_duplicates(
 
         vocab = campaign_vocabulary(plan_for(campaign, rules), aliases)
     with err_console().status("正在读取花名册……"):
-        intake = load_rosters(files, sheet=sheet, vocab=vocab)
-        groups = find_duplicates(intake.frame)
-        if ledger is not None or against is not None:
-            from weiwen.ledger.store import already_recorded  # SQLAlchemy: loaded only when a ledger is compared
-
-            groups += ledger_groups(intake.frame, already_recorded(intake.frame, ledger, against))
+        intake, groups = find_duplicate_persons(files, vocab, sheet=sheet, ledger_url=ledger, against=against)
     if output is not None:
         write_duplicates(output, groups)
     if as_json:
@@ -61,4 +57,4 @@ def check_duplicates(
         render.duplicates(out_console(), groups, output)
     if intake.unreadable:
         raise typer.Exit(int(ExitCode.USAGE))
-    raise typer.Exit(int(ExitCode.PROBLEMS if groups else ExitCode.OK))
+    raise typer.Exit(int(ExitCode.PROBLEMS if any(g.kind != "decided" for g in groups) else ExitCode.OK))

@@ -1,4 +1,4 @@
-"""``weiwen ledger``: the disbursement ledger — init, record, list, export, void."""
+"""``weiwen ledger``: the disbursement ledger — init, record, list, export, void, verify."""
 
 from __future__ import annotations
 
@@ -22,17 +22,20 @@ def _ledger():  # type: ignore[no-untyped-def]
     return Ledger
 
 
+ByOpt = Annotated[str | None, typer.Option(
+    "--by", help="操作人姓名，记入台账日志；不写时用环境变量 WEIWEN_OPERATOR，再不然用登录名。")]
 LedgerOpt = Annotated[str | None, typer.Option(
     "--ledger", help=f"台账地址：SQLite 文件（默认 {DEFAULT_URL}）或 postgresql://用户@主机/库；也可用环境变量 {URL_ENV}。")]
 
 
 @app.command("init", cls=ChineseHelpCommand)
 @guarded
-def init(ledger: LedgerOpt = None) -> None:
+def init(ledger: LedgerOpt = None, by: ByOpt = None) -> None:
     """新建台账和它的密钥（SQLite 时密钥文件在台账旁边，权限 0600；PostgreSQL 时由环境变量提供）。"""
-    _ledger().create(ledger)
+    made = _ledger().create(ledger, by)
     out_console().print(f"已建立台账：{escape(resolve_url(ledger))}。台账中不保存完整身份证号，只保存加密散列；"
-                        f"请妥善保管密钥（{KEY_ENV} 或 .key 文件），丢失后无法再与台账比对。")
+                        f"请妥善保管密钥（{KEY_ENV} 或 .key 文件），丢失后无法再与台账比对。\n"
+                        f"密钥指纹：{made.fingerprint}（与其他单位交换名单时核对，指纹相同才是同一密钥）。")
 
 
 @app.command("record", cls=ChineseHelpCommand)
@@ -43,21 +46,26 @@ def record(
     org: Annotated[str, typer.Option("--org", help="发放单位，例如 镇民政办。")],
     campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码，例如 spring-2027。")],
     ledger: LedgerOpt = None,
+    by: ByOpt = None,
 ) -> None:
-    """把一次核定结果记入台账（一个事务：要么全部记入，要么都不记）。同一文件重复记账不会新增记录；
-    同一人在同一活动中已被其他单位记账的，列为冲突，不再记入。退出码：0 全部记入；1 有冲突；3 台账被占用。"""
-    result = _ledger().open(ledger).record(file, org, campaign)
+    """把一次核定结果记入台账（一个事务：要么全部记入，要么都不记）：每户及其每一位成员（读取同一文件夹中的 persons.csv）。
+    同一文件重复记账不会新增记录；户中任何一人在同一活动中已被记账（无论当时是户主还是成员）的，列为冲突，不再记入。
+    退出码：0 全部记入；1 有冲突；3 台账被占用。"""
+    result = _ledger().open(ledger, by).record(file, org, campaign, by)
     console = out_console()
     if result.already_recorded:
         console.print("这个文件已经记过账了，本次没有新增记录。")
         raise typer.Exit(int(ExitCode.OK))
-    console.print(f"已记入 {result.new} 户。")
+    console.print(f"已记入 {result.new} 户、{result.persons} 人。")
+    if not result.members_known:
+        err_console().print("[yellow]注意：文件旁没有 persons.csv（旧版 weiwen 写出的结果），只记入了户主；"
+                            "家庭成员以后作为户主再次申报时台账认不出来。请用新版 weiwen allocate 重新生成后记账。[/]")
     if result.conflicts:
         table = Table(title=f"冲突：{len(result.conflicts)} 户已由其他记录登记，本次未记入", title_justify="left")
-        for col in ("姓名", "身份证号", "村(社区)", "已登记单位"):
+        for col in ("户主", "身份证号", "村(社区)", "已登记单位", "已登记的人当时的身份"):
             table.add_column(col, overflow="fold")
         for c in result.conflicts:
-            table.add_row(escape(c.name), c.id_masked, escape(c.village), escape(c.held_by))
+            table.add_row(escape(c.name), c.id_masked, escape(c.village), escape(c.held_by), c.role)
         console.print(table)
         raise typer.Exit(int(ExitCode.PROBLEMS))
 
@@ -89,12 +97,14 @@ def export(
     campaign: Annotated[str | None, typer.Option("--campaign", help="只导出这个活动期次。")] = None,
     ledger: LedgerOpt = None,
 ) -> None:
-    """导出台账中有效的记录。默认（--hashed）只含散列、活动、村和金额，不含姓名和身份证号；--full 含姓名和打码的身份证号。"""
+    """导出台账中有效记录的每一位受助人员。默认（--hashed）只含散列、活动、村、该户金额和密钥指纹，不含姓名和身份证号；
+    --full 含姓名和打码的身份证号。对方用不同密钥时，比对会报错并写明双方的密钥指纹，而不会默默地“没有发现重复”。"""
     from weiwen.ledger.exchange import write_export
 
-    rows = [r for r in _ledger().open(ledger).rows(campaign) if r["status"] == "active"]
-    write_export(output, rows, hashed=hashed)
-    out_console().print(f"已导出 {len(rows)} 条到 {escape(str(output))}")
+    opened = _ledger().open(ledger)
+    rows = opened.person_rows(campaign)
+    write_export(output, rows, hashed=hashed, fingerprint=opened.fingerprint)
+    out_console().print(f"已导出 {len(rows)} 人到 {escape(str(output))}（密钥指纹 {opened.fingerprint}）")
 
 
 @app.command("void", cls=ChineseHelpCommand)
@@ -105,10 +115,29 @@ def void(
     campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码。")],
     reason: Annotated[str, typer.Option("--reason", help="作废原因，例如 举报属实取消。")],
     ledger: LedgerOpt = None,
+    by: ByOpt = None,
 ) -> None:
-    """作废一条记录（注明原因）；记录不会被删除，台账中保留历史。"""
-    n = _ledger().open(ledger).void(id_number, campaign, reason)
+    """作废这个人（户主或成员）所在户在该活动中的记录（注明原因和操作人）；记录不会被删除，台账中保留历史。"""
+    n = _ledger().open(ledger, by).void(id_number, campaign, reason, by)
     if n == 0:
         err_console().print("台账中没有这个人在该活动中的有效记录。")
         raise typer.Exit(int(ExitCode.PROBLEMS))
     out_console().print(f"已作废 {n} 条记录，原因：{escape(reason)}。")
+
+
+@app.command("verify", cls=ChineseHelpCommand)
+@guarded
+def verify(ledger: LedgerOpt = None) -> None:
+    """核验台账日志：每一次写入（记账、作废、查重认定、异议、审批、发放结果）都按顺序记在日志中并首尾相扣；
+    任何一条被改动或删除都会被查出。退出码：0 完好；1 发现被改动或删除。"""
+    opened = _ledger().open(ledger)
+    n, broken = opened.verify()
+    console = out_console()
+    if not broken:
+        console.print(f"台账日志完好：共 {n} 条记录，首尾相扣，没有被改动或删除。密钥指纹 {opened.fingerprint}。")
+        return
+    err_console().print(f"[red]台账日志有 {len(broken)} 处问题（共 {n} 条记录）：[/]")
+    for b in broken:
+        err_console().print(f"  - {escape(b.why)}")
+    err_console().print("请停止使用这个台账，保留数据库文件，向上级报告；可用备份比对被改动的内容。")
+    raise typer.Exit(int(ExitCode.PROBLEMS))

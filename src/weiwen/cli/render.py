@@ -11,6 +11,7 @@ from rich.table import Table
 
 from weiwen.core import problems as P
 from weiwen.decision import Decision
+from weiwen.app.campaign import Versioned
 from weiwen.budget import BudgetFigures
 from weiwen.dedupe import KIND_ZH, Group
 from weiwen.roster.intake import Intake
@@ -87,6 +88,29 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
         console.print(f"……另有 {len(outputs) - 5} 个文件")
 
 
+def problems(console: Console, found: list[P.Problem]) -> None:
+    """Problems of a file other than a roster (a bank return file): where, and what, in a table."""
+    table = Table(title=f"发现 {len(found)} 处问题", title_justify="left")
+    for col in ("文件", "工作表", "行", "列", "代码", "说明"):
+        table.add_column(col, overflow="fold")
+    for p in found:
+        table.add_row(escape(p.file), escape(p.sheet or ""), str(p.row or ""), escape(p.column or ""), p.code,
+                      escape(p.message))
+    console.print(table)
+
+
+def version(console: Console, v: Versioned) -> None:
+    """What allocate --ledger made of this run: which version, and what changed since the posted one."""
+    if v.new:
+        console.print(f"这是第 {v.number} 版名单（{escape(v.reason)}）。公示后请运行 weiwen publish 登记公示版本。")
+    else:
+        console.print(f"核定结果与第 {v.number} 版相同，版本号不变。")
+    if v.changes_book is not None:
+        a, d, c = v.change_counts
+        console.print(f"与公示版本相比：新增 {a} 户，取消 {d} 户，变更 {c} 户；变更清单：{escape(str(v.changes_book))}")
+    console.print("签领表在审批后生成：weiwen approve 核定结果文件夹 --org 发放单位")
+
+
 MODE_ZH = {"highest": "按最高标准只发一项", "priority": "按优先顺序只发一项", "all": "符合的各项都发"}
 SCOPE_ZH = {"household": "每户", "person": "每人"}
 
@@ -146,7 +170,9 @@ def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None
 
 
 def duplicates(console: Console, groups: list[Group], output: Path | None) -> None:
-    table = Table(title=f"重复核查：{len(groups)} 组", title_justify="left")
+    decided = sum(g.kind == "decided" for g in groups)
+    table = Table(title=f"重复核查：{len(groups) - decided} 组" + (f"（另有 {decided} 组已认定为不同的人）" if decided else ""),
+                  title_justify="left")
     for col in ("组", "类型", "原因", "文件", "行", "村(社区)", "姓名", "身份证号"):
         table.add_column(col, overflow="fold")
     for n, g in enumerate(groups, start=1):
@@ -154,5 +180,8 @@ def duplicates(console: Console, groups: list[Group], output: Path | None) -> No
             table.add_row(str(n) if k == 0 else "", KIND_ZH[g.kind] if k == 0 else "", escape(g.reason) if k == 0 else "",
                           escape(r.file), str(r.row), escape(r.village), escape(r.name), r.id_masked)
     console.print(table if groups else "没有发现重复。")
+    if any(g.kind == "suspected" for g in groups):
+        console.print("核实疑似重复后，可以记下认定，以后不再列出：weiwen duplicates decide 身份证号1 身份证号2 "
+                      "--different（或 --same）--reason 核实情况 --ledger 台账")
     if output is not None:
         console.print(f"已写出：{escape(str(output))}")

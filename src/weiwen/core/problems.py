@@ -198,6 +198,27 @@ _kind("rules-tier-outside", W, "符合条件但不在任何档内",
 _kind("rules-stated-differs", W, "与方案写明的数不符", "{what}：方案写明 {stated}，按花名册核定为 {actual}（相差 {diff}）。",
       "请核对方案或花名册：是方案中的数字有误，还是名单不全。")
 
+# --- the bank's return file (回盘文件) of a batch payment --------------------------------
+_kind("bank-return-header-not-found", E, "找不到回盘文件的表头",
+      "在各工作表的前 {scanned} 行中找不到回盘文件的表头（应含有列：{headers}）。",
+      "请确认选用的银行格式与这家银行的回盘文件一致，或在银行格式文件的 returns 中改正列名。")
+_kind("bank-return-header-missing", E, "回盘文件缺少列", "回盘文件缺少列“{field}”；第 {header_row} 行的列有：{found}。",
+      "请使用银行发回的原始回盘文件；如银行的列名不同，请在银行格式文件的 returns 中改正。")
+_kind("bank-return-account-numeric", E, "回盘文件的账号被存成了数字",
+      "账号被存成了数字（{value}），超过 15 位的部分可能已经丢失，无法据此对账。",
+      "请使用银行发回的原始回盘文件，不要用 Excel/WPS 打开后另存再使用。")
+_kind("bank-return-account-invalid", E, "回盘文件的账号不对", "账号{what}。",
+      "请使用银行发回的原始回盘文件；如确有此行，请向银行核实。")
+_kind("bank-return-amount-invalid", E, "回盘文件的金额不对", "金额“{value}”{what}。",
+      "请使用银行发回的原始回盘文件；如确有此行，请向银行核实。")
+_kind("bank-return-status-unknown", E, "未知的处理状态",
+      "未知的处理状态“{status}”：既不是表示成功的（{success}），也不是表示失败的（{failure}），不能判断是否已支付。",
+      "请向银行确认该状态的含义，然后把它加到银行格式文件 returns 的 success 或 failure 中。")
+_kind("bank-return-duplicate-account", E, "回盘文件中账号重复", "账号 {account} 在回盘文件中重复出现（第 {first} 行已有）。",
+      "同一账号的多条记录无法按账号对账，请向银行核实。")
+_kind("bank-return-footer-skipped", I, "跳过表尾行", "这一行没有账号，是合计等表尾内容，已跳过：{text}")
+_kind("bank-return-empty", E, "回盘文件中没有记录", "表头下面没有任何记录。", "请确认拿到的是银行处理完毕后的回盘文件。")
+
 
 def kind(code: str) -> Kind:
     return _KINDS[code]

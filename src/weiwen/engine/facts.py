@@ -92,7 +92,8 @@ def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: dat
     heads = np.flatnonzero(persons["is_head"].to_numpy(dtype=bool))
     head_pos = first.copy()
     head_pos[codes[heads[::-1]]] = heads[::-1]
-    wanted = ["village", "township", "household_no", "name", "id_number", "phone", "bank_card", "file", "sheet", "row",
+    wanted = ["village", "township", "household_no", "name", "id_number", "phone", "bank_card", "bank_name", "file",
+              "sheet", "row",
               "household_link", "household_ref"]
     pick = persons[wanted].iloc[head_pos]  # only the columns wanted: taking all of them costs seconds
     households = pd.DataFrame({
@@ -107,6 +108,7 @@ def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: dat
         "head_id": _text(pick["id_number"]),
         "head_phone": _text(pick["phone"]),
         "head_bank": _text(pick["bank_card"]),
+        "head_bank_name": _text(pick["bank_name"]),
         "file": _text(pick["file"]),
         "sheet": _text(pick["sheet"]),
         "row": pick["row"].to_numpy(dtype=np.int64),

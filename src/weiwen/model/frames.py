@@ -68,6 +68,7 @@ _RECIPIENT: tuple[tuple[str, Any, bool, str], ...] = (
     ("head_id", TEXT_DTYPE, False, "the head's ID number ('' when none)"),
     ("head_phone", TEXT_DTYPE, False, "the head's phone"),
     ("head_bank", TEXT_DTYPE, False, "the head's bank card"),
+    ("head_bank_name", TEXT_DTYPE, False, "the head's bank (开户行)"),
     ("file", TEXT_DTYPE, False, "the head's file"),
     ("sheet", TEXT_DTYPE, False, "the head's sheet"),
     ("row", "int64", False, "the head's Excel row"),
@@ -90,6 +91,14 @@ DECISION_COLUMNS = (
     ("total_fen", "int64", False, "cash + goods"),
     ("capped_fen", "int64", False, "cash taken off by the cap"),
     ("reason", TEXT_DTYPE, False, "核定依据 in words"),
+)
+
+# The persons of the aided households (persons.csv, the ledger's persons): one row per roster row.
+MEMBER_COLUMNS = (
+    ("household", "int64", False, "the household's number (the decision table's household)"),
+    ("id_number", TEXT_DTYPE, False, "the person's full ID number"),
+    ("name", TEXT_DTYPE, False, "the person's name"),
+    ("is_head", "bool", False, "the household's head"),
 )
 
 
@@ -115,6 +124,7 @@ HOUSEHOLDS = _schema("recipients", RECIPIENT_COLUMNS, {}, {"link": _LINKS, "kind
 DECISION = _schema("decision", DECISION_COLUMNS,
                    {f"^{GOODS_PREFIX}.*": pa.Column("float64", regex=True, required=False)},
                    {"link": _LINKS, "kind": _KINDS, "cash_fen": pa.Check.ge(0), "goods_fen": pa.Check.ge(0)})
+MEMBERS = _schema("members", MEMBER_COLUMNS, {}, {})
 
 
 def check(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:

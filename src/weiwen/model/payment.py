@@ -29,11 +29,22 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("total", "合计"),
     ("phone", "联系电话"),
     ("reason", "核定依据"),
+    ("bank_name", "开户行"),
 )
 HEADER = tuple(h for _, h in COLUMNS)
-LATER = frozenset({"phone", "reason"})  # added in later versions: a file written before has them empty
-GUARDED = frozenset({"code", "village", "household_no", "head_name", "reason"})  # free text from the rosters
+LATER = frozenset({"phone", "reason", "bank_name"})  # added in later versions: a file written before has them empty
+GUARDED = frozenset({"code", "village", "household_no", "head_name", "reason", "bank_name"})  # free text from the rosters
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# persons.csv, beside allocation.csv: every person of every aided household (the ledger records them all).
+PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("code", "户编码"),
+    ("id_number", "身份证号"),
+    ("name", "姓名"),
+    ("role", "身份"),  # 户主 / 成员
+)
+PERSON_GUARDED = frozenset({"code", "name"})
+ROLES = ("户主", "成员")
 
 
 def unguard(text: str) -> str:
@@ -58,6 +69,7 @@ class PaymentRow(BaseModel):
     total: Decimal
     phone: str = ""
     reason: str = ""
+    bank_name: str = ""
 
     @field_validator("id_number")
     @classmethod
@@ -79,3 +91,29 @@ class PaymentRow(BaseModel):
         if self.cash + self.goods_value != self.total:
             raise ValueError("合计不等于现金加物资折价")
         return self
+
+
+class PersonRow(BaseModel):
+    """One person of an aided household (persons.csv)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    id_number: str
+    name: str
+    role: str
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        number, _ = normalize_id(v)
+        if len(number) != 18:
+            raise ValueError("身份证号无效")
+        return number
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        if v not in ROLES:
+            raise ValueError("身份应为“户主”或“成员”")
+        return v

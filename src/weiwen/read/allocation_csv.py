@@ -1,4 +1,5 @@
-"""The one reader of allocation.csv (:mod:`weiwen.model.payment`), for the ledger and the audit sample."""
+"""The one reader of allocation.csv and persons.csv (:mod:`weiwen.model.payment`), for the ledger,
+the payment file and the audit sample."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from weiwen.core.errors import WeiwenError
-from weiwen.model.payment import COLUMNS, GUARDED, LATER, PaymentRow, unguard
+from weiwen.model.payment import (COLUMNS, GUARDED, LATER, PERSON_COLUMNS, PERSON_GUARDED, PaymentRow, PersonRow,
+                                  unguard)
 
 _SHOWN_ROWS = 5  # rows named in the message; the count says how many more
 
@@ -30,23 +32,50 @@ def read_allocation_csv(path: Path, *, code: str) -> PaymentList:
     is a :class:`WeiwenError` with ``code`` naming every problem found (never a partial list)."""
     if path.is_dir():
         path = path / "allocation.csv"
+    data, header, reader = _open(path, code, COLUMNS, LATER, "allocation.csv",
+                                 "weiwen allocate 写出的 allocation.csv 或其所在文件夹")
+    rows = _rows(path, code, reader, header, COLUMNS, GUARDED, PaymentRow)
+    return PaymentList(path=path, data=data, rows=rows, columns=frozenset(name for name, h in COLUMNS if h in header))
+
+
+@dataclass
+class PersonList:
+    path: Path
+    data: bytes
+    rows: list[PersonRow]
+
+
+def read_persons_csv(path: Path, *, code: str) -> PersonList:
+    """Every row of persons.csv (the persons of the aided households), checked as allocation.csv is."""
+    data, header, reader = _open(path, code, PERSON_COLUMNS, frozenset(), "persons.csv",
+                                 "weiwen allocate 写出的 persons.csv")
+    return PersonList(path=path, data=data, rows=_rows(path, code, reader, header, PERSON_COLUMNS, PERSON_GUARDED,
+                                                       PersonRow))
+
+
+def _open(path: Path, code: str, columns: tuple[tuple[str, str], ...], later: frozenset[str], name: str,
+          wanted: str) -> tuple[bytes, list[str], Any]:
     try:
         data = path.read_bytes()
     except OSError:
-        raise WeiwenError(f"找不到或无法读取 {path}：请指定 weiwen allocate 写出的 allocation.csv 或其所在文件夹。",
-                          code=code) from None
+        raise WeiwenError(f"找不到或无法读取 {path}：请指定 {wanted}。", code=code) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise WeiwenError(f"{path} 不是 weiwen 写出的 allocation.csv（编码不是 UTF-8）。", code=code) from None
+        raise WeiwenError(f"{path} 不是 weiwen 写出的 {name}（编码不是 UTF-8）。", code=code) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
-    missing = [h for name, h in COLUMNS if h not in header and name not in LATER]
+    missing = [h for field, h in columns if h not in header and field not in later]
     if missing:
-        raise WeiwenError(f"{path} 不是本版 weiwen 写出的 allocation.csv（缺少列：{'、'.join(missing)}）；"
+        raise WeiwenError(f"{path} 不是本版 weiwen 写出的 {name}（缺少列：{'、'.join(missing)}）；"
                           "请用 weiwen allocate 重新生成。", code=code)
-    present = [(name, header.index(h)) for name, h in COLUMNS if h in header]
-    rows: list[PaymentRow] = []
+    return data, header, reader
+
+
+def _rows(path: Path, code: str, reader: Any, header: list[str], columns: tuple[tuple[str, str], ...],
+          guarded: frozenset[str], model: type[BaseModel]) -> list[Any]:
+    present = [(name, header.index(h)) for name, h in columns if h in header]
+    rows: list[Any] = []
     bad: list[str] = []
     for line, cells in enumerate(reader, start=2):
         if not any(cells):
@@ -54,21 +83,21 @@ def read_allocation_csv(path: Path, *, code: str) -> PaymentList:
         if len(cells) != len(header):
             bad.append(f"第 {line} 行有 {len(cells)} 列，表头有 {len(header)} 列")
             continue
-        values = {name: unguard(cells[j]) if name in GUARDED else cells[j] for name, j in present}
+        values = {name: unguard(cells[j]) if name in guarded else cells[j] for name, j in present}
         try:
-            rows.append(PaymentRow(**values))
+            rows.append(model(**values))
         except ValidationError as e:
-            why = "；".join(_why(err) for err in e.errors())
+            why = "；".join(_why(err, columns) for err in e.errors())
             bad.append(f"第 {line} 行：{why}")
     if bad:
         shown = "\n".join(bad[:_SHOWN_ROWS]) + (f"\n……另有 {len(bad) - _SHOWN_ROWS} 行" if len(bad) > _SHOWN_ROWS else "")
         raise WeiwenError(f"{path} 中有 {len(bad)} 行无法读取，整个文件未使用：\n{shown}", code=code)
-    return PaymentList(path=path, data=data, rows=rows, columns=frozenset(name for name, _ in present))
+    return rows
 
 
-def _why(err: Mapping[str, Any]) -> str:
+def _why(err: Mapping[str, Any], columns: tuple[tuple[str, str], ...]) -> str:
     """One pydantic error in Chinese: the column, then what is wrong (never the value: it may be an ID)."""
-    names = dict(COLUMNS)
+    names = dict(columns)
     loc = err.get("loc") or ()
     column = f"{names[str(loc[0])]}：" if loc and str(loc[0]) in names else ""
     if err["type"] == "value_error":

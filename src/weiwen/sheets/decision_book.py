@@ -7,6 +7,10 @@ formats and an A4 print setup with the header repeated and page numbers.  Text i
 written as text: no value becomes a formula or a link.  Totals are values weiwen computed
 exactly, written in the totals row.  Document timestamps are fixed afterwards, so the same
 inputs give the same bytes.
+
+Length: every sheet of allocation.xlsx, the per-village sign sheets and the second process that
+writes them share one set of formats and one row model; split apart they would import each
+other's internals.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from weiwen.core import jsonout
 from weiwen.decision import Decision, goods_total
 from weiwen.summary import summary
 from weiwen.model.frames import goods_column
-from weiwen.sheets.payment_csv import PAYMENT_NEEDS, write_payment_csv
+from weiwen.sheets.payment_csv import PAYMENT_NEEDS, write_payment_csv, write_persons_csv
 from weiwen.engine.amounts import yuan
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_ids
@@ -41,6 +45,7 @@ from weiwen.core.atomic import fit_name, write_atomic, write_text_atomic
 from weiwen.sheets.xlsx import normalize_xlsx
 from weiwen.core.text import display_lines, text_series
 
+SIGN_NEEDS = ("village", "head_name", "head_id", "size", "applied_names", "cash_fen")  # and the goods columns
 SIGN_SHEETS_INLINE = 50  # more villages than this: one sign-sheet workbook per village
 PRESTART_BYTES = 4 << 20  # rosters this large (tens of thousands of persons) likely have more villages
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -118,9 +123,12 @@ def _ready() -> None:
 
 
 def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequence[Path] = (),
-                  helper: ProcessPoolExecutor | None = None) -> list[Path]:
+                  helper: ProcessPoolExecutor | None = None, *, sign_sheets: bool = True) -> list[Path]:
     """Write every output into ``out_dir``; refuse to overwrite any of ``inputs``.  ``helper`` is
-    a :func:`second_process` already started (one is started here if it is needed and missing)."""
+    a :func:`second_process` already started (one is started here if it is needed and missing).
+
+    Without ``sign_sheets`` (a list version that is not yet approved) no sign sheet is written;
+    instead decision.arrow keeps what they are made of, for :func:`write_sign_sheets` at approval."""
     if out_dir.exists() and not out_dir.is_dir():
         raise WeiwenError(f"输出位置 {out_dir} 是一个文件，请用 -o 指定一个文件夹。")
     targets = {(out_dir / n).resolve() for n in ("allocation.xlsx", "allocation.csv")}
@@ -130,9 +138,11 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
     out_dir.mkdir(parents=True, exist_ok=True)
     table = decision.table
     ids = mask_ids(pa.array(table["head_id"], type=pa.large_string()))  # 公示名单 shows them masked
-    inline = table["village"].nunique() <= SIGN_SHEETS_INLINE
+    inline = table["village"].nunique() <= SIGN_SHEETS_INLINE or not sign_sheets
     xlsx = out_dir / "allocation.xlsx"
     csv_path = out_dir / "allocation.csv"
+    persons_path = out_dir / "persons.csv"
+    wanted = list(dict.fromkeys([*SIGN_NEEDS, *map(goods_column, decision.goods), *PAYMENT_NEEDS, "household"]))
 
     def main(tmp: Path) -> None:
         fmt = _Formats()
@@ -140,7 +150,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
         used: set[str] = set()
         _detail(book, fmt, decision, title, used)
         _public(book, fmt, decision, title, used, ids)
-        if inline:
+        if inline and sign_sheets:
             sign = _SignRows(table, decision.goods, title)
             for k in range(len(sign.villages)):
                 sign.write(book, fmt, k, sheet_name(f"签领表-{sign.villages[k]}", used))
@@ -149,33 +159,62 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
         book.save()
         normalize_xlsx(tmp)
 
+    frozen: list[Path] = []
     if inline:
         write_atomic(xlsx, main)
         write_payment_csv(csv_path, table)
+        write_persons_csv(persons_path, table, decision.members)
         signs: list[Path] = []
+        if not sign_sheets:
+            arrow_path = out_dir / DECISION_ARROW
+            columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
+            write_atomic(arrow_path, lambda tmp: _write_arrow(tmp, columns))
+            frozen.append(arrow_path)
     else:
         # One sign-sheet workbook per village and the CSV, written by a second process while this
         # one writes allocation.xlsx: each side is about half the work.  (A second thread would
         # mostly wait: the writer holds the GIL while it takes rows in.)  The columns go over as
         # an Arrow table, which pickles as flat buffers.
-        wanted = list(dict.fromkeys([*_SignRows.NEEDS, *map(goods_column, decision.goods), *PAYMENT_NEEDS]))
         columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
+        members = pa.Table.from_pandas(decision.members, preserve_index=False)
         with contextlib.ExitStack() as stack:
             pool = helper or stack.enter_context(
                 ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
-            other = pool.submit(_sign_files_and_csv, columns, decision.goods, title, out_dir / "签领表", csv_path)
+            other = pool.submit(_sign_files_and_csv, columns, members, decision.goods, title, out_dir / "签领表",
+                                csv_path, persons_path)
             write_atomic(xlsx, main)
             signs = other.result()
     summary_path = out_dir / "summary.json"
     write_text_atomic(summary_path, jsonout.dumps(summary(decision)))
-    return [xlsx, *signs, csv_path, summary_path]
+    return [xlsx, *signs, csv_path, persons_path, summary_path, *frozen]
 
 
-def _sign_files_and_csv(columns: pa.Table, goods: list[tuple[str, str]], title: str, folder: Path,
-                        csv_path: Path) -> list[Path]:
-    """The sign-sheet workbooks, one per village, and allocation.csv (runs in the second process)."""
+DECISION_ARROW = "decision.arrow"  # a list version's sign-sheet data, kept until it is approved
+
+
+def _write_arrow(path: Path, columns: pa.Table) -> None:
+    import pyarrow.ipc as ipc
+
+    with ipc.new_file(str(path), columns.schema) as writer:
+        writer.write_table(columns)
+
+
+def write_sign_sheets(out_dir: Path, goods: list[tuple[str, str]], title: str, folder: Path) -> list[Path]:
+    """The sign sheets of an approved version, one workbook per village into ``folder``, from the
+    decision.arrow that allocate kept in ``out_dir`` (its digest is checked by the caller)."""
+    import pyarrow.ipc as ipc
+
+    with ipc.open_file(str(out_dir / DECISION_ARROW)) as reader:
+        table = reader.read_all().to_pandas()
+    return _sign_files(_SignRows(table, goods, title), folder)
+
+
+def _sign_files_and_csv(columns: pa.Table, members: pa.Table, goods: list[tuple[str, str]], title: str,
+                        folder: Path, csv_path: Path, persons_path: Path) -> list[Path]:
+    """The sign-sheet workbooks, one per village, allocation.csv and persons.csv (runs in the second process)."""
     table = columns.to_pandas()
     write_payment_csv(csv_path, table)
+    write_persons_csv(persons_path, table, members.to_pandas())
     return _sign_files(_SignRows(table, goods, title), folder)
 
 
@@ -324,7 +363,7 @@ class _SignRows:
         self.size = _int_text(t["size"])
         self.applied = t["applied_names"].tolist()
 
-    NEEDS = ("village", "head_name", "head_id", "size", "applied_names", "cash_fen")  # and the goods columns
+    NEEDS = SIGN_NEEDS  # and the goods columns
     COLUMNS = ("序号", "户主", "身份证号", "人口数", "享受标准", "现金（元）", "金额大写", "物资", "领取人签字", "领取日期")
 
     def rows(self, k: int) -> _Rows:

@@ -13,13 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weiwen.core.atomic import write_atomic
-from weiwen.model.payment import COLUMNS, GUARDED, HEADER
+from weiwen.model.payment import COLUMNS, GUARDED, HEADER, PERSON_COLUMNS
 from weiwen.model.recipients import HouseholdLink
 
 # The decision table's columns each field of the file is made from.
 _SOURCE = {"village": "village", "household_no": "household_no", "head_name": "head_name", "id_number": "head_id",
            "bank_card": "head_bank", "standards": "applied", "cash": "cash_fen", "goods_value": "goods_fen",
-           "total": "total_fen", "phone": "head_phone", "reason": "reason"}
+           "total": "total_fen", "phone": "head_phone", "reason": "reason",
+           "bank_name": "head_bank_name"}
 PAYMENT_NEEDS = ("link", "ref", *_SOURCE.values())  # what write_payment_csv reads of the table
 _MONEY = frozenset({"cash", "goods_value", "total"})
 _FORMULA = r"^[=+\-@\t\r]"  # model.payment.FORMULA_START as a character class (tests/test_model.py)
@@ -30,6 +31,25 @@ def write_payment_csv(path: Path, table: pd.DataFrame) -> None:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow(HEADER)
     data = ("\ufeff" + buf.getvalue()).encode("utf-8") + csv_body(_columns(table))
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_persons_csv(path: Path, table: pd.DataFrame, members: pd.DataFrame) -> None:
+    """persons.csv: every person (model.frames.MEMBERS) of the households of ``table``, with the
+    household's 户编码 — what the ledger records, so that a member aided now is found later in any role."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(h for _, h in PERSON_COLUMNS)
+    body = b""
+    if len(table) and len(members):
+        codes = pd.Series(_household_codes(pa.array(table["link"], type=pa.large_string()),
+                                           pa.array(table["village"], type=pa.large_string()),
+                                           pa.array(table["ref"], type=pa.large_string())).to_numpy(zero_copy_only=False),
+                          index=table["household"].to_numpy())
+        code = pa.array(codes.reindex(members["household"].to_numpy()).to_numpy(), type=pa.large_string())
+        role = pa.array(np.where(members["is_head"].to_numpy(dtype=bool), "户主", "成员"), type=pa.large_string())
+        body = csv_body([_guarded(code), pa.array(members["id_number"], type=pa.large_string()),
+                         _guarded(pa.array(members["name"], type=pa.large_string())), role])
+    data = ("\ufeff" + buf.getvalue()).encode("utf-8") + body
     write_atomic(path, lambda tmp: tmp.write_bytes(data))
 
 

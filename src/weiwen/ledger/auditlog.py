@@ -1,0 +1,86 @@
+"""The ledger's audit log: every write appended with operator, time and before/after, hash-chained.
+
+Each entry's digest is HMAC-SHA256 (with the ledger key) of the previous entry's digest and the
+entry's own fields, in canonical JSON.  ``meta.log_head`` holds the number of entries and the last
+digest, written in the same transaction.  ``verify`` recomputes the chain: an edited entry no
+longer matches its digest, a deleted or inserted one breaks the numbering or the link, a deleted
+tail no longer matches the head.  Without the key nobody can write a chain that verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from weiwen.ledger.schema import log, meta
+
+GENESIS = "0" * 64
+HEAD = "log_head"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _digest(key: bytes, prev: str, entry: Mapping[str, object]) -> str:
+    fields = {k: entry[k] for k in ("id", "at", "operator", "action", "campaign", "subject", "before", "after")}
+    return hmac.new(key, (prev + "\n" + _canonical(fields)).encode(), hashlib.sha256).hexdigest()
+
+
+def append(conn: sa.Connection, key: bytes, *, operator: str, action: str, campaign: str = "", subject: str = "",
+           before: object = None, after: object = None) -> None:
+    """Append one entry (in the caller's transaction, which holds the ledger's write lock)."""
+    head = conn.execute(sa.select(meta.c.value).where(meta.c.name == HEAD)).scalar()
+    count, prev = (0, GENESIS) if head is None else (int(head.split(":")[0]), head.split(":")[1])
+    entry = {"id": count + 1, "at": now(), "operator": operator, "action": action, "campaign": campaign,
+             "subject": subject, "before": _canonical(before), "after": _canonical(after)}
+    digest = _digest(key, prev, entry)
+    conn.execute(log.insert().values(**entry, prev=prev, digest=digest))
+    value = f"{count + 1}:{digest}"
+    if head is None:
+        conn.execute(meta.insert().values(name=HEAD, value=value))
+    else:
+        conn.execute(meta.update().where(meta.c.name == HEAD).values(value=value))
+
+
+@dataclass(frozen=True)
+class Broken:
+    entry: int  # the entry number where the chain breaks (0: the head)
+    why: str  # in Chinese
+
+
+def verify(conn: sa.Connection, key: bytes) -> tuple[int, list[Broken]]:
+    """How many entries, and where the chain is broken (empty: intact)."""
+    broken: list[Broken] = []
+    prev = GENESIS
+    expected = 1
+    n = 0
+    for row in conn.execute(sa.select(log).order_by(log.c.id)):
+        e = dict(row._mapping)
+        n += 1
+        if e["id"] != expected:
+            broken.append(Broken(expected, f"第 {expected} 条到第 {e['id'] - 1} 条记录不见了（被删除）"
+                                 if e["id"] > expected else f"第 {e['id']} 条记录编号重复"))
+            expected = e["id"]
+        if e["prev"] != prev:
+            broken.append(Broken(e["id"], f"第 {e['id']} 条记录与前一条接不上（前面的记录被删除或改动过）"))
+        if not hmac.compare_digest(_digest(key, e["prev"], e), e["digest"]):
+            broken.append(Broken(e["id"], f"第 {e['id']} 条记录（{e['action']}，{e['at']}）的内容被改动过"))
+        prev = e["digest"]
+        expected += 1
+    head = conn.execute(sa.select(meta.c.value).where(meta.c.name == HEAD)).scalar()
+    if head is not None and head != f"{n}:{prev}":
+        broken.append(Broken(0, f"日志应有 {head.split(':')[0]} 条记录，现在只有 {n} 条，或最后一条被改动过"))
+    if head is None and n:
+        broken.append(Broken(0, "日志的链头不见了"))
+    return n, broken
