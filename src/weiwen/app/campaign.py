@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -24,8 +23,7 @@ from weiwen.core import jsonout
 from weiwen.core.atomic import write_text_atomic
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.decision import Decision
-from weiwen.model.bank import BankLayout, PayLine
-from weiwen.read.allocation_csv import PaymentList, read_allocation_csv
+from weiwen.read.allocation_csv import read_allocation_csv
 from weiwen.sheets.changes_book import write_changes_book
 from weiwen.sheets.decision_book import DECISION_ARROW, write_sign_sheets
 
@@ -123,6 +121,7 @@ class Versioned:
     new: bool
     reason: str
     digest: str  # the decision's content (decision_digest)
+    approved: bool = False
     changes_book: Path | None = None  # the change list against the posted version
     change_counts: tuple[int, int, int] = (0, 0, 0)  # added, dropped, changed
 
@@ -148,7 +147,7 @@ def register_version(ledger_url: str, decision: Decision, *, inputs: str, reason
         ledger, code, digest=digest, inputs=inputs, register_state=register_state, lines=lines,
         total_fen=int(table["total_fen"].sum()) if len(table) else 0,
         cash_fen=int(table["cash_fen"].sum()) if len(table) else 0, reason=reason, operator=operator)
-    return ledger, Versioned(version.number, new, version.reason, digest), current
+    return ledger, Versioned(version.number, new, version.reason, digest, bool(version.approved_at)), current
 
 
 def write_change_list(ledger: object, decision: Decision, current: list[Listed], folder: Path, title: str,
@@ -202,9 +201,10 @@ class Approved:
     persons: int = 0
     conflicts: list[object] = field(default_factory=list)
     sign_sheets: list[Path] = field(default_factory=list)
+    voided_lines: int = 0  # bank lines of earlier versions still waiting, now void
 
 
-def _version_of(folder: Path, ledger_url: str | None, operator: str | None):  # type: ignore[no-untyped-def]
+def version_of(folder: Path, ledger_url: str | None, operator: str | None):  # type: ignore[no-untyped-def]
     from weiwen.ledger import versions
     from weiwen.ledger.store import Ledger
 
@@ -221,7 +221,7 @@ def publish_folder(folder: Path, ledger_url: str | None, operator: str | None) -
     """Mark the folder's version as posted (公示): (number, campaign, already posted)."""
     from weiwen.ledger import versions
 
-    m, ledger, v = _version_of(folder, ledger_url, operator)
+    m, ledger, v = version_of(folder, ledger_url, operator)
     if v.posted_at:
         return v.number, m.campaign, True
     versions.publish(ledger, v, operator)
@@ -235,7 +235,7 @@ def approve_folder(folder: Path, ledger_url: str | None, org: str, operator: str
     is frozen, and its sign sheets are written."""
     from weiwen.ledger import objections, payments, verdicts, versions
 
-    m, ledger, v = _version_of(folder, ledger_url, operator)
+    m, ledger, v = version_of(folder, ledger_url, operator)
     latest = versions.listing(ledger, m.campaign)[-1]
     if latest.number != v.number:
         raise WeiwenError(f"{folder} 是第 {v.number} 版，而活动 {m.campaign} 的最新版本是第 {latest.number} 版："
@@ -247,6 +247,11 @@ def approve_folder(folder: Path, ledger_url: str | None, org: str, operator: str
     if hashlib.sha256(f"{state}:{verdicts.state(ledger)}".encode()).hexdigest() != v.register:
         raise WeiwenError(f"第 {v.number} 版生成之后，异议认定或查重认定有了变化，这一版没有反映：请重新运行 "
                           "weiwen allocate --ledger 生成新版本后再审批。", code="version-stale")
+    holder = versions.approved_by_org(ledger, m.campaign)
+    if holder is not None and holder != org:
+        raise WeiwenError(f"活动 {m.campaign} 的名单此前由“{holder}”审批；同一活动代码的各版名单只能属于一个单位，"
+                          f"“{org}”的审批会取代它的记录。请给本单位的活动用另一个代码（规则文件 campaign.code，"
+                          "如 spring-2027-gonghui），并用 ledger.lookback_months 防止跨单位重复。", code="version-other-org")
     done = Approved(v.number, m.campaign, v.households, v.total_fen, v.cash_fen, already=bool(v.approved_at))
     if v.approved_at:
         if v.approved_outputs != m.outputs_digest:
@@ -259,138 +264,8 @@ def approve_folder(folder: Path, ledger_url: str | None, org: str, operator: str
                               "请用 weiwen check-duplicates --ledger 查明后，重新核定。", code="approve-conflicts",
                               exit_code=ExitCode.PROBLEMS)
         versions.approve(ledger, v, m.outputs_digest, operator)
-        payments.supersede(ledger, m.campaign, v.number, operator)
+        done.voided_lines = payments.supersede(ledger, m.campaign, v.number, operator)
     target = folder / f"签领表（第{v.number}版）"
     if (folder / DECISION_ARROW).is_file():
         done.sign_sheets = write_sign_sheets(folder, m.goods, f"{m.title}（第{v.number}版）", target)
     return done
-
-
-# --- bank batches -----------------------------------------------------------------------------------
-
-def _approved(folder: Path, ledger_url: str | None, operator: str | None):  # type: ignore[no-untyped-def]
-    m, ledger, v = _version_of(folder, ledger_url, operator)
-    if not v.approved_at:
-        raise WeiwenError(f"{folder} 的第 {v.number} 版还没有审批：代发文件只能从审批过的版本生成（weiwen approve）。",
-                          code="version-not-approved")
-    if v.approved_outputs != m.outputs_digest:
-        raise WeiwenError(f"{folder} 的文件与审批时不同，不能用于发放。", code="version-files-changed")
-    return m, ledger, v
-
-
-@dataclass
-class Batch:
-    number: int
-    lines: int
-    total: Decimal
-    book: Path | None  # None: nothing left to send
-    without_account: list[str]  # households with cash but no card: paid in cash or after the card is added
-    already: int = 0  # households left out: paid, or waiting for the bank, in an earlier batch
-
-
-def pay_lines(payments: PaymentList, title: str) -> tuple[list[PayLine], list[str]]:
-    lines, without = [], []
-    for r in payments.rows:
-        if r.cash <= 0:
-            continue
-        if not r.bank_card.strip():
-            without.append(f"{r.village} {r.head_name}（{r.code}）{r.cash:.2f} 元")
-            continue
-        lines.append(PayLine(code=r.code, village=r.village, name=r.head_name, account=r.bank_card.strip(),
-                             bank=r.bank_name, amount=r.cash, id_number=r.id_number, phone=r.phone, memo=title))
-    return lines, without
-
-
-def make_batch(folder: Path, ledger_url: str | None, layout: BankLayout, operator: str | None) -> Batch:
-    """The next bank batch of an approved version: every household with cash and an account that is
-    neither paid nor waiting for the bank in an earlier batch of the campaign (any version)."""
-    from weiwen.ledger import payments
-    from weiwen.sheets.payment_book import write_payment_book
-
-    m, ledger, v = _approved(folder, ledger_url, operator)
-    lines, without = pay_lines(read_allocation_csv(folder / "allocation.csv", code="payment-input"), m.title)
-    latest = payments.latest_lines(ledger, m.campaign)
-    todo = [x for x in lines if latest.get(ledger.person_hash(x.id_number), ("none",))[0] not in ("paid", "pending")]
-    if not todo:
-        return Batch(0, 0, Decimal("0.00"), None, without, already=len(lines))
-    number = payments.new_batch(ledger, m.campaign, v.number, layout.name, todo, operator, repay=False)
-    book = folder / "代发文件" / f"第{number}批-{layout.name}.xlsx"
-    totals = write_payment_book(book, todo, layout, title=m.title, batch=f"第{number}批")
-    return Batch(number, totals.count, totals.total, book, without, already=len(lines) - len(todo))
-
-
-@dataclass
-class Returned:
-    batch: int
-    reconciliation: object
-    report: Path
-    repay: Batch | None
-    cash_total: Decimal
-    paid_total: Decimal  # over every batch of the version
-    failed_open: Decimal
-    pending: Decimal
-    without_account: Decimal
-    unsent: Decimal  # with an account, in no batch yet
-    paid_outside: list[str]  # paid in this campaign but not in the approved version (to recover)
-
-    @property
-    def balanced(self) -> bool:
-        """The approved cash splits exactly into paid, waiting, failed, unsent and without an account."""
-        return self.paid_total + self.pending + self.failed_open + self.unsent + self.without_account == self.cash_total
-
-
-def import_return(folder: Path, ledger_url: str | None, layout: BankLayout, return_file: Path,
-                  batch: int | None, operator: str | None) -> Returned:
-    """Read the bank's return file of a batch, mark each line paid or failed in the ledger, write the
-    reconciliation and, for failed lines, a re-payment batch; amounts reconciled to the cent against
-    the approved version."""
-    from weiwen.ledger import payments
-    from weiwen.read.bank_return import read_bank_return
-    from weiwen.reconcile import reconcile
-    from weiwen.sheets.payment_book import write_payment_book
-    from weiwen.sheets.return_book import write_return_report
-
-    m, ledger, v = _approved(folder, ledger_url, operator)
-    got = read_bank_return(return_file, layout)
-    if not got.ok:
-        raise ReturnProblems(got.problems)
-    number = batch or payments.latest_batch(ledger, m.campaign)
-    sent = payments.batch_lines_list(ledger, m.campaign, number)
-    all_lines, _ = pay_lines(read_allocation_csv(folder / "allocation.csv", code="payment-input"), m.title)
-    by_hash = {ledger.hash_text(x.account): x for x in all_lines}
-    expected = []
-    for s in sent:
-        line = by_hash.get(str(s["account"]))
-        if line is None:
-            raise WeiwenError(f"第 {number} 批中 {s['name']} 的账号（{s['account_masked']}）在审批的名单中找不到。",
-                              code="batch-mismatch")
-        expected.append(line)
-    rec = reconcile(expected, got.rows)
-    payments.mark(ledger, m.campaign, number, [(ledger.hash_text(x.line.account), True, x.bank.message) for x in rec.paid]
-                  + [(ledger.hash_text(x.line.account), False, x.bank.message) for x in rec.failed], operator,
-                  return_file.name)
-    report = folder / "代发文件" / f"第{number}批-回盘核对.xlsx"
-    write_return_report(report, rec, title=m.title, batch=f"第{number}批")
-    repay = None
-    failed_lines = [x.line for x in rec.failed]
-    if failed_lines:
-        again = payments.new_batch(ledger, m.campaign, v.number, layout.name, failed_lines, operator, repay=True)
-        book = folder / "代发文件" / f"第{again}批（补发）-{layout.name}.xlsx"
-        totals = write_payment_book(book, failed_lines, layout, title=m.title, batch=f"第{again}批（补发第{number}批失败的）")
-        repay = Batch(again, totals.count, totals.total, book, [])
-    rows = read_allocation_csv(folder / "allocation.csv", code="payment-input").rows
-    heads = {ledger.person_hash(r.id_number): int(r.cash * 100) for r in rows if r.cash > 0 and r.bank_card.strip()}
-    status = payments.status(ledger, m.campaign, heads)
-    no_card = sum((r.cash for r in rows if r.cash > 0 and not r.bank_card.strip()), Decimal("0.00"))
-    return Returned(number, rec, report, repay, Decimal(v.cash_fen).scaleb(-2), status.paid, status.failed_open,
-                    status.pending, no_card, status.unsent, status.paid_outside)
-
-
-class ReturnProblems(WeiwenError):
-    """The return file has problems: nothing was marked."""
-
-    def __init__(self, problems: list[object]):
-        super().__init__(f"回盘文件有 {len(problems)} 处问题，没有记入台账：请核对后用银行的原始回盘文件重新导入。",
-                         code="return-invalid", exit_code=ExitCode.PROBLEMS)
-        self.problems = problems
-

@@ -130,8 +130,8 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
             writing()
         written = write_outputs(decision, output, title, inputs=paths, helper=helper, sign_sheets=version is None)
     if version is not None:
-        book, version.change_counts = write_change_list(ledger, decision, current or [], output, title,
-                                                        version.number)
+        book, version.change_counts = write_change_list(ledger, decision, current or [], output,
+                                                        loaded.rules.campaign.name, version.number)
         if book is not None:
             version.changes_book = book
             written.append(book)

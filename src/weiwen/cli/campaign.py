@@ -52,6 +52,9 @@ def approve(folder: Folder, org: Annotated[str, typer.Option("--org", help="发�
         c.print(f"已审批活动 {escape(done.campaign)} 的第 {done.number} 版：{done.households} 户，合计 "
                 f"{done.total_fen / 100:,.2f} 元（其中现金 {done.cash_fen / 100:,.2f} 元）；已记入台账 {done.recorded} 户、"
                 f"{done.persons} 人。")
+    if done.voided_lines:
+        c.print(f"[yellow]以前版本的代发文件中还有 {done.voided_lines} 笔没有回盘，现已作废：那些文件不得再上传银行；"
+                "请用 weiwen payment file 从这一版重新生成代发文件。[/]")
     if done.sign_sheets:
         c.print(f"发放签领表：{escape(str(done.sign_sheets[0].parent))}（{len(done.sign_sheets)} 个村(社区)）")
     c.print("下一步：weiwen payment file 生成银行代发文件。")

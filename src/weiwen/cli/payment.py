@@ -39,10 +39,11 @@ def banks() -> None:
 @app.command("file", cls=ChineseHelpCommand)
 @guarded
 def file(folder: Folder, bank: BankOpt, ledger: LedgerOpt = None, by: ByOpt = None) -> None:
-    """生成第一批代发文件（核定结果/代发文件/第1批-银行.xlsx）：只从审批过、文件未被改动的版本生成。
+    """生成下一批代发文件（核定结果/代发文件/第N批-银行.xlsx）：只从最新审批、文件未被改动的版本生成；
+    已到账或已在之前批次中等待银行处理的户不再列入（不会重复发放）。
     账号、身份证号、金额都是文本格式，表格软件不会改写；另附“控制数”（笔数、合计金额）和对账清单。
     没有银行卡号的户不在代发文件中，另行列出。"""
-    from weiwen.app.campaign import make_batch
+    from weiwen.app.payment import make_batch
     from weiwen.model.bank import load_layout
 
     batch = make_batch(folder, ledger, load_layout(bank), by)
@@ -51,9 +52,9 @@ def file(folder: Folder, bank: BankOpt, ledger: LedgerOpt = None, by: ByOpt = No
         c.print(f"{batch.already} 户已到账或已在之前的批次中等待银行处理，不再列入。")
     if batch.book is None:
         c.print("没有需要代发的户。")
-        return
-    c.print(f"已生成第 {batch.number} 批代发文件：{escape(str(batch.book))}\n控制数：{batch.lines} 笔，合计 {batch.total:,.2f} 元。"
-            "上传银行前请核对控制数；不要用表格软件另存（会把长数字改成科学计数法）。")
+    else:
+        c.print(f"已生成第 {batch.number} 批代发文件：{escape(str(batch.book))}\n控制数：{batch.lines} 笔，合计 {batch.total:,.2f} 元。"
+                "上传银行前请核对控制数；不要用表格软件另存（会把长数字改成科学计数法）。")
     if batch.without_account:
         err_console().print(f"[yellow]{len(batch.without_account)} 户有现金但没有银行卡号，不在代发文件中（请现金发放或补录卡号后重新核定）：[/]")
         for line in batch.without_account:
@@ -73,7 +74,7 @@ def import_(
     """导入银行回盘文件：逐笔核对（按账号，精确到分），在台账中记下成功和失败，写出回盘核对表；
     失败的笔数另生成补发批次文件。回盘文件有任何问题时整个文件不记入台账。
     退出码：0 全部成功；1 有失败、金额不符、未回盘或回盘文件有问题；2 用法错误。"""
-    from weiwen.app.campaign import ReturnProblems, import_return
+    from weiwen.app.payment import ReturnProblems, import_return
     from weiwen.model.bank import load_layout
 
     try:
@@ -93,8 +94,13 @@ def import_(
     c.print(f"对账（审批版本的现金合计 {done.cash_total:,.2f} 元）= 已到账 {done.paid_total:,.2f} + 待银行处理 "
             f"{done.pending:,.2f} + 失败未补发 {done.failed_open:,.2f} + 尚未代发 {done.unsent:,.2f} + 无卡号 "
             f"{done.without_account:,.2f} 元" + ("，相符。" if done.balanced else "，[red]不相符，请检查！[/]"))
+    if done.paid_differs:
+        err_console().print(f"[red]{len(done.paid_differs)} 户已到账的金额与审批的这一版不同（名单变更前已发放），请补发差额或追回：[/]")
+        for line in done.paid_differs:
+            err_console().print(f"  - {escape(line)}")
     if done.paid_outside:
         err_console().print(f"[red]{len(done.paid_outside)} 户已到账但不在审批的名单中（名单变更后被取消的户），请追回或说明：[/]")
         for line in done.paid_outside:
             err_console().print(f"  - {escape(line)}")
-    raise typer.Exit(int(ExitCode.OK if rec.clean and done.balanced and not done.paid_outside else ExitCode.PROBLEMS))
+    ok = rec.clean and done.balanced and not done.paid_outside and not done.paid_differs
+    raise typer.Exit(int(ExitCode.OK if ok else ExitCode.PROBLEMS))

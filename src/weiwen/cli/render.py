@@ -82,20 +82,20 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
     if intake.errors:
         console.print(f"[yellow]花名册有 {len(intake.errors)} 条错误，相关行未参与核定；"
                       "可用 weiwen validate --report 生成标注副本发回修改。[/]", markup=True)
-    for p in outputs[:5]:
+    for p in outputs[:10]:
         console.print(f"已写出：{escape(str(p))}")
-    if len(outputs) > 5:
-        console.print(f"……另有 {len(outputs) - 5} 个文件")
+    if len(outputs) > 10:
+        console.print(f"……另有 {len(outputs) - 10} 个文件")
 
 
 def problems(console: Console, found: list[P.Problem]) -> None:
     """Problems of a file other than a roster (a bank return file): where, and what, in a table."""
     table = Table(title=f"发现 {len(found)} 处问题", title_justify="left")
-    for col in ("文件", "工作表", "行", "列", "代码", "说明"):
+    for col in ("文件", "工作表", "行", "列", "代码", "说明", "怎么办"):
         table.add_column(col, overflow="fold")
     for p in found:
         table.add_row(escape(p.file), escape(p.sheet or ""), str(p.row or ""), escape(p.column or ""), p.code,
-                      escape(p.message))
+                      escape(p.message), escape(p.hint or ""))
     console.print(table)
 
 
@@ -108,7 +108,8 @@ def version(console: Console, v: Versioned) -> None:
     if v.changes_book is not None:
         a, d, c = v.change_counts
         console.print(f"与公示版本相比：新增 {a} 户，取消 {d} 户，变更 {c} 户；变更清单：{escape(str(v.changes_book))}")
-    console.print("签领表在审批后生成：weiwen approve 核定结果文件夹 --org 发放单位")
+    if not v.approved:
+        console.print("签领表在审批后生成：weiwen approve 核定结果文件夹 --org 发放单位")
 
 
 MODE_ZH = {"highest": "按最高标准只发一项", "priority": "按优先顺序只发一项", "all": "符合的各项都发"}

@@ -1,10 +1,13 @@
 """The ledger's audit log: every write appended with operator, time and before/after, hash-chained.
 
 Each entry's digest is HMAC-SHA256 (with the ledger key) of the previous entry's digest and the
-entry's own fields, in canonical JSON.  ``meta.log_head`` holds the number of entries and the last
-digest, written in the same transaction.  ``verify`` recomputes the chain: an edited entry no
-longer matches its digest, a deleted or inserted one breaks the numbering or the link, a deleted
-tail no longer matches the head.  Without the key nobody can write a chain that verifies.
+entry's own fields, in canonical JSON.  ``meta.log_head`` holds the number of entries, the last
+digest and an HMAC of both, written in the same transaction.  ``verify`` recomputes the chain: an
+edited entry no longer matches its digest, a deleted or inserted one breaks the numbering or the
+link, a deleted tail no longer matches the head, and a head cannot be rewritten without the key.
+Every ledger has at least one entry (its init, or the migration to schema 2): an empty log is
+broken too.  Without the key nobody can write a chain that verifies; with the key (and write access
+to the database) anyone can — keep the key where the database's other users cannot read it.
 """
 
 from __future__ import annotations
@@ -46,11 +49,16 @@ def append(conn: sa.Connection, key: bytes, *, operator: str, action: str, campa
              "subject": subject, "before": _canonical(before), "after": _canonical(after)}
     digest = _digest(key, prev, entry)
     conn.execute(log.insert().values(**entry, prev=prev, digest=digest))
-    value = f"{count + 1}:{digest}"
+    value = head_value(key, count + 1, digest)
     if head is None:
         conn.execute(meta.insert().values(name=HEAD, value=value))
     else:
         conn.execute(meta.update().where(meta.c.name == HEAD).values(value=value))
+
+
+def head_value(key: bytes, count: int, digest: str) -> str:
+    mac = hmac.new(key, f"head:{count}:{digest}".encode(), hashlib.sha256).hexdigest()
+    return f"{count}:{digest}:{mac}"
 
 
 @dataclass(frozen=True)
@@ -79,8 +87,12 @@ def verify(conn: sa.Connection, key: bytes) -> tuple[int, list[Broken]]:
         prev = e["digest"]
         expected += 1
     head = conn.execute(sa.select(meta.c.value).where(meta.c.name == HEAD)).scalar()
-    if head is not None and head != f"{n}:{prev}":
-        broken.append(Broken(0, f"日志应有 {head.split(':')[0]} 条记录，现在只有 {n} 条，或最后一条被改动过"))
-    if head is None and n:
-        broken.append(Broken(0, "日志的链头不见了"))
+    if head is None:
+        broken.append(Broken(0, "日志的链头不见了" if n else "日志是空的：每个台账至少有建立或升级时的一条记录，日志被整个删除了"))
+    elif not hmac.compare_digest(head, head_value(key, n, prev)):
+        parts = head.split(":")
+        if len(parts) == 3 and parts[0].isdigit() and hmac.compare_digest(head, head_value(key, int(parts[0]), parts[1])):
+            broken.append(Broken(0, f"日志应有 {parts[0]} 条记录，现在有 {n} 条：最后的记录被删除或改动过"))
+        else:
+            broken.append(Broken(0, "日志的链头被改动过（不是用台账密钥写的）：其后的记录可能被删除"))
     return n, broken

@@ -45,14 +45,15 @@ def hashed_list(path: Path, fingerprint: str) -> set[str]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         raise WeiwenError(f"无法读取比对名单 {path}。", code="against-unreadable") from None
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows or HASH_HEADER not in rows[0]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    if HASH_HEADER not in (reader.fieldnames or []):
         raise WeiwenError(f"{path} 不是 weiwen ledger export --hashed 导出的名单（缺少“散列”列）。", code="against-invalid")
     theirs = {(r.get(FINGERPRINT_HEADER) or "").strip() for r in rows}
-    if theirs == {""} or FINGERPRINT_HEADER not in rows[0]:
+    if FINGERPRINT_HEADER not in (reader.fieldnames or []) or "" in theirs:
         raise WeiwenError(f"{path} 没有“密钥指纹”列（由旧版 weiwen 导出），无法确认双方用的是同一台账密钥；"
                           "请对方用新版 weiwen ledger export --hashed 重新导出。", code="against-no-fingerprint")
-    if theirs != {fingerprint}:
+    if theirs - {fingerprint}:
         shown = "、".join(sorted(t or "（空）" for t in theirs))
         raise WeiwenError(f"比对名单 {path.name} 的密钥指纹是 {shown}，本台账的密钥指纹是 {fingerprint}：双方用的不是同一个密钥，"
                           "散列无法比对（比对结果会是“没有重复”，而这不可信）。请向对方索取同一台账密钥后重新导出，"

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_id
-from weiwen.ledger.schema import objections
+from weiwen.ledger.schema import objections, runs, versions
 from weiwen.ledger.store import Ledger, checked_id, operator_name
 
 STATUS_ZH = {"pending": "待认定", "upheld": "成立", "rejected": "不成立"}
@@ -51,6 +51,12 @@ def add(ledger: Ledger, campaign: str, id_number: str, *, reason: str, raised_by
     if not reason.strip():
         raise WeiwenError("请用 --reason 写明异议的内容。", code="objection-reason")
     who = operator_name(operator)
+    with ledger.engine.connect() as conn:
+        known = (conn.execute(sa.select(versions.c.id).where(versions.c.campaign == campaign).limit(1)).first()
+                 or conn.execute(sa.select(runs.c.id).where(runs.c.campaign == campaign).limit(1)).first())
+    if known is None:
+        raise WeiwenError(f"台账中没有活动 {campaign} 的名单或记录：请核对活动代码（规则文件 campaign.code），"
+                          "异议要登记在公示的那个活动下。", code="objection-campaign")
     row = {"campaign": campaign, "person": ledger.person_hash(number), "id_masked": mask_id(number),
            "name": name.strip(), "raised_on": raised_on.isoformat(), "raised_by": raised_by.strip() or "匿名",
            "reason": reason.strip(), "recorded_by": who, "status": "pending"}
@@ -71,6 +77,9 @@ def decide(ledger: Ledger, number: int, *, upheld: bool, note: str, decided_on: 
         before = conn.execute(sa.select(objections).where(objections.c.id == number)).first()
         if before is None:
             raise WeiwenError(f"没有第 {number} 号异议；用 weiwen objection list 查看已登记的异议。", code="objection-unknown")
+        if decided_on.isoformat() < before.raised_on:
+            raise WeiwenError(f"认定日期 {decided_on.isoformat()} 早于异议提出的日期 {before.raised_on}：请用 --date 写明实际认定的日期。",
+                              code="objection-date")
         after = {"status": "upheld" if upheld else "rejected", "decided_by": who,
                  "decided_on": decided_on.isoformat(), "decision_note": note.strip()}
         conn.execute(objections.update().where(objections.c.id == number).values(**after))

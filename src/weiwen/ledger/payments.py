@@ -85,18 +85,18 @@ def mark(ledger: Ledger, campaign: str, number: int, results: Sequence[tuple[str
                    before=before, after=after)
 
 
-def latest_lines(ledger: Ledger, campaign: str) -> dict[str, tuple[str, int, int]]:
-    """Each head's latest batch line in the campaign (any version): hash -> (status, fen, batch number).
+def latest_lines(ledger: Ledger, campaign: str) -> dict[str, tuple[str, int, int, str]]:
+    """Each head's latest batch line in the campaign (any version): hash -> (status, fen, batch number, village and name).
     Status: pending / paid / failed / void (a file of a version replaced before the bank had it)."""
     with ledger.engine.connect() as conn:
         rows = conn.execute(sa.select(batch_lines.c.person, batch_lines.c.status, batch_lines.c.amount_fen,
-                                      batches.c.number)
+                                      batches.c.number, batch_lines.c.village, batch_lines.c.name)
                             .join(batches).where(batches.c.campaign == campaign)
                             .order_by(batches.c.number, batch_lines.c.id)).all()
-    latest: dict[str, tuple[str, int, int]] = {}
+    latest: dict[str, tuple[str, int, int, str]] = {}
     for r in rows:
         if r.status == "paid" or latest.get(r.person, ("",))[0] != "paid":  # once paid, a household stays paid
-            latest[r.person] = (r.status, int(r.amount_fen), int(r.number))
+            latest[r.person] = (r.status, int(r.amount_fen), int(r.number), f"{r.village} {r.name}")
     return latest
 
 
@@ -121,16 +121,22 @@ class PaymentStatus:
     failed_open: Decimal  # the latest line failed
     unsent: Decimal  # with an account, in no batch yet (or only in a void one)
     paid_outside: list[str]  # heads paid in this campaign who are not in the version (masked, with the batch)
+    paid_differs: list[str]  # households paid another amount than the version's (an earlier version's)
 
 
 def status(ledger: Ledger, campaign: str, heads: dict[str, int]) -> PaymentStatus:
-    """The version's households (head hash -> cash in fen, with an account) by their latest line."""
+    """The version's households (head hash -> cash in fen, with an account) by their latest line.
+    Paid households count with what they were paid: a household paid under an earlier version with
+    another amount makes the sums disagree with the version, and is named."""
     latest = latest_lines(ledger, campaign)
     total = {"paid": 0, "pending": 0, "failed": 0, "void": 0, "none": 0}
+    differs = []
     for head, fen in heads.items():
-        state = latest.get(head, ("none", 0, 0))[0]
-        total[state] += fen
-    outside = [head for head, (state, _, _) in latest.items() if state == "paid" and head not in heads]
+        state, line_fen, number, who = latest.get(head, ("none", 0, 0, ""))
+        total[state] += line_fen if state == "paid" else fen
+        if state == "paid" and line_fen != fen:
+            differs.append(f"{who}：第 {number} 批已到账 {line_fen / 100:.2f} 元，本版核定 {fen / 100:.2f} 元")
+    outside = [head for head, (state, *_) in latest.items() if state == "paid" and head not in heads]
     shown = []
     if outside:
         with ledger.engine.connect() as conn:
@@ -140,4 +146,4 @@ def status(ledger: Ledger, campaign: str, heads: dict[str, int]) -> PaymentStatu
                                          batch_lines.c.person.in_(outside[:500]))):
                 shown.append(f"{r.village} {r.name}：第 {r.number} 批已到账 {int(r.amount_fen) / 100:.2f} 元")
     yuan = {k: Decimal(v).scaleb(-2) for k, v in total.items()}
-    return PaymentStatus(yuan["paid"], yuan["pending"], yuan["failed"], yuan["void"] + yuan["none"], shown)
+    return PaymentStatus(yuan["paid"], yuan["pending"], yuan["failed"], yuan["void"] + yuan["none"], shown, differs)

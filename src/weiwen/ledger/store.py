@@ -42,6 +42,7 @@ from weiwen.ledger.exchange import hashed_list
 from weiwen.ledger.schema import (SCHEMA_VERSION, meta, metadata, migrate_from_1, persons, records,
                                   runs)
 from weiwen.ledger.settings import BUSY_SECONDS, KEY_ENV, resolve_url
+from weiwen.model.payment import PaymentRow
 from weiwen.read.allocation_csv import read_allocation_csv, read_persons_csv
 
 LOCK_ID = 7_262_026  # PostgreSQL: the advisory lock every write transaction takes (one writer at a time)
@@ -235,8 +236,22 @@ class Ledger:
     def record(self, csv_path: Path, org: str, campaign: str, operator: str | None = None,
                version: int | None = None) -> RecordResult:
         """Record every household of an allocation.csv, and every person of persons.csv beside it, in
-        one transaction.  A household any of whose persons is already recorded in this campaign (in
-        any role) is a conflict and is not recorded."""
+        one transaction (retried a bounded number of times on a serialisation failure or deadlock).
+        A household any of whose persons is already recorded in this campaign (in any role) is a
+        conflict and is not recorded.  The same file again adds nothing — except the members, when
+        it was recorded before without its persons.csv.  ``version``: the approved list version
+        this records; it replaces the records of the version approved before it."""
+        for attempt in range(3):
+            try:
+                return self._record(csv_path, org, campaign, operator, version)
+            except DBAPIError as exc:
+                code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+                if code not in ("40001", "40P01") or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, csv_path: Path, org: str, campaign: str, operator: str | None,
+                version: int | None) -> RecordResult:
         payments = read_allocation_csv(csv_path, code="ledger-input")
         persons_csv = payments.path.with_name("persons.csv")
         people = read_persons_csv(persons_csv, code="ledger-input").rows if persons_csv.is_file() else None
@@ -249,11 +264,16 @@ class Ledger:
             if not any(i == r.id_number for i, _, _ in who):
                 who = [(r.id_number, r.head_name, "户主"), *who]
             households.append((r, who))
-        run_key = hashlib.sha256(payments.data + b"\0" + campaign.encode()).hexdigest()
+        # A version's approval is its own run even when the file is the same as an earlier version's.
+        run_key = hashlib.sha256(payments.data + b"\0" + campaign.encode()
+                                 + (b"" if version is None else f"\0v{version}".encode())).hexdigest()
         result = RecordResult(members_known=people is not None)
         with self.writing() as conn:
-            if conn.execute(sa.select(runs.c.id).where(runs.c.run_key == run_key)).first():
+            earlier = conn.execute(sa.select(runs.c.id).where(runs.c.run_key == run_key)).first()
+            if earlier is not None:
                 result.already_recorded = True
+                if people is not None:
+                    self._add_members(conn, earlier.id, campaign, households, result, operator)
                 return result
             superseded = 0
             if version is not None:  # an approved version replaces the records of the one approved before it
@@ -295,6 +315,35 @@ class Ledger:
                      after={"org": org, "households": result.new, "persons": new_persons,
                             "conflicts": len(result.conflicts), "version": version, "superseded": superseded})
         return result
+
+    def _add_members(self, conn: sa.Connection, run_id: int, campaign: str,
+                     households: list[tuple[PaymentRow, list[tuple[str, str, str]]]], result: RecordResult,
+                     operator: str | None) -> None:
+        """A run recorded before without persons.csv: its households' members, now known, are added
+        (a member already recorded in the campaign is a conflict and is not added)."""
+        recorded = {r.household_code: r.id for r in conn.execute(
+            sa.select(records.c.id, records.c.household_code).where(records.c.run_id == run_id,
+                                                                    records.c.status == "active"))}
+        members = [(r, who) for r, who in households if r.code in recorded]
+        taken = self._taken(conn, campaign, [self._hash(i) for _, who in members for i, _, role in who
+                                             if role == "成员"])
+        added: list[dict[str, object]] = []
+        for r, who in members:
+            for i, name, role in who:
+                h = self._hash(i)
+                if role != "成员":
+                    continue
+                if h in taken:
+                    result.conflicts.append(Conflict(mask_id(r.id_number), r.head_name, r.village, *taken[h]))
+                    continue
+                added.append({"record_id": recorded[r.code], "campaign": campaign, "person": h,
+                              "id_masked": mask_id(i), "name": name, "role": role})
+                taken[h] = ("本次补记", role)
+        if added:
+            conn.execute(persons.insert(), added)
+            self.log(conn, operator, "record-members", campaign=campaign, subject=f"补记成员（第 {run_id} 次记账）",
+                     after={"persons": len(added), "conflicts": len(result.conflicts)})
+        result.persons = len(added)
 
     def _taken(self, conn: sa.Connection, campaign: str, hashes: list[str]) -> dict[str, tuple[str, str]]:
         """Of these person hashes, those with an active record in ``campaign``: hash -> (org, role)."""
@@ -416,7 +465,9 @@ def _engine(url: str) -> sa.Engine:
         return engine
     if u.get_backend_name() == "postgresql" and u.drivername == "postgresql":
         url = str(u.set(drivername="postgresql+psycopg"))
-    return sa.create_engine(url, pool_pre_ping=True)
+    # READ COMMITTED whatever the server's default: a writer that waited for the advisory lock must
+    # see what the writer before it committed (under REPEATABLE READ its snapshot predates the wait).
+    return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
 
 
 def _env_key() -> bytes | None:

@@ -1,7 +1,8 @@
 """The versions of a campaign's list, and what was posted and approved.
 
 ``allocate --ledger`` registers the list it wrote as a version: the same decision again is the same
-version; a different one is the next number, with its reason.  ``publish`` marks a version as the
+version (objections or verdicts decided since that leave the list as it is are noted on it); a
+different one is the next number, with its reason.  ``publish`` marks a version as the
 one posted (公示); a reissued list is compared with it household by household (the change list).
 ``approve`` freezes a version: the digest of every output file is kept, and sign sheets and bank
 files are made only from an approved version whose files still have that digest.  After a version
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from weiwen.core.errors import WeiwenError
 from weiwen.ledger.auditlog import now
-from weiwen.ledger.schema import version_lines, versions
+from weiwen.ledger.schema import runs, version_lines, versions
 from weiwen.ledger.store import Ledger, operator_name
 
 
@@ -71,6 +72,13 @@ def posted(ledger: Ledger, campaign: str) -> Version | None:
     return done[-1] if done else None
 
 
+def approved_by_org(ledger: Ledger, campaign: str) -> str | None:
+    """The office whose approved versions the campaign's ledger records are (None: none approved yet)."""
+    with ledger.engine.connect() as conn:
+        return conn.execute(sa.select(runs.c.org).where(runs.c.campaign == campaign, runs.c.version.is_not(None))
+                            .order_by(runs.c.id.desc()).limit(1)).scalar()
+
+
 def register(ledger: Ledger, campaign: str, *, digest: str, inputs: str, register_state: str,
              lines: list[dict[str, object]], total_fen: int, cash_fen: int, reason: str | None,
              operator: str | None = None) -> tuple[Version, bool]:
@@ -79,7 +87,13 @@ def register(ledger: Ledger, campaign: str, *, digest: str, inputs: str, registe
     with ledger.writing() as conn:
         last = conn.execute(sa.select(versions).where(versions.c.campaign == campaign)
                             .order_by(versions.c.number.desc()).limit(1)).first()
-        if last is not None and last.digest == digest and last.register == register_state:
+        if last is not None and last.digest == digest:
+            if last.register != register_state:  # objections or verdicts decided since, the list unchanged
+                conn.execute(versions.update().where(versions.c.id == last.id).values(register=register_state))
+                ledger.log(conn, who, "version-register", campaign=campaign, subject=f"第 {last.number} 版名单",
+                           before={"register": last.register}, after={"register": register_state,
+                                                                      "list": "unchanged"})
+                last = conn.execute(sa.select(versions).where(versions.c.id == last.id)).one()
             return _version(last), False
         if last is not None and last.approved_at and not (reason or "").strip():
             raise WeiwenError(f"活动 {campaign} 的第 {last.number} 版名单已经审批；这次核定的结果与它不同，"
