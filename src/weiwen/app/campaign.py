@@ -20,7 +20,7 @@ import pandas as pd
 from weiwen.changes import (Listed, compare, count_changes, left_out_reasons, listed_from_decision,
                             listed_from_payments, standard_names)
 from weiwen.core import jsonout
-from weiwen.core.atomic import write_text_atomic
+from weiwen.core.atomic import sha256_file, write_text_atomic
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.decision import Decision
 from weiwen.read.allocation_csv import read_allocation_csv
@@ -29,14 +29,6 @@ from weiwen.sheets.decision_book import DECISION_ARROW, write_sign_sheets
 
 MANIFEST = "manifest.json"
 FORMAT = "weiwen-manifest-1"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def decision_digest(decision: Decision) -> str:

@@ -31,7 +31,7 @@ from weiwen.budget import figures
 from weiwen.dedupe import find_duplicates
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.sheets.decision_book import write_outputs
-from weiwen.core.atomic import write_text_atomic
+from weiwen.core.atomic import sha256_file, write_text_atomic
 from weiwen.sheets.budget_book import write_budget
 from weiwen.sheets.duplicates_book import write_duplicates
 from weiwen.app.pipeline import load_and_decide
@@ -47,14 +47,6 @@ class RunResult:
     exit_code: ExitCode
     folder: Path | None = None
     counts: dict[str, object] = field(default_factory=dict)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class RunLog:
@@ -97,7 +89,7 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
          now: datetime) -> RunResult:
     rules = loaded.rules
     files = roster_paths(loaded, None)
-    inputs = [{"path": str(p), "sha256": sha256(p)} for p in files]
+    inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in files]
     inputs_key = hashlib.sha256(json.dumps([loaded.digest, inputs], sort_keys=True).encode()).hexdigest()
     latest = root / "latest"
     if if_changed and latest.is_dir():
@@ -131,7 +123,7 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
             "rules": {"path": str(loaded.path), "sha256": loaded.digest},
             "inputs_key": inputs_key,
             "versions": {"weiwen": __version__, **_versions()},
-            "outputs": [{"path": str(p.relative_to(work)), "sha256": sha256(p)} for p in outputs],
+            "outputs": [{"path": str(p.relative_to(work)), "sha256": sha256_file(p)} for p in outputs],
             "counts": counts,
             "exit_status": int(exit_code),
         }

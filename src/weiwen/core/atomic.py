@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import contextlib
 import os
 import tempfile
@@ -44,3 +46,12 @@ def write_atomic(target: Path, write: Callable[[Path], None], mode: int = FILE_M
 
 def write_text_atomic(target: Path, text: str, mode: int = FILE_MODE) -> None:
     write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"), mode)
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

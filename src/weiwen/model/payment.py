@@ -47,6 +47,14 @@ PERSON_GUARDED = frozenset({"code", "name"})
 ROLES = ("户主", "成员")
 
 
+def eighteen_digit_id(text: str) -> str:
+    """An ID of the file, normalised; anything but 18 characters is refused."""
+    number, _ = normalize_id(text)
+    if len(number) != 18:
+        raise ValueError("身份证号无效")
+    return number
+
+
 def unguard(text: str) -> str:
     """The text as it was before the CSV-injection guard added its apostrophe."""
     return text[1:] if text.startswith("'") and text[1:2] and text[1] in FORMULA_START else text
@@ -74,10 +82,7 @@ class PaymentRow(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _id(cls, v: str) -> str:
-        number, _ = normalize_id(v)
-        if len(number) != 18:
-            raise ValueError("身份证号无效")
-        return number
+        return eighteen_digit_id(v)
 
     @field_validator("cash", "goods_value", "total")
     @classmethod
@@ -106,10 +111,7 @@ class PersonRow(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _id(cls, v: str) -> str:
-        number, _ = normalize_id(v)
-        if len(number) != 18:
-            raise ValueError("身份证号无效")
-        return number
+        return eighteen_digit_id(v)
 
     @field_validator("role")
     @classmethod

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from weiwen.dedupe import KIND_ZH, Group
 from weiwen.core.atomic import write_atomic
-from weiwen.sheets.xlsx import new_workbook
+from weiwen.sheets.xlsx import new_workbook, print_a4_landscape
 
 def write_duplicates(path: Path, groups: list[Group]) -> None:
     write_atomic(path, lambda tmp: _write(tmp, groups))
@@ -39,9 +39,5 @@ def _write(path: Path, groups: list[Group]) -> None:
         ws.write_string(r, 0, "没有发现重复。")
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, max(r - 1, 2), len(heads) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.repeat_rows(1)
-    ws.fit_to_pages(1, 0)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    print_a4_landscape(ws)
     wb.close()

@@ -29,7 +29,7 @@ from weiwen.core.atomic import write_atomic
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_digits
 from weiwen.model.bank import BankLayout, PayLine
-from weiwen.sheets.xlsx import new_workbook, normalize_xlsx
+from weiwen.sheets.xlsx import new_workbook, normalize_xlsx, print_a4_landscape
 
 CONTROL_SHEET = "控制数"
 CHECK_SHEET = "对账清单"
@@ -193,11 +193,6 @@ def _write(path: Path, lines: Sequence[PayLine], layout: BankLayout, totals: Con
     put(ws, r + 2, 0, "制表人：", wb.add_format({}))
     put(ws, r + 2, 3, "审核人：", wb.add_format({}))
     ws.freeze_panes(2, 0)
-    ws.set_landscape()
-    ws.set_paper(A4)
-    ws.repeat_rows(1)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    print_a4_landscape(ws)
     wb.close()
 

@@ -19,14 +19,13 @@ from weiwen.core.ids import mask_digits
 from weiwen.core.text import display_lines
 from weiwen.reconcile import Reconciliation
 from weiwen.sheets.payment_book import display_width, yuan_text
-from weiwen.sheets.xlsx import new_workbook, normalize_xlsx
+from weiwen.sheets.xlsx import new_workbook, normalize_xlsx, print_a4_landscape
 
 SUMMARY_SHEET = "核对汇总"
 FAILED_SHEET = "失败清单"
 MISMATCH_SHEET = "金额不符"
 MISSING_SHEET = "未回盘"
 UNEXPECTED_SHEET = "不在批次中"
-A4 = 9
 MAX_WIDTH = 50
 
 
@@ -150,10 +149,5 @@ def _table(wb: Any, f: dict[str, Any], name: str, heading: str, heads: list[str]
                 raise WeiwenError(f"“{name}”第 {i + 1} 行第 {j + 1} 列的文字过长（{len(v)} 个字），无法写入回盘核对表。",
                                   code="return-report-cell-too-long")
     ws.freeze_panes(2, 0)
-    ws.set_landscape()
-    ws.set_paper(A4)
-    ws.repeat_rows(1)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    print_a4_landscape(ws)
     return ws

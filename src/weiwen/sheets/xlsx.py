@@ -27,6 +27,19 @@ def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Wor
     return wb
 
 
+def print_a4_landscape(ws: xlsxwriter.worksheet.Worksheet, *, header_row: int | None = 1,
+                       footer: str = "&C第 &P 页，共 &N 页") -> None:
+    """The print setup of every table weiwen writes: A4 landscape, one page wide, the header row
+    (``header_row``, 0-based) repeated on every page, page numbers in the footer."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_footer(footer)
+
+
 _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
 
 
