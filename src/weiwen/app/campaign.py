@@ -80,6 +80,9 @@ def write_manifest(folder: Path, *, campaign: str, title: str, version: int, dig
 def read_manifest(folder: Path, *, check_files: bool = True) -> Manifest:
     """The manifest of a version's folder; with ``check_files``, every output file must still have its digest."""
     path = folder / MANIFEST
+    if folder.exists() and not folder.is_dir():
+        raise WeiwenError(f"{folder} 是一个文件：请写 weiwen allocate --ledger 写出的核定结果文件夹（其中有 {MANIFEST}）。",
+                          code="manifest-missing", exit_code=ExitCode.USAGE)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         m = Manifest(folder, str(doc["活动"]), str(doc["标题"]), int(doc["版本"]), str(doc["核定内容摘要"]),

@@ -74,7 +74,7 @@ def read_bank_return(path: Path, layout: BankLayout) -> BankReturn:
     if not res.readable or not res.sheets:
         errors = [p for p in res.problems if p.severity is P.Severity.ERROR] or [
             p for p in res.problems if p.code == "sheet-hidden"]
-        why = "\n".join(f"  - {p.message}{p.hint}" for p in errors) or "  - 文件中没有可读的工作表。"
+        why = "\n".join(f"  - {p.message}" + (f"（{p.hint.rstrip('。')}）" if p.hint else "") for p in errors) or "  - 文件中没有可读的工作表。"
         raise WeiwenError(f"无法读取回盘文件 {res.display}：\n{why}", code="bank-return-unreadable")
     out = BankReturn(path=path, sheet=None, problems=[p for p in res.problems if p.severity is not P.Severity.ERROR
                                                       or p.sheet is not None])
