@@ -74,6 +74,13 @@ def active_person_counts(ledger: Ledger) -> list[int]:
             "SELECT count(*) FROM persons WHERE status = 'active' GROUP BY campaign, person")).scalars())
 
 
+
+def sqlite_ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite ledger in the test's folder (the working folder), its key in the .key file beside it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    return f"sqlite:///{tmp_path / 'l.db'}"
+
 def is_known(ledger: Ledger, id_number: str) -> bool:
     return bool(ledger.known([id_number]))
 
@@ -263,9 +270,7 @@ def test_void_by_a_member_voids_the_household_and_frees_every_person(ledger_url:
 
 def test_without_persons_csv_only_heads_are_recorded_and_the_cli_warns(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(KEY_ENV, raising=False)
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = sqlite_ledger_url(tmp_path, monkeypatch)
     Ledger.create(url)
     csv = write_allocation(tmp_path / "old", [("1", "赵大", make_id(seq="300"), [("赵小", X)])], persons=False)
     result = runner.invoke(app, ["ledger", "record", str(csv), "--org", "镇民政办", "--campaign", CAMPAIGN,
@@ -287,9 +292,7 @@ def test_bug_members_never_recorded_after_following_the_heads_only_warning(tmp_p
     """SRC BUG (store.Ledger.record: run_key hashes allocation.csv only).  Recorded without persons.csv,
     the CLI says to regenerate with allocate and record again; the regenerated allocation.csv is the
     same bytes, so the second record is "already recorded" and the members are never recorded."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(KEY_ENV, raising=False)
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = sqlite_ledger_url(tmp_path, monkeypatch)
     ledger = Ledger.create(url)
     households = [("1", "赵大", make_id(seq="300"), [("赵小", X)])]
     csv = write_allocation(tmp_path / "out", households, persons=False)
@@ -304,9 +307,7 @@ def test_bug_members_never_recorded_after_following_the_heads_only_warning(tmp_p
 
 def test_allocate_and_check_duplicates_find_a_former_member_now_heading_a_household(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(KEY_ENV, raising=False)
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = sqlite_ledger_url(tmp_path, monkeypatch)
     ledger = Ledger.create(url)
     ledger.record(write_allocation(tmp_path / "paid", [("1", "赵大", make_id(seq="300"), [("赵小", X)])]),
                   "镇民政办", CAMPAIGN)
@@ -523,9 +524,7 @@ def check(roster: Path, url: str) -> tuple[int, list[dict[str, object]], str]:
 
 def test_a_pair_decided_different_is_no_longer_a_duplicate_until_undone(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(KEY_ENV, raising=False)
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = sqlite_ledger_url(tmp_path, monkeypatch)
     Ledger.create(url)
     roster = twins_roster(tmp_path / "r.xlsx")
     code, groups, _ = check(roster, url)
@@ -555,9 +554,7 @@ def test_a_pair_decided_different_is_no_longer_a_duplicate_until_undone(tmp_path
 
 
 def test_a_verdict_needs_two_different_valid_ids_and_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(KEY_ENV, raising=False)
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = sqlite_ledger_url(tmp_path, monkeypatch)
     Ledger.create(url)
     bad_check_digit = TWIN_B[:17] + ("0" if TWIN_B[17] != "0" else "1")
     for args in ([TWIN_A, TWIN_A, "--reason", "x"], [TWIN_A, bad_check_digit, "--reason", "x"],
@@ -569,9 +566,7 @@ def test_a_verdict_needs_two_different_valid_ids_and_a_reason(tmp_path: Path, mo
 
 def test_a_pair_decided_same_person_keeps_only_the_household_listed_first(tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(KEY_ENV, raising=False)
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = sqlite_ledger_url(tmp_path, monkeypatch)
     Ledger.create(url)
     roster = twins_roster(tmp_path / "r.xlsx")
     before = json.loads(runner.invoke(app, ["allocate", str(roster), "-c", "spring", "-o", str(tmp_path / "o1"),
