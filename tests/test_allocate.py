@@ -101,7 +101,7 @@ def test_hand_computed_households(spring_out: tuple[Path, dict]) -> None:
     assert doc["households"] == 4
     kinds = sorted((x["kind"], x["name"]) for x in doc["excluded"])
     assert kinds == [("不符合条件", "吴军"), ("排除", "孙丽"), ("行有错误", "郑芳")]
-    ws = openpyxl.load_workbook(out / "allocation.xlsx")["慰问明细"]
+    ws = openpyxl.load_workbook(out / "慰问明细.xlsx")["慰问明细"]
     by_head = {ws.cell(r, 4).value: r for r in range(3, ws.max_row + 1)}
     total_col = next(c for c in range(1, ws.max_column + 1) if ws.cell(2, c).value == "合计（元）")
     assert ws.cell(by_head["王建国"], total_col).value == 1280
@@ -116,7 +116,7 @@ def test_json_csv_and_sheets_agree(spring_out: tuple[Path, dict]) -> None:
         rows = list(csv.DictReader(fh))
     assert sum(Decimal(r["合计"]) for r in rows) == Decimal(doc["total"])
     assert len(rows) == doc["households"]
-    wb = openpyxl.load_workbook(out / "allocation.xlsx")
+    wb = openpyxl.load_workbook(out / "慰问明细.xlsx")
     detail = wb["慰问明细"]
     total_col = next(c for c in range(1, detail.max_column + 1) if detail.cell(2, c).value == "合计（元）")
     values = [detail.cell(r, total_col).value for r in range(3, detail.max_row)]
@@ -133,7 +133,7 @@ def test_totals_rows_are_ruled_like_the_table(spring_out: tuple[Path, dict]) -> 
     # A printed sign sheet is signed and filed: its totals line is boxed across the whole table,
     # the empty cells included (they take the row's format).
     out, _ = spring_out
-    wb = openpyxl.load_workbook(out / "allocation.xlsx")
+    wb = openpyxl.load_workbook(out / "慰问明细.xlsx")
     for name in ("签领表-张庄村", "慰问明细", "公示名单"):
         ws = wb[name]
         last = ws.max_row
@@ -147,7 +147,7 @@ def test_totals_rows_are_ruled_like_the_table(spring_out: tuple[Path, dict]) -> 
 
 def test_public_list_leaks_nothing(spring_out: tuple[Path, dict]) -> None:
     out, _ = spring_out
-    ws = openpyxl.load_workbook(out / "allocation.xlsx")["公示名单"]
+    ws = openpyxl.load_workbook(out / "慰问明细.xlsx")["公示名单"]
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert not re.search(r"\d{17}[\dX]", text)
     assert "13800138000" not in text and "6228480402564890018" not in text
@@ -162,14 +162,14 @@ def test_public_list_leaks_nothing(spring_out: tuple[Path, dict]) -> None:
 
 def test_no_formula_no_link_and_stable_bytes(spring_out: tuple[Path, dict], tmp_path: Path) -> None:
     out, _ = spring_out
-    with zipfile.ZipFile(out / "allocation.xlsx") as zf:
+    with zipfile.ZipFile(out / "慰问明细.xlsx") as zf:
         xml = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in xml and "<f " not in xml and "<hyperlink" not in xml
     assert '<t>=HYPERLINK("http://x")</t>' in xml  # the name is there, as text
     roster = tmp_path / "花名册.xlsx"  # the very file spring_out used
     again = tmp_path / "again"
     runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(again)])
-    assert (again / "allocation.xlsx").read_bytes() == (out / "allocation.xlsx").read_bytes()
+    assert (again / "慰问明细.xlsx").read_bytes() == (out / "慰问明细.xlsx").read_bytes()
     assert (again / "allocation.csv").read_bytes() == (out / "allocation.csv").read_bytes()
 
 
@@ -202,7 +202,7 @@ def test_missing_campaign_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_output_may_not_be_a_file_or_overwrite_an_input(tmp_path: Path) -> None:
-    roster = write_xlsx(tmp_path / "allocation.xlsx", SPRING_PEOPLE[:2])
+    roster = write_xlsx(tmp_path / "慰问明细.xlsx", SPRING_PEOPLE[:2])
     before = roster.read_bytes()
     result = runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(tmp_path)])
     assert result.exit_code == 2 and "覆盖输入文件" in result.stderr
@@ -235,7 +235,7 @@ def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     files = sorted((out / "签领表").glob("*.xlsx"))
     assert len(files) == len(doc["by_village"]) > 50
-    assert not any(n.startswith("签领表") for n in openpyxl.load_workbook(out / "allocation.xlsx").sheetnames)
+    assert not any(n.startswith("签领表") for n in openpyxl.load_workbook(out / "慰问明细.xlsx").sheetnames)
     total = Decimal(0)
     for f in files:
         ws = openpyxl.load_workbook(f)["签领表"]
@@ -442,7 +442,7 @@ def posted_names(tmp_path: Path, names: list[str]) -> list[str]:
     result = runner.invoke(app, ["allocate", str(one_household_each(tmp_path / "r.xlsx", names)),
                                  "--campaign", "spring", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    ws = openpyxl.load_workbook(out / "allocation.xlsx")["公示名单"]
+    ws = openpyxl.load_workbook(out / "慰问明细.xlsx")["公示名单"]
     return [row[2] for row in ws.iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
 
 
@@ -560,7 +560,7 @@ def test_left_out_sheet_names_files_from_their_common_folder(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     import python_calamine as calamine
 
-    rows = calamine.CalamineWorkbook.from_path(str(out / "allocation.xlsx")).get_sheet_by_name("未纳入").to_python()
+    rows = calamine.CalamineWorkbook.from_path(str(out / "慰问明细.xlsx")).get_sheet_by_name("未纳入").to_python()
     files = {r[1] for r in rows[2:]}
     assert files == {"张庄村/花名册.xlsx", "李庄村/花名册.xlsx"}
 
@@ -568,7 +568,7 @@ def test_left_out_sheet_names_files_from_their_common_folder(tmp_path: Path) -> 
 def left_out_files(out: Path) -> set[str]:
     import python_calamine as calamine
 
-    rows = calamine.CalamineWorkbook.from_path(str(out / "allocation.xlsx")).get_sheet_by_name("未纳入").to_python()
+    rows = calamine.CalamineWorkbook.from_path(str(out / "慰问明细.xlsx")).get_sheet_by_name("未纳入").to_python()
     return {r[1] for r in rows[2:]}
 
 

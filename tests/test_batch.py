@@ -45,7 +45,7 @@ def test_run_writes_a_dated_folder_and_switches_latest(office: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["inputs"]) == 3 and manifest["rules"]["sha256"] and manifest["versions"]["weiwen"]
     listed = {o["path"] for o in manifest["outputs"]}
-    assert {"核定结果/allocation.xlsx", "预算/budget.xlsx", "重复核查.xlsx", "校验报告.json"} <= listed
+    assert {"核定结果/慰问明细.xlsx", "预算/经费预算.xlsx", "重复核查.xlsx", "校验报告.json"} <= listed
     log = (office / "输出" / "weiwen.log").read_text(encoding="utf-8")
     assert "运行完成" in log and not re.search(r"\d{17}[\dX]", log)
     assert not re.search(r"\d{17}[\dX]|1[3-9]\d{9}", (office / "输出" / "weiwen.jsonl").read_text(encoding="utf-8"))
@@ -55,7 +55,7 @@ def test_same_inputs_give_identical_bytes_and_if_changed_skips(office: Path) -> 
     first = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
     second = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
     assert first != second
-    for name in ("核定结果/allocation.xlsx", "核定结果/allocation.csv", "预算/budget.xlsx", "重复核查.xlsx"):
+    for name in ("核定结果/慰问明细.xlsx", "核定结果/allocation.csv", "预算/经费预算.xlsx", "重复核查.xlsx"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     skipped = json.loads(runner.invoke(app, ["run", "spring", "--if-changed", "--json"]).stdout)
     assert skipped["status"] == "skipped"
@@ -160,7 +160,7 @@ def test_the_crontab_line_runs_as_written(office: Path) -> None:
     env = {"HOME": str(office.parent), "PATH": "/usr/bin:/bin", "LANG": "C"}  # cron's bare environment
     proc = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, timeout=180)
     assert proc.returncode == 0, (office.parent / "weiwen" / "cron.out").read_text(encoding="utf-8", errors="replace")
-    assert (office / "输出" / "latest" / "核定结果" / "allocation.xlsx").is_file()
+    assert (office / "输出" / "latest" / "核定结果" / "慰问明细.xlsx").is_file()
     proc = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, timeout=180)
     assert "跳过" in (office / "cron.out").read_text(encoding="utf-8")
 

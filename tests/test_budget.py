@@ -73,7 +73,7 @@ def test_county_budget_line_by_line(tmp_path: Path) -> None:
     assert doc["total"] == "2813500.00"
     for _category, count, code, amount in COUNTY:
         assert Decimal(doc["by_standard"][code]["total"]) == count * amount, code
-    wb = openpyxl.load_workbook(tmp_path / "o" / "budget.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "o" / "经费预算.xlsx")
     ws = wb["经费预算表"]
     last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
     assert ws.cell(last, 8).value == 2813500
@@ -113,9 +113,9 @@ def test_charity_split_and_workbook(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["total"] == "2980.00"  # by hand: 2000 + 190 + 600 + 190 (190 = 2 × 60 + 70)
     assert doc["split"] == [{"part": "大鱼片", "amount": "672609.00"}, {"part": "春华片", "amount": "517391.00"}]
-    wb = openpyxl.load_workbook(out / "budget.xlsx")
+    wb = openpyxl.load_workbook(out / "经费预算.xlsx")
     assert wb.sheetnames == ["经费预算表", "分村汇总", "物资采购清单", "资金测算"]
-    assert charts_by_sheet(out / "budget.xlsx") == {"经费预算表": 1, "分村汇总": 1, "物资采购清单": 0, "资金测算": 0}
+    assert charts_by_sheet(out / "经费预算.xlsx") == {"经费预算表": 1, "分村汇总": 1, "物资采购清单": 0, "资金测算": 0}
     goods = wb["物资采购清单"]
     assert [goods.cell(r, 2).value for r in (3, 4)] == ["大米", "食用油"]
     assert [goods.cell(r, 4).value for r in (3, 4)] == [4, 2]  # 2 bags and 1 bottle per household
@@ -138,7 +138,7 @@ def test_compare_with_an_earlier_allocation(tmp_path: Path) -> None:
     assert Decimal(total["change"]) == Decimal(doc["total"]) - Decimal(prev["total"]) > 0
     new_village = [c for c in doc["compare"] if c["kind"] == "村(社区)" and c["households_before"] == 0]
     assert len(new_village) == 1  # the third sample village was not in last year's run
-    wb = openpyxl.load_workbook(tmp_path / "b" / "budget.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "b" / "经费预算.xlsx")
     assert "对比" in wb.sheetnames
     bad = runner.invoke(app, ["budget", *SAMPLES, "--campaign", "spring", "-o", str(tmp_path / "c"),
                               "--compare", str(tmp_path / "nowhere")])

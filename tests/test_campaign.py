@@ -226,11 +226,11 @@ def test_the_whole_campaign_from_list_to_last_return(ledger: str) -> None:
     # allocate: version 1, every output but no sign sheet, titles with （第1版）.
     out = allocate(ledger).output
     assert "这是第 1 版名单（首次核定）" in out and "签领表在审批后生成：weiwen approve" in out
-    for name in ("allocation.xlsx", "allocation.csv", "persons.csv", "summary.json", "decision.arrow",
+    for name in ("慰问明细.xlsx", "allocation.csv", "persons.csv", "summary.json", "decision.arrow",
                  "manifest.json"):
         assert (folder / name).is_file(), name
     assert not [p for p in folder.rglob("*") if "签领表" in p.name]
-    book = sheets(folder / "allocation.xlsx")
+    book = sheets(folder / "慰问明细.xlsx")
     assert not [s for s in book if s.startswith("签领表")]
     for sheet in ("慰问明细", "公示名单", "汇总"):
         assert "（第1版）" in str(book[sheet][0][0]), sheet
@@ -260,7 +260,7 @@ def test_the_whole_campaign_from_list_to_last_return(ledger: str) -> None:
     second = csv_rows(folder / "allocation.csv")
     assert [r["身份证号"] for r in second] == [r["身份证号"] for r in first if r is not target]
     assert manifest(folder)["版本"] == 2
-    assert "（第2版）" in str(sheets(folder / "allocation.xlsx")["慰问明细"][0][0])
+    assert "（第2版）" in str(sheets(folder / "慰问明细.xlsx")["慰问明细"][0][0])
     changes = folder / "变更清单（第2版与第1版）.xlsx"
     [row] = after_header(sheets(changes)["变更清单"])
     assert row[1:5] == ("取消", target["村(社区)"], target["户主姓名"], mask_id(target["身份证号"]))

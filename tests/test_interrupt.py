@@ -44,7 +44,7 @@ def test_ctrl_c_in_allocate_leaves_no_partial_file(tmp_path: Path, monkeypatch: 
     assert result.exit_code == 130
     assert result.stderr.strip() == INTERRUPTED and result.stdout == ""
     # Interrupted once, while the workbook existed only under a temporary name.
-    assert len(there) == 1 and len(there[0]) == 1 and there[0] != ["allocation.xlsx"]
+    assert len(there) == 1 and len(there[0]) == 1 and there[0] != ["慰问明细.xlsx"]
     assert list(out.rglob("*")) == []  # not the workbook, not its temporary file, not the CSV
     assert "Traceback" not in result.output
 

@@ -180,7 +180,7 @@ def budget_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | 
                     ledger_url: str | None = None, progress: Callable[[str], None] | None = None,
                     writing: Callable[[], None] | None = None) -> Budgeted:
     """``weiwen budget``: the decision's figures (the same computation as allocate), compared with an
-    earlier run's summary.json when asked, written to ``output``/budget.xlsx."""
+    earlier run's summary.json when asked, written to ``output``/经费预算.xlsx."""
     intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger_url, progress=progress)
     if decision is None:
         return Budgeted(intake, None)
@@ -190,7 +190,7 @@ def budget_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | 
     if compare_with is not None:
         previous, label = read_summary(compare_with)
         compare(b, previous, label)
-    target = output / "budget.xlsx"
+    target = output / "经费预算.xlsx"
     write_budget(target, b, loaded.rules.campaign.name)
     return Budgeted(intake, decision, b, [target])
 

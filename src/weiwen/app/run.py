@@ -170,7 +170,7 @@ def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path
         log("allocate", f"核定：{len(decision.table)} 户，合计 {decision.total} 元。",
             households=len(decision.table), total=str(decision.total))
     if "budget" in steps:
-        write_budget(work / "预算" / "budget.xlsx", figures(decision), rules.campaign.name)
+        write_budget(work / "预算" / "经费预算.xlsx", figures(decision), rules.campaign.name)
         counts["budget_total"] = str(decision.total)
     return counts, code
 

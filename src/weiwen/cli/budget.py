@@ -32,7 +32,7 @@ def budget(
                                                        help="花名册文件；不写时用规则文件中的 rosters。")] = None,
     campaign: CampaignOpt = None,
     rules: RulesOpt = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="budget.xlsx 保存到这个文件夹。")] = Path("预算"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="经费预算.xlsx 保存到这个文件夹。")] = Path("预算"),
     ceiling: Annotated[str | None, typer.Option("--ceiling", help="上级下拨资金（元），覆盖规则文件中的 budget.ceiling。")] = None,
     against: Annotated[Path | None, typer.Option("--compare", help="与以前一次核定结果比较：那次 allocate 的输出文件夹（或其中的 summary.json）。")] = None,
     sheet: SheetOpt = None,

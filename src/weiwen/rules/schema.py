@@ -259,6 +259,18 @@ class CategoryDef(Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
+class Publicity(Strict):
+    """How the public list is posted (公示): printed on every village's 公示名单.
+
+    ``start`` empty: the dates are left as blanks to fill in by hand.  ``phone`` and ``office``
+    empty: the lines are printed with blanks to fill in."""
+
+    days: int = Field(default=3, ge=1, le=60)  # 张榜公示三天 unless the plan says otherwise
+    start: date | None = None
+    office: str = ""  # who takes objections, e.g. 城关镇民政办
+    phone: str = ""  # 监督电话
+
+
 class Campaign(Strict):
     name: str
     code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
@@ -268,6 +280,7 @@ class Campaign(Strict):
     effective_to: date | None = None
     township: str | None = None
     rosters: str | None = None
+    publicity: Publicity = Field(default_factory=Publicity)
 
     @model_validator(mode="after")
     def _dates(self) -> Campaign:

@@ -1,4 +1,4 @@
-"""Write budget.xlsx: 经费预算表, 分村汇总, 物资采购清单, 资金测算, with native Excel charts.
+"""Write 经费预算.xlsx: 经费预算表, 分村汇总, 物资采购清单, 资金测算, with native Excel charts.
 
 The budget workbook is small (one row per standard, village or goods item), so XlsxWriter,
 which draws charts from exact cell ranges, is the right tool here.

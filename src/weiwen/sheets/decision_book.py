@@ -1,4 +1,4 @@
-"""Write the allocation: allocation.xlsx (明细, 公示, 签领表, 汇总, 未纳入) and allocation.csv.
+"""Write the allocation: 慰问明细.xlsx (明细, 公示, 签领表, 汇总, 未纳入) and allocation.csv.
 
 The workbooks are written with rustpy-xlsxwriter (a binding of Rust's rust_xlsxwriter): a
 prefecture's 400,000 households take seconds instead of minutes (docs/performance.md).
@@ -8,7 +8,7 @@ written as text: no value becomes a formula or a link.  Totals are values weiwen
 exactly, written in the totals row.  Document timestamps are fixed afterwards, so the same
 inputs give the same bytes.
 
-Length: every sheet of allocation.xlsx, the per-village sign sheets and the second process that
+Length: every sheet of 慰问明细.xlsx, the per-village sign sheets and the second process that
 writes them share one set of formats and one row model; split apart they would import each
 other's internals.
 """
@@ -131,7 +131,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
     instead decision.arrow keeps what they are made of, for :func:`write_sign_sheets` at approval."""
     if out_dir.exists() and not out_dir.is_dir():
         raise WeiwenError(f"输出位置 {out_dir} 是一个文件，请用 -o 指定一个文件夹。")
-    targets = {(out_dir / n).resolve() for n in ("allocation.xlsx", "allocation.csv")}
+    targets = {(out_dir / n).resolve() for n in ("慰问明细.xlsx", "allocation.csv")}
     clash = [p for p in inputs if p.resolve() in targets]
     if clash:
         raise WeiwenError(f"输出会覆盖输入文件 {clash[0]}，请换一个 -o 文件夹。")
@@ -139,7 +139,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
     table = decision.table
     ids = mask_ids(pa.array(table["head_id"], type=pa.large_string()))  # 公示名单 shows them masked
     inline = table["village"].nunique() <= SIGN_SHEETS_INLINE or not sign_sheets
-    xlsx = out_dir / "allocation.xlsx"
+    xlsx = out_dir / "慰问明细.xlsx"
     csv_path = out_dir / "allocation.csv"
     persons_path = out_dir / "persons.csv"
     wanted = list(dict.fromkeys([*SIGN_NEEDS, *map(goods_column, decision.goods), *PAYMENT_NEEDS, "household"]))
@@ -172,7 +172,7 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
             frozen.append(arrow_path)
     else:
         # One sign-sheet workbook per village and the CSV, written by a second process while this
-        # one writes allocation.xlsx: each side is about half the work.  (A second thread would
+        # one writes 慰问明细.xlsx: each side is about half the work.  (A second thread would
         # mostly wait: the writer holds the GIL while it takes rows in.)  The columns go over as
         # an Arrow table, which pickles as flat buffers.
         columns = pa.Table.from_pandas(table[wanted], preserve_index=False)
