@@ -9,8 +9,8 @@ line from stdin (or stdin is closed) and goes on.  The points:
 
 - ``after:NAME``: in ``weiwen run``, right after NAME (``write_duplicates``, ``write_outputs`` or
   ``write_budget``, as the run module calls them) has written its files into the run's folder;
-- ``latest``: in ``weiwen run``, when the new folder is in place and ``latest`` is about to be
-  switched to it;
+- ``latest``: in ``weiwen run``, when the new folder is in place and the pointer file
+  最新结果.txt is about to be switched to it;
 - ``commit``: at the first database commit (``weiwen ledger record``'s one transaction); the line
   says how many records the transaction holds then.
 
@@ -53,7 +53,7 @@ def install(point: str) -> None:
         real_replace = os.replace
 
         def replace(src: object, dst: object, *args: object, **kwargs: object) -> None:
-            if Path(str(dst)).name == "latest":
+            if Path(str(dst)).name == "最新结果.txt":
                 pause("latest")
             real_replace(src, dst, *args, **kwargs)  # type: ignore[arg-type]
 

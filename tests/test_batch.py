@@ -16,6 +16,7 @@ from filelock import FileLock
 from typer.testing import CliRunner
 
 from tests import paused_weiwen
+from weiwen.app.run import LATEST, latest_folder
 from weiwen.cli import app
 
 runner = CliRunner()
@@ -41,7 +42,7 @@ def test_run_writes_a_dated_folder_and_switches_latest(office: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     folder = Path(doc["folder"])
-    assert (office / "输出" / "latest").resolve() == folder.resolve()
+    assert latest_folder(office / "输出") == folder.resolve()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["inputs"]) == 3 and manifest["rules"]["sha256"] and manifest["versions"]["weiwen"]
     listed = {o["path"] for o in manifest["outputs"]}
@@ -49,6 +50,24 @@ def test_run_writes_a_dated_folder_and_switches_latest(office: Path) -> None:
     log = (office / "输出" / "weiwen.log").read_text(encoding="utf-8")
     assert "运行完成" in log and not re.search(r"\d{17}[\dX]", log)
     assert not re.search(r"\d{17}[\dX]|1[3-9]\d{9}", (office / "输出" / "weiwen.jsonl").read_text(encoding="utf-8"))
+
+
+def test_the_latest_run_is_named_in_a_plain_file_not_a_symlink(office: Path) -> None:
+    """Windows users cannot make symlinks without extra rights: the pointer is a text file a clerk
+    can open too.  A symlink left by an older version goes; a pointer naming anything but a run
+    folder beside it points nowhere."""
+    root = office / "输出"
+    root.mkdir()
+    (root / "latest").symlink_to("nowhere")
+    folder = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
+    lines = (root / LATEST).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == folder.name and f"最新一次运行的结果在文件夹 {folder.name} 中" in lines[1]
+    assert not (root / "latest").is_symlink() and not (root / "latest").exists()
+    for bad in ("../输出", ".", "", "不存在的文件夹", str(folder)):
+        (root / LATEST).write_text(bad + "\n", encoding="utf-8")
+        assert latest_folder(root) is None, bad
+    (root / LATEST).write_bytes(b"\xff\xfe")
+    assert latest_folder(root) is None
 
 
 def test_same_inputs_give_identical_bytes_and_if_changed_skips(office: Path) -> None:
@@ -69,11 +88,11 @@ def test_a_second_run_reports_the_lock(office: Path) -> None:
     with FileLock(str(office / "输出" / ".spring-2027.lock")):
         result = runner.invoke(app, ["run", "spring"])
     assert result.exit_code == 3 and "正在运行" in result.stderr
-    assert not (office / "输出" / "latest").exists()
+    assert latest_folder(office / "输出") is None
 
 
 def run_folders(office: Path) -> list[Path]:
-    """The dated run folders a user sees (not the hidden work in progress, not ``latest``)."""
+    """The dated run folders a user sees (not the hidden work in progress)."""
     return sorted(d for d in (office / "输出").iterdir() if d.is_dir() and not d.is_symlink()
                   and not d.name.startswith("."))
 
@@ -84,11 +103,11 @@ def test_a_run_started_while_another_runs_exits_3_and_the_first_finishes(office:
     second = subprocess.run([str(WEIWEN), "run", "spring"], cwd=office, capture_output=True, timeout=120, check=False)
     assert second.returncode == 3, second.stderr.decode("utf-8", "replace")
     assert "正在运行" in second.stderr.decode("utf-8")
-    assert run_folders(office) == [] and not (office / "输出" / "latest").exists()  # the second wrote nothing
+    assert run_folders(office) == [] and latest_folder(office / "输出") is None  # the second wrote nothing
     code, err = paused_weiwen.go_on(first)
     assert code == 0, err
     folders = run_folders(office)
-    assert len(folders) == 1 and (office / "输出" / "latest").resolve() == folders[0].resolve()
+    assert len(folders) == 1 and latest_folder(office / "输出") == folders[0].resolve()
     third = subprocess.run([str(WEIWEN), "run", "spring"], cwd=office, capture_output=True, timeout=120, check=False)
     assert third.returncode == 0, third.stderr.decode("utf-8", "replace")  # the lock was given back
     assert len(run_folders(office)) == 2
@@ -100,7 +119,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_outputs(office: Path, point:
     before = {p: p.read_bytes() for p in first.rglob("*") if p.is_file()}
     proc, _ = paused_weiwen.start(point, ["run", "spring"], office)
     paused_weiwen.kill(proc)
-    latest = (office / "输出" / "latest").resolve()
+    latest = latest_folder(office / "输出")
     assert latest == first.resolve()  # still the previous run
     folders = run_folders(office)
     for d in folders:  # every visible run folder is complete
@@ -113,7 +132,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_outputs(office: Path, point:
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
     again = runner.invoke(app, ["run", "spring", "--json"])
     assert again.exit_code == 0 and not list((office / "输出").glob(".*.partial"))
-    assert (office / "输出" / "latest").resolve() == Path(json.loads(again.stdout)["folder"]).resolve() != first
+    assert latest_folder(office / "输出") == Path(json.loads(again.stdout)["folder"]).resolve() != first
 
 
 def test_sample_is_reproducible_stratified_and_its_import_finds_discrepancies(tmp_path: Path) -> None:
@@ -160,7 +179,7 @@ def test_the_crontab_line_runs_as_written(office: Path) -> None:
     env = {"HOME": str(office.parent), "PATH": "/usr/bin:/bin", "LANG": "C"}  # cron's bare environment
     proc = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, timeout=180)
     assert proc.returncode == 0, (office.parent / "weiwen" / "cron.out").read_text(encoding="utf-8", errors="replace")
-    assert (office / "输出" / "latest" / "核定结果" / "慰问明细.xlsx").is_file()
+    assert (latest_folder(office / "输出") / "核定结果" / "慰问明细.xlsx").is_file()
     proc = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, timeout=180)
     assert "跳过" in (office / "cron.out").read_text(encoding="utf-8")
 
@@ -175,7 +194,7 @@ def test_the_systemd_service_runs_as_written(office: Path) -> None:
     proc = subprocess.run(argv, cwd=cwd, env={"HOME": home, "PATH": "/usr/bin:/bin"}, capture_output=True,
                           timeout=180)
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
-    assert (office / "输出" / "latest" / "manifest.json").is_file()
+    assert (latest_folder(office / "输出") / "manifest.json").is_file()
     timer = _block(doc, "ini")[1]
     assert "OnCalendar=*-*-* 02:00:00" in timer and "Persistent=true" in timer
     assert os.access(argv[0], os.X_OK)

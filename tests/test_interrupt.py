@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from tests.conftest import write_xlsx
 from tests.test_allocate import SPRING_PEOPLE
 from tests.test_ledger import allocation_csv, count
+from weiwen.app.run import latest_folder
 from weiwen.cli import app
 from weiwen.ledger.store import KEY_ENV, Ledger
 
@@ -75,9 +76,9 @@ def test_ctrl_c_in_a_run_keeps_the_previous_outputs(office: Path, monkeypatch: p
     assert result.stderr.strip() == INTERRUPTED
     root = office / "输出"
     assert sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink()) == [previous.name]
-    assert not list(root.glob(".*.partial")) and (root / "latest").resolve() == previous.resolve()
+    assert not list(root.glob(".*.partial")) and latest_folder(root) == previous.resolve()
     assert {p: p.read_bytes() for p in previous.rglob("*") if p.is_file()} == before
-    assert "运行失败，已有的输出和 latest 未改动。" in (root / "weiwen.log").read_text(encoding="utf-8")
+    assert "运行失败，已有的输出和 最新结果.txt 未改动。" in (root / "weiwen.log").read_text(encoding="utf-8")
 
 
 def test_ctrl_c_in_ledger_record_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

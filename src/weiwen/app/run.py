@@ -3,10 +3,11 @@
 Guarantees, so that nobody has to watch it:
 - one run per campaign at a time: a file lock; a second run exits with ``ExitCode.LOCKED``;
 - nothing half-written: everything is built in a hidden temporary folder beside the outputs,
-  which is renamed into place as a whole; ``latest`` is a symlink switched atomically, and
-  only when the run succeeded — a run killed at any moment leaves the previous outputs as
-  they were;
-- ``--if-changed`` skips a run whose rosters and rules are byte-for-byte those of ``latest``;
+  which is renamed into place as a whole; the pointer file 最新结果.txt (the latest folder's
+  name on its first line) is replaced in one step, and only when the run succeeded — a run
+  killed at any moment leaves the previous outputs as they were.  A plain file rather than a
+  symlink: creating symlinks on Windows needs administrator rights or developer mode;
+- ``--if-changed`` skips a run whose rosters and rules are byte-for-byte those of the latest run;
 - a manifest lists every input and output with its sha256, the versions, the counts and the
   exit status; two logs (human and JSON lines) record counts and codes, never personal data.
 """
@@ -38,6 +39,7 @@ from weiwen.app.pipeline import load_and_decide
 from weiwen.rules import LoadedRules, roster_paths
 from weiwen.model.vocab import Vocabulary
 
+LATEST = "最新结果.txt"  # first line: the latest complete run's folder name (beside it)
 DEPENDENCIES = ("pandas", "python-calamine", "openpyxl", "rustpy-xlsxwriter", "XlsxWriter", "pydantic", "SQLAlchemy")
 
 
@@ -91,15 +93,15 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
     files = roster_paths(loaded, None)
     inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in files]
     inputs_key = hashlib.sha256(json.dumps([loaded.digest, inputs], sort_keys=True).encode()).hexdigest()
-    latest = root / "latest"
-    if if_changed and latest.is_dir():
+    latest = latest_folder(root)
+    if if_changed and latest is not None:
         try:
             previous = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             previous = {}
         if previous.get("inputs_key") == inputs_key and previous.get("exit_status") in (0, 1):
             log("skipped", "花名册和规则都没有变化，跳过本次运行。")
-            return RunResult("skipped", ExitCode.OK, latest.resolve())
+            return RunResult("skipped", ExitCode.OK, latest)
 
     stamp = now.strftime("%Y-%m-%dT%H%M")
     final = root / stamp
@@ -131,16 +133,30 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
         os.replace(work, final)  # the whole dated folder appears at once
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
-        log("failed", "运行失败，已有的输出和 latest 未改动。")
+        log("failed", f"运行失败，已有的输出和 {LATEST} 未改动。")
         raise
-    tmp_link = root / f".latest.{os.getpid()}"
-    if tmp_link.is_symlink() or tmp_link.exists():
-        tmp_link.unlink()
-    tmp_link.symlink_to(final.name)
-    os.replace(tmp_link, latest)  # the pointer switches in one step
+    finished = datetime.now().strftime("%Y-%m-%d %H:%M")
+    write_text_atomic(root / LATEST, f"{final.name}\n最新一次运行的结果在文件夹 {final.name} 中"
+                                     f"（{finished} 完成，退出码 {int(exit_code)}）。\n")  # switches in one step
+    old_link = root / "latest"  # the symlink that versions before 0.9 kept
+    if old_link.is_symlink():
+        old_link.unlink()
     log("done", f"运行完成：{final.name}，退出码 {int(exit_code)}。", folder=final.name, exit_status=int(exit_code),
         **{k: v for k, v in counts.items() if isinstance(v, (int, str))})
     return RunResult("done", exit_code, final, counts)
+
+
+def latest_folder(root: Path) -> Path | None:
+    """The latest complete run's folder, from the pointer file; ``None`` when there is none yet
+    (or the pointer names anything but an existing folder directly beside it)."""
+    try:
+        name = (root / LATEST).read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    folder = root / name
+    if not name or name.startswith(".") or Path(name).name != name or "\\" in name or not folder.is_dir():
+        return None
+    return folder.resolve()
 
 
 def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path, log: RunLog
