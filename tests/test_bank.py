@@ -107,7 +107,7 @@ def test_a_bad_layout_is_refused_naming_file_line_and_fault(tmp_path: Path) -> N
     ("name: 某银行\nsheet: 代发明细\ncolumns:\n  - {field: acount, header: 账号}\n", "第 4 行：columns 第 1 项的 field"),
     ("name: 某银行\nsheet: 代发明细\ncolumns: [{field: name, header: 户名}, {field: account, header: 账号},"
      " {field: amount, header: 金额}]\n", "最外层：缺少必需的键“returns”"),
-    ("name: [unclosed\n", "YAML 格式错误"),
+    ("name: [unclosed\n", "第 1 行：方括号没有配对"),
 ])
 def test_layout_faults_name_their_line(text: str, expected: str) -> None:
     with pytest.raises(WeiwenError) as e:

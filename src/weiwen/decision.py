@@ -304,14 +304,17 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
 
 
 def _village_file_row_order(hh: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
-    """The stable order of households ``idx`` by village, file and row (texts compared as pandas
-    sorts them: by code point), computed on integer codes."""
+    """The stable order of households ``idx``: villages in the order they first appear in the
+    rosters as given (so 01-赵寨村.xlsx, 02-…, 10-… keep the order of their files, not the
+    characters' code points), then by file and row; computed on integer codes."""
     if not len(idx):
         return np.zeros(0, dtype=np.int64)
-    village = pd.factorize(hh["village"].iloc[idx], sort=True)[0]
-    file = pd.factorize(hh["file"].iloc[idx], sort=True)[0]
+    file = pd.factorize(hh["file"], sort=False)[0][idx]  # the households are in input order
     row = hh["row"].to_numpy(dtype=np.int64)[idx]
-    return np.lexsort((row, file, village))
+    village = pd.factorize(hh["village"].iloc[idx], sort=False)[0]
+    first = np.full(village.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, village, file.astype(np.int64) * (1 << 32) + row)
+    return np.lexsort((row, file, first[village]))
 
 
 def _patterns(paid: np.ndarray, lost: np.ndarray, capped: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
@@ -408,8 +411,9 @@ def _by_village(table: pd.DataFrame) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     if not len(table):
         return out
-    g = table.groupby("village", sort=True).agg(households=("household", "size"), persons=("persons", "sum"),
-                                                 cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
+    # sort=False: the table's order, villages as listed in the rosters
+    g = table.groupby("village", sort=False).agg(households=("household", "size"), persons=("persons", "sum"),
+                                                  cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
     for village, r in g.iterrows():
         out[str(village)] = {"households": int(r["households"]), "persons": int(r["persons"]),
                              "cash": str(yuan(int(r["cash"]))), "goods_value": str(yuan(int(r["goods"]))),

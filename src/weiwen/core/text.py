@@ -161,3 +161,17 @@ def display_lines(text: str, width: int) -> int:
     wrapped text does not grow its row by itself in every spreadsheet program."""
     units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
     return max(1, -(-units // max(width - 1, 1)))
+
+
+def local_time(stamp: str) -> str:
+    """A stored ISO time (with an offset, local or UTC) as the office's local clock shows it:
+    2027-01-20 09:30.  Text that is not such a time is shown as it is."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp or "")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")

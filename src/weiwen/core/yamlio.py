@@ -10,6 +10,51 @@ import yaml
 from weiwen.core.errors import WeiwenError
 
 
+_PROBLEMS = (  # PyYAML's problem texts, in the words of someone who typed the file
+    ("could not find expected ':'", "缺少冒号：键和值之间要写英文冒号加一个空格，例如“cap: 2000”"),
+    ("mapping values are not allowed here",
+     "这里不能有冒号：一行只能写一个“键: 值”，值里含有冒号时请把整个值用引号括起来；也可能是这一行比上一行多缩进了"),
+    ("found character '\\t' that cannot start any token", "不能用 Tab 键缩进，请改用空格"),
+    ("found character '\\t'", "不能用 Tab 键缩进，请改用空格"),
+    ("expected <block end>", "缩进没有对齐：同一层的键（或以“- ”开头的项）要从同一列开始"),
+    ("found unexpected end of stream", "引号没有配对：引号要成对出现"),
+    ("found unknown escape character", "双引号里的反斜杠“\\”要写成两个，或改用单引号"),
+    ("did not find expected key", "缩进没有对齐：同一层的键要从同一列开始"),
+    ("did not find expected '-' indicator", "列表的各项要从同一列开始，每项以“- ”开头"),
+    ("expected ',' or ']'", "方括号没有配对：以“[”开始的列表要以“]”结束，各项之间用英文逗号"),
+    ("expected ',' or '}'", "花括号没有配对：以“{”开始的要以“}”结束，各项之间用英文逗号"),
+    ("found undefined alias", "不能使用 * 开头的写法（YAML 别名）；以 * 开头的文字请用引号括起来"),
+)
+_SLIPS = (("：", "中文冒号“：”"), ("\u3000", "全角空格"), ("\t", "Tab 键"))
+
+
+def explain_yaml_error(text: str, exc: yaml.YAMLError) -> tuple[int | None, str]:
+    """The line a person should look at and what is wrong there, in Chinese.
+
+    A key written with a full-width colon (``cap：2000``, the usual slip on a Chinese keyboard)
+    makes PyYAML complain at the *next* line; the line that holds the slip is named instead."""
+    problem = str(getattr(exc, "problem", "") or exc)
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else None
+    if context is not None and ("could not find expected ':'" in problem or "stream" in problem):
+        line = context.line + 1  # the key that lacks its colon, the quote left open: not where it was noticed
+    lines = text.splitlines()
+    if line is not None:
+        for at in range(min(line, len(lines)), max(line - 2, 0), -1):  # the line and the one before
+            code = lines[at - 1].split("#", 1)[0]
+            for slip, name in _SLIPS:
+                head = code.lstrip(" -")
+                if slip == "：" and slip in head and ":" not in head.split(slip, 1)[0]:
+                    return at, f"键和值之间用了{name}，要写英文冒号加一个空格，例如“cap: 2000”"
+                if slip != "：" and slip in code[: len(code) - len(code.lstrip(" \u3000\t-"))]:
+                    return at, f"行首用了{name}缩进，请改用普通空格"
+    for english, chinese in _PROBLEMS:
+        if english in problem:
+            return line, chinese
+    return line, f"格式错误（{problem}）"
+
+
 class _StrictTextLoader(yaml.BaseLoader):
     """Every scalar is text (no YAML 1.1 ``yes``/``010`` surprises); duplicate keys refused."""
 
@@ -41,9 +86,9 @@ def load_text_yaml(path: Path) -> Any:
     except WeiwenError as exc:
         raise WeiwenError(f"{path}：{exc.message}", code=exc.code) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行" if mark else ""
-        raise WeiwenError(f"{path} {where} YAML 格式错误：{getattr(exc, 'problem', exc)}", code="yaml-invalid") from None
+        line, what = explain_yaml_error(text, exc)
+        where = f"第 {line} 行" if line else ""
+        raise WeiwenError(f"{path} {where}：{what}。", code="yaml-invalid") from None
 
 
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
@@ -70,9 +115,9 @@ def load_located_yaml(text: str, origin: str) -> Located:
     try:
         node = yaml.compose(text, Loader=_StrictTextLoader)  # noqa: S506 - BaseLoader builds text only
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行：" if mark else ""
-        raise WeiwenError(f"{origin} {where}YAML 格式错误（{getattr(exc, 'problem', exc)}）。", code="rules-invalid") from None
+        line, what = explain_yaml_error(text, exc)
+        where = f"第 {line} 行：" if line else ""
+        raise WeiwenError(f"{origin} {where}{what}。", code="rules-invalid") from None
     lines: dict[tuple[Any, ...], int] = {}
 
     def convert(n: yaml.Node | None, path: tuple[Any, ...]) -> Any:
@@ -88,6 +133,11 @@ def load_located_yaml(text: str, origin: str) -> Located:
                 if not isinstance(k, yaml.ScalarNode):
                     raise WeiwenError(f"{origin} 第 {k.start_mark.line + 1} 行：键必须是文字。", code="rules-invalid")
                 key = k.value
+                for slip, name in _SLIPS:
+                    if slip in key:
+                        what = "键和值之间要写英文冒号加一个空格" if slip == "：" else "缩进和键里只能用普通空格"
+                        raise WeiwenError(f"{origin} 第 {k.start_mark.line + 1} 行：键“{key.strip()}”里有{name}，{what}。",
+                                          code="rules-invalid")
                 if key in out:
                     raise WeiwenError(
                         f"{origin} 第 {k.start_mark.line + 1} 行：键“{key}”重复（第 {lines[(*path, key)]} 行已有）。",

@@ -17,7 +17,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -28,7 +28,10 @@ HEAD = "log_head"
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time of a ledger write: local time with its UTC offset (2027-01-20T09:30:00+08:00), so
+    lists show the clock the office reads and the moment stays exact (ledgers written before
+    kept UTC, ``+00:00``; :func:`weiwen.core.text.local_time` shows both as local time)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _canonical(value: object) -> str:

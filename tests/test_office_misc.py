@@ -1,0 +1,80 @@
+"""Everyday slips a clerk makes, each with the Chinese message and exit code it now gets: a
+rules file typed on a Chinese keyboard, villages in the rosters' numbered order, ledger times on
+the office's clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from weiwen.cli import app
+from weiwen.core.errors import WeiwenError
+from weiwen.core.text import local_time
+from weiwen.ledger import auditlog
+from weiwen.rules import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+SPRING = (ROOT / "rules" / "spring.yaml").read_text(encoding="utf-8")
+runner = CliRunner()
+
+
+def _slipped(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in SPRING
+    path = tmp_path / "方案.yaml"
+    path.write_text(SPRING.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "says"), [
+    ("cap: 2000", "cap：2000", "cap：2000", "键和值之间用了中文冒号“：”，要写英文冒号加一个空格"),
+    ("  code: spring-2027", "  code： spring-2027", "code：", "键和值之间用了中文冒号“：”"),
+    ("  code: spring-2027", "\tcode: spring-2027", "\tcode", "行首用了Tab 键缩进，请改用普通空格"),
+    ("  code: spring-2027", "\u3000 code: spring-2027", "\u3000 code", "全角空格"),
+    ("  code: spring-2027", "  code: 'spring-2027", "'spring-2027", "引号没有配对"),
+])
+def test_a_rules_file_typed_on_a_chinese_keyboard_names_the_line_of_the_slip(
+        tmp_path: Path, old: str, new: str, marker: str, says: str) -> None:
+    path = _slipped(tmp_path, old, new)
+    with pytest.raises(WeiwenError) as e:
+        load_rules(path)
+    line = _line_of(path, marker)
+    assert f"第 {line} 行" in e.value.message and says in e.value.message, e.value.message
+    assert str(path) in e.value.message and "could not" not in e.value.message and "YAML" not in e.value.message
+
+
+def test_the_slip_through_the_cli_is_exit_2_in_chinese(tmp_path: Path) -> None:
+    path = _slipped(tmp_path, "cap: 2000", "cap：2000")
+    result = runner.invoke(app, ["rules", "check", str(path)])
+    assert result.exit_code == 2
+    assert f"第 {_line_of(path, 'cap：2000')} 行" in result.stderr and "中文冒号" in result.stderr
+
+
+def test_villages_come_in_the_order_of_the_rosters_not_of_their_characters(tmp_path: Path) -> None:
+    rosters = sorted((ROOT / "samples" / "rosters").glob("*.xlsx"))  # 1-王楼村, 2-李家湾村, 3-张庄村
+    for order, expected in ((rosters, ["王楼村", "李家湾村", "张庄村"]),
+                            ([rosters[2], rosters[0], rosters[1]], ["张庄村", "王楼村", "李家湾村"])):
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        result = runner.invoke(app, ["allocate", *map(str, order), "--campaign", "spring", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert list(summary["by_village"]) == expected  # by code point it would be 张庄村, 李家湾村, 王楼村
+        listed = [line.split(",")[1] for line in (out / "allocation.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
+        assert list(dict.fromkeys(listed)) == expected
+
+
+def test_ledger_times_are_the_office_clock_with_its_offset() -> None:
+    stamp = auditlog.now()
+    moment = datetime.fromisoformat(stamp)
+    assert moment.utcoffset() == datetime.now().astimezone().utcoffset()
+    assert local_time(stamp) == moment.strftime("%Y-%m-%d %H:%M")
+    utc = "2027-01-20T01:30:00+00:00"  # written by an older version
+    assert local_time(utc) == datetime.fromisoformat(utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert local_time("不是时间") == "不是时间"
