@@ -116,8 +116,13 @@ def test_payments_to_listed_exact_fen_and_names() -> None:
     assert plain.key == make_id(seq="001") and plain.total_fen == 159010 and plain.categories == ""
     assert plain.standards == "dibao、army-family" and plain.shown_standards == "dibao、army-family"
     assert plain.id_masked == make_id(seq="001")[:6] + "********" + make_id(seq="001")[-4:]
-    [named] = listed_from_payments([row], names={"dibao": "低保家庭"})
-    assert named.shown_standards == "低保家庭、army-family"
+    [named] = listed_from_payments([row], names={"dibao": "低保家庭"})  # a file written before 0.9: codes
+    assert named.standards == "dibao、army-family" and named.shown_standards == "低保家庭；army-family"
+    names = {"dibao": "低保家庭", "veteran": "伤残军人、参战涉核、在乡老复员军人", "army-family": "现役军人家属"}
+    for listed, codes in (("伤残军人、参战涉核、在乡老复员军人；现役军人家属", "veteran、army-family"),
+                          ("伤残军人、参战涉核、在乡老复员军人", "veteran"), ("低保家庭；已取消的标准", "dibao、已取消的标准")):
+        [now] = listed_from_payments([row.model_copy(update={"standards": listed})], names=names)
+        assert now.standards == codes, listed  # names (which may hold 、) back to the codes compared
 
 
 # Households as (village, name, standards code, total fen) for the property.
@@ -252,7 +257,7 @@ def test_the_decision_and_its_own_allocation_csv_do_not_differ(spring: tuple[Dec
         return hmac.new(secret, id_number.encode(), hashlib.sha256).hexdigest()
 
     hashed = listed_from_decision(decision, key=keyed)
-    assert compare(listed_from_payments(_payments(csv_path), key=keyed), hashed) == []
+    assert compare(listed_from_payments(_payments(csv_path), key=keyed, names=standard_names(decision)), hashed) == []
     assert not any(FULL_ID.search(x.key) for x in hashed)
     # The decision side shows names and carries categories; allocation.csv shows the same names.
     by_key = {x.key: x for x in current}

@@ -57,7 +57,7 @@ def test_same_number_in_two_villages_is_two_households(tmp_path: Path) -> None:
     result = runner.invoke(app, ["allocate", str(roster), "-c", "spring", "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     rows = read_allocation_csv(tmp_path / "o", code="test").rows
-    assert sorted(r.code for r in rows) == ["no:张庄村:1", "no:李村:1"]
+    assert sorted(r.code for r in rows) == ["张庄村/1", "李村/1"]
 
 
 def test_households_are_numbered_across_sheets_and_files(tmp_path: Path) -> None:
@@ -70,9 +70,10 @@ def test_households_are_numbered_across_sheets_and_files(tmp_path: Path) -> None
 
 
 def test_household_code() -> None:
-    assert household_code(HouseholdLink.NUMBER, "张庄村", "001") == "no:张庄村:001"
-    assert household_code(HouseholdLink.ROW, "张庄村", "12") == "row:12"
-    assert household_code(HouseholdLink.HEAD_ID, "", "X") == "head:X"
+    assert household_code(HouseholdLink.NUMBER, "张庄村", "001") == "张庄村/001"
+    assert household_code(HouseholdLink.ROW, "张庄村", "12") == "第12行"
+    assert household_code(HouseholdLink.SEQUENCE, "", "7") == "第7行起"
+    assert household_code(HouseholdLink.HEAD_ID, "", "X") == "户主X"
 
 
 def test_the_writers_guard_matches_the_models_formula_start(tmp_path: Path) -> None:
@@ -146,6 +147,6 @@ def test_explain_finds_a_household_by_its_code(tmp_path: Path) -> None:
                                               ["李村", "1", "李一", make_id(seq="021"), "低保"]])
     both = runner.invoke(app, ["explain", "1", str(roster), "-c", "spring"])
     assert both.exit_code == 1 and "对应 2 户" in both.output
-    one = runner.invoke(app, ["explain", "no:李村:1", str(roster), "-c", "spring"])
+    one = runner.invoke(app, ["explain", "李村/1", str(roster), "-c", "spring"])
     assert one.exit_code == 0, one.output
     assert "李一" in one.output and "王一" not in one.output

@@ -78,3 +78,26 @@ def test_ledger_times_are_the_office_clock_with_its_offset() -> None:
     utc = "2027-01-20T01:30:00+00:00"  # written by an older version
     assert local_time(utc) == datetime.fromisoformat(utc).astimezone().strftime("%Y-%m-%d %H:%M")
     assert local_time("不是时间") == "不是时间"
+
+
+def test_allocation_csv_names_standards_and_households_in_chinese(tmp_path: Path) -> None:
+    """A clerk opens allocation.csv in Excel: 享受标准 are the plan's names (joined by ；, since a
+    name may hold 、), 户编码 reads 村名/户号; `ledger record` and `--compare-with` still work on it."""
+    rosters = sorted(str(p) for p in (ROOT / "samples" / "rosters").glob("*.xlsx"))
+    out = tmp_path / "核定结果"
+    assert runner.invoke(app, ["allocate", *rosters, "--campaign", "spring", "-o", str(out)]).exit_code == 0
+    lines = (out / "allocation.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    assert {r["户编码"] for r in rows} == {f"{r['村(社区)']}/{r['户号']}" for r in rows}
+    standards = {s for r in rows for s in r["享受标准"].split("；")}
+    assert "低保家庭" in standards and "伤残军人、参战涉核、在乡老复员军人" in standards
+    assert not any(ch.isascii() and ch.isalpha() for s in standards for ch in s), standards
+    again = runner.invoke(app, ["allocate", *rosters, "--campaign", "spring", "-o", str(tmp_path / "再次"),
+                                "--compare-with", str(out)])
+    assert again.exit_code == 0, again.output
+    import openpyxl
+
+    counts = {r[0]: r[2] for r in openpyxl.load_workbook(tmp_path / "再次" / "与上次名单对比.xlsx").active.iter_rows(
+        values_only=True) if r[0] in ("新增", "取消", "变更")}
+    assert counts == {"新增": 0, "取消": 0, "变更": 0}  # the names read back as the same standards

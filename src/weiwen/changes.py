@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_id
-from weiwen.decision import Decision
+from weiwen.decision import NAMES_SEPARATOR, Decision
 from weiwen.model.payment import PaymentRow
 from weiwen.model.recipients import household_code
 
@@ -131,17 +131,20 @@ def listed_from_payments(rows: Sequence[PaymentRow], key: Callable[[str], str] =
                          names: Mapping[str, str] = _NO_NAMES) -> list[Listed]:
     """The households of allocation.csv (:func:`weiwen.read.allocation_csv.read_allocation_csv`).
 
-    The file has no categories (``categories`` is ''); its 享受标准 are codes, shown by ``names``
-    (code -> name, e.g. :func:`standard_names` of the run it is compared with) where given."""
+    The file has no categories (``categories`` is ''); its 享受标准 are the standards' names
+    joined by ；(files written before 0.9: their codes, joined by 、), turned into codes by
+    ``names`` (code -> name, e.g. :func:`standard_names` of the run it is compared with) to be
+    compared; a name the rules do not know stays as it is."""
     out = []
+    code_of = {name: code for code, name in names.items()}
     for r in rows:
         cents = r.total * 100
         total_fen = int(cents)
         if cents != total_fen:  # PaymentRow allows two decimals: never true
             raise ValueError(f"amount {r.total} is not a whole number of fen")
         out.append(Listed(key=key(r.id_number), code=r.code, village=r.village, name=r.head_name,
-                          id_masked=mask_id(r.id_number), standards=r.standards, categories="",
-                          total_fen=total_fen, standard_names=_names_of(r.standards, names)))
+                          id_masked=mask_id(r.id_number), standards=(codes := _codes_of(r.standards, code_of)),
+                          categories="", total_fen=total_fen, standard_names=_names_of(codes, names)))
     return out
 
 
@@ -256,10 +259,18 @@ def _parts(text: str) -> frozenset[str]:
     return frozenset(p.strip() for p in text.split(SEPARATOR) if p.strip())
 
 
+def _codes_of(listed: str, code_of: Mapping[str, str]) -> str:
+    """The codes of an allocation.csv's 享受标准: names joined by ； (or one name), else the codes of
+    an older file, joined by 、."""
+    if NAMES_SEPARATOR in listed or listed.strip() in code_of:
+        return SEPARATOR.join(code_of.get(p.strip(), p.strip()) for p in listed.split(NAMES_SEPARATOR) if p.strip())
+    return listed
+
+
 def _names_of(codes: str, names: Mapping[str, str]) -> str:
     if not names:
         return ""
-    return SEPARATOR.join(names.get(c, c) for c in (p.strip() for p in codes.split(SEPARATOR)) if c)
+    return NAMES_SEPARATOR.join(names.get(c, c) for c in (p.strip() for p in codes.split(SEPARATOR)) if c)
 
 
 def _text(value: object) -> str:

@@ -78,6 +78,9 @@ class Decision:
         return self.cash + self.goods_value
 
 
+NAMES_SEPARATOR = "；"  # standards' names may hold 、 themselves (伤残军人、参战涉核、在乡老复员军人)
+
+
 def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
            already_aided: dict[str, str] | None = None, objections: dict[str, str] | None = None) -> Decision:
     """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait.
@@ -266,7 +269,7 @@ def _table(alloc: Allocation, aided: np.ndarray, goods: list[tuple[str, str]]) -
     for p_bits, l_bits, capped in uniq:
         paid_j = [j for j in range(len(outcomes)) if p_bits >> j & 1]
         lost_j = [j for j in range(len(outcomes)) if l_bits >> j & 1]
-        texts.append(("、".join(codes[j] for j in paid_j), "、".join(names[j] for j in paid_j),
+        texts.append(("、".join(codes[j] for j in paid_j), NAMES_SEPARATOR.join(names[j] for j in paid_j),
                       _reason(alloc, paid_j, lost_j, bool(capped))))
     applied = [texts[w][0] for w in which]
     applied_names = [texts[w][1] for w in which]

@@ -160,7 +160,7 @@ def write_change_list(ledger: object, decision: Decision, current: list[Listed],
     before = [Listed(key=str(r["person"]), code=str(r["code"]), village=str(r["village"]), name=str(r["name"]),
                      id_masked=str(r["id_masked"]), standards=str(r["standards"]), categories="",
                      total_fen=int(str(r["total_fen"])),
-                     standard_names="、".join(names.get(c, c) for c in str(r["standards"]).split("、") if c))
+                     standard_names="；".join(names.get(c, c) for c in str(r["standards"]).split("、") if c))
               for r in versions.lines(ledger, was)]
     changes = compare(before, current, left_out_reasons(decision, key=ledger.person_hash))
     target = folder / f"变更清单（第{number}版与第{was.number}版）.xlsx"

@@ -23,7 +23,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("head_name", "户主姓名"),
     ("id_number", "身份证号"),
     ("bank_card", "银行卡号"),
-    ("standards", "享受标准"),  # the codes of the standards paid, joined by 、
+    ("standards", "享受标准"),  # the names of the standards paid, joined by ； (files before 0.9: codes, by 、)
     ("cash", "现金"),
     ("goods_value", "物资折价"),
     ("total", "合计"),

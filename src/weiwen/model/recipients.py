@@ -33,7 +33,16 @@ class HouseholdKey(NamedTuple):
     ref: str  # the 户号, the head's ID number, or the first Excel row
 
 
+# How the 户编码 of a household not linked by 户号 reads: prefix, the ref, suffix.
+CODE_AFFIXES = {HouseholdLink.HEAD_ID: ("户主", ""), HouseholdLink.SEQUENCE: ("第", "行起"),
+                HouseholdLink.ROW: ("第", "行")}
+
+
 def household_code(link: str, village: str, ref: str) -> str:
     """The 户编码 written to allocation.csv and the audit sample: the key within its sheet as one
-    opaque text (``no:张庄村:001``, ``head:<ID>``, ``seq:12``, ``row:12``).  Written, never parsed back."""
-    return f"{link}:{village}:{ref}" if link == HouseholdLink.NUMBER else f"{link}:{ref}"
+    text a clerk can read — ``张庄村/001`` (the 村名/户号 that ``weiwen explain`` also takes),
+    ``户主<ID>``, ``第12行起`` (a household of rows in order), ``第12行``.  Written, never parsed back."""
+    if link == HouseholdLink.NUMBER:
+        return f"{village}/{ref}"
+    prefix, suffix = CODE_AFFIXES[HouseholdLink(link)]
+    return f"{prefix}{ref}{suffix}"

@@ -14,11 +14,11 @@ import pyarrow.compute as pc
 
 from weiwen.core.atomic import write_atomic
 from weiwen.model.payment import COLUMNS, GUARDED, HEADER, PERSON_COLUMNS
-from weiwen.model.recipients import HouseholdLink
+from weiwen.model.recipients import CODE_AFFIXES
 
 # The decision table's columns each field of the file is made from.
 _SOURCE = {"village": "village", "household_no": "household_no", "head_name": "head_name", "id_number": "head_id",
-           "bank_card": "head_bank", "standards": "applied", "cash": "cash_fen", "goods_value": "goods_fen",
+           "bank_card": "head_bank", "standards": "applied_names", "cash": "cash_fen", "goods_value": "goods_fen",
            "total": "total_fen", "phone": "head_phone", "reason": "reason",
            "bank_name": "head_bank_name"}
 PAYMENT_NEEDS = ("link", "ref", *_SOURCE.values())  # what write_payment_csv reads of the table
@@ -74,10 +74,14 @@ def _columns(t: pd.DataFrame) -> list[pa.Array]:
 
 def _household_codes(link: pa.Array, village: pa.Array, ref: pa.Array) -> pa.Array:
     """model.recipients.household_code for every row, in Arrow."""
-    colon = pa.scalar(":", pa.large_string())
-    numbered = pc.equal(link, HouseholdLink.NUMBER.value)
-    return pc.binary_join_element_wise(link, pc.if_else(numbered, pc.binary_join_element_wise(village, ref, colon), ref),
-                                       colon)
+    def text(value: str) -> pa.Scalar:
+        return pa.scalar(value, pa.large_string())
+
+    code = pc.binary_join_element_wise(village, ref, text("/"))  # HouseholdLink.NUMBER
+    for kind, (prefix, suffix) in CODE_AFFIXES.items():
+        code = pc.if_else(pc.equal(link, kind.value), pc.binary_join_element_wise(text(prefix), ref, text(suffix), text("")),
+                          code)
+    return code
 
 
 def csv_body(columns: list[pa.Array]) -> bytes:
