@@ -96,9 +96,9 @@ def test_same_lists_and_reordered_codes_are_no_change() -> None:
     coded = replace(C, standard_names="")
     assert compare([coded], [replace(coded, standards="tekun")])[0].reasons == ("享受标准由 dibao 变为 tekun",)
     assert compare([replace(A, standards="", standard_names="")], [A])[0].reasons == ("享受标准由 无 变为 低保家庭",)
-    # Another code under the same name (a standard renumbered): the codes tell them apart.
+    # Another code under the same name (a standard renumbered): said so, without the codes.
     assert compare([A], [replace(A, standards="dibao-2027")])[0].reasons == (
-        "享受标准由 低保家庭（dibao） 变为 低保家庭（dibao-2027）",)
+        "享受标准名称同为 低保家庭，但已是规则中的另一项标准（规则中这项标准的代码改了）",)
 
 
 def test_a_key_listed_twice_is_refused_in_chinese() -> None:

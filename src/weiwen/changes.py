@@ -228,9 +228,10 @@ def _differences(b: Listed, a: Listed) -> tuple[str, ...]:
         out.append(f"户主姓名由 {b.name or '（未填）'} 变为 {a.name or '（未填）'}")
     if _parts(b.standards) != _parts(a.standards):
         was, now = b.shown_standards or "无", a.shown_standards or "无"
-        if was == now:  # the same names for other codes (a standard renumbered): the codes tell them apart
-            was, now = f"{was}（{b.standards}）", f"{now}（{a.standards}）"
-        out.append(f"享受标准由 {was} 变为 {now}")
+        if was == now:  # the same names for other codes: another standard of the plan, named alike
+            out.append(f"享受标准名称同为 {now}，但已是规则中的另一项标准（规则中这项标准的代码改了）")
+        else:
+            out.append(f"享受标准由 {was} 变为 {now}")
     if b.categories and a.categories and _parts(b.categories) != _parts(a.categories):
         out.append(f"类别由 {b.categories} 变为 {a.categories}")
     if b.total_fen != a.total_fen:

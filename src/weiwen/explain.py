@@ -340,7 +340,7 @@ def trace(decision: Decision, h: int) -> list[str]:
         who = [p["name"].iat[m] for m in members if o.person_mask[m]]
         mark = "✓" if o.applies[h] else "✗"
         per = "组合包" if s.parts is not None else PER_ZH[s.per]
-        head = f"  {mark} {s.name}（{s.code}，{per}{'，叠加发放' if s.stacking else ''}）"
+        head = f"  {mark} {s.name}（{per}{'，叠加发放' if s.stacking else ''}）"
         cond = f"条件：{describe(s.when)}"
         if not o.applies[h]:
             reason = "户内无人符合" if not who else "符合条件的人不在任何档次内"
