@@ -101,3 +101,18 @@ def test_allocation_csv_names_standards_and_households_in_chinese(tmp_path: Path
     counts = {r[0]: r[2] for r in openpyxl.load_workbook(tmp_path / "再次" / "与上次名单对比.xlsx").active.iter_rows(
         values_only=True) if r[0] in ("新增", "取消", "变更")}
     assert counts == {"新增": 0, "取消": 0, "变更": 0}  # the names read back as the same standards
+
+
+def test_an_unfilled_template_is_an_error_not_a_silent_zero(tmp_path: Path) -> None:
+    """A village that sends back the blank template: its people are missing, so validate exits 1
+    and allocate (which goes on with the other villages) exits 1 and says so."""
+    template = tmp_path / "4-空白村.xlsx"
+    assert runner.invoke(app, ["template", "-o", str(template)]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(template)])
+    assert result.exit_code == 1
+    assert "花名册有表头，但一个人也没有填写（工作表“花名册”）；可能是空白模板" in result.output
+    roster = str(ROOT / "samples" / "rosters" / "1-王楼村.xlsx")
+    allocated = runner.invoke(app, ["allocate", str(template), roster, "--campaign", "spring", "-o", str(tmp_path / "o")])
+    assert allocated.exit_code == 1 and "花名册有 1 条错误" in allocated.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary["by_village"]) == ["王楼村"]

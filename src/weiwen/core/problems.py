@@ -72,6 +72,8 @@ _kind("encoding-unknown", E, "无法识别文字编码", "CSV 文件既不是 UT
       "请在 Excel/WPS 中另存为“CSV UTF-8”或 .xlsx。")
 _kind("sheet-not-found", E, "工作表不存在", "找不到工作表“{sheet}”；文件中的工作表有：{available}。")
 _kind("sheet-empty", I, "工作表为空", "工作表没有任何数据，已跳过。")
+_kind("file-no-persons", E, "花名册没有填写人员", "花名册有表头，但一个人也没有填写（{sheets}）；可能是空白模板。",
+      "请填好后重新报送；这个村(社区)没有慰问对象时，不必报送这个文件。")
 _kind("file-no-data", E, "文件中没有数据", "文件中所有工作表都是空的。", "请确认发来的是填好的花名册。")
 _kind("sheet-no-table", I, "工作表中没有花名册", "工作表“{sheet}”中没有花名册表头（可能是说明或汇总表），已跳过。")
 _kind("sheet-hidden", I, "隐藏的工作表", "工作表“{sheet}”是隐藏的，未读取。",

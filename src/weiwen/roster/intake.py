@@ -212,6 +212,9 @@ def _load_one(path: Path, *, sheet: str | None, vocab: Vocabulary, today: date
         problems.extend(roster.problems)
         summary.sheets.append(SheetSummary(name=raw.name))
     scanned = HEADER_SCAN_ROWS
+    if rosters and not any(len(r.frame) for r in rosters):  # a blank template: the village's people are missing
+        problems.append(P.make("file-no-persons", file=read.display, sheet=rosters[0].sheet,
+                               sheets="、".join(f"工作表“{r.sheet}”" for r in rosters)))
     if rosters:
         # Instructions or summary sheets beside the roster are normal: say so, no more.
         problems.extend(P.make("sheet-no-table", file=read.display, sheet=name) for name in no_header)

@@ -280,7 +280,6 @@ class Campaign(Strict):
     effective_to: date | None = None
     township: str | None = None
     rosters: str | None = None
-    publicity: Publicity = Field(default_factory=Publicity)
 
     @model_validator(mode="after")
     def _dates(self) -> Campaign:
@@ -357,6 +356,7 @@ class Rules(Strict):
     quotas: Quotas | None = None
     ledger: LedgerRules = LedgerRules()
     run: RunConfig = RunConfig()
+    publicity: Publicity = Publicity()
     standards: list[Standard] = Field(min_length=1)
 
     @model_validator(mode="after")
