@@ -95,8 +95,9 @@ def test_template_is_a_valid_empty_roster(tmp_path: Path) -> None:
     sqrefs = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
     assert any(f and "选项" in f for f in sqrefs.values())
     assert "填写说明" in wb.sheetnames and wb["选项"].sheet_state == "hidden"
-    check = runner.invoke(app, ["validate", str(target), "--json"])
-    assert check.exit_code == 0 and json.loads(check.stdout)["rows"] == 0
+    check = runner.invoke(app, ["validate", str(target), "--json"])  # read as a roster: headers found, nobody in it
+    doc = json.loads(check.stdout)
+    assert check.exit_code == 1 and doc["rows"] == 0 and [e["code"] for e in doc["errors"]] == ["file-no-persons"]
 
 
 def test_template_bytes_are_stable(tmp_path: Path) -> None:
@@ -137,12 +138,12 @@ def test_bad_date_option_is_a_usage_error() -> None:
 
 
 def test_internal_error_shows_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    import weiwen.cli.validate as v
+    import weiwen.app.pipeline as pipeline  # the command imports it when it runs
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("secret 110101199003071233")
 
-    monkeypatch.setattr(v, "validate_files", boom)
+    monkeypatch.setattr(pipeline, "validate_files", boom)
     result = runner.invoke(app, ["validate", str(SAMPLES / "1-王楼村.xlsx")])
     assert result.exit_code == 4
     assert "Traceback" not in result.output and "110101199003071233" not in result.output

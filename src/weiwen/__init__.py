@@ -15,7 +15,19 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-from weiwen.roster.intake import Intake, load_rosters  # noqa: E402
-from weiwen.core.problems import Problem, Severity  # noqa: E402
+__all__ = ["Intake", "Problem", "Severity", "load_rosters"]
+
+
+def __getattr__(name: str) -> object:
+    """The public names, imported when first used: ``weiwen --help`` must not wait for pandas."""
+    if name in ("Intake", "load_rosters"):
+        from weiwen.roster import intake
+
+        return getattr(intake, name)
+    if name in ("Problem", "Severity"):
+        from weiwen.core import problems
+
+        return getattr(problems, name)
+    raise AttributeError(f"module 'weiwen' has no attribute {name!r}")
 
 __all__ = ["Intake", "Problem", "Severity", "__version__", "load_rosters"]

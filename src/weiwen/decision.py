@@ -4,6 +4,10 @@
 (each listed with its reason), applies the rules engine, and returns a :class:`Decision`:
 one row per aided household with every number explained, the left-out list and totals.
 Pure apart from what it is given: writing the sheets is :mod:`weiwen.sheets.decision_book`.
+
+Length: the table, its order, its reasons and the summaries by standard and village are all made
+from one Allocation's arrays and the same household index; split apart they would hand those
+arrays from module to module.
 """
 
 from __future__ import annotations

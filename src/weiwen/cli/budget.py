@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from weiwen.core import jsonout
-from weiwen.budget import BudgetFigures
-from weiwen.cli import render
-from weiwen.app.pipeline import budget_campaign
 from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt
-from weiwen.rules import campaign_vocabulary, plan_for, roster_paths
-from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console
+from weiwen.cli.common import AliasesOpt, JsonOpt, SheetOpt, err_console, out_console, rosters
 from weiwen.core.errors import ExitCode, WeiwenError
-from weiwen.core.problems import Problem, Severity
+
+if TYPE_CHECKING:
+    from weiwen.budget import BudgetFigures
+    from weiwen.core.problems import Problem
 
 HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
 物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。
@@ -28,22 +26,31 @@ HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算
 
 
 def budget(
-    files: Annotated[list[Path] | None, typer.Argument(metavar="花名册", show_default=False,
-                                                       help="花名册文件；不写时用规则文件中的 rosters。")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(
+        metavar="花名册", show_default=False,
+        help="花名册文件或文件夹，可以用通配符；不写时用规则文件中的 campaign.rosters。")] = None,
     campaign: CampaignOpt = None,
     rules: RulesOpt = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="经费预算.xlsx 保存到这个文件夹。")] = Path("预算"),
-    ceiling: Annotated[str | None, typer.Option("--ceiling", help="上级下拨资金（元），覆盖规则文件中的 budget.ceiling。")] = None,
-    against: Annotated[Path | None, typer.Option("--compare", help="与以前一次核定结果比较：那次 allocate 的输出文件夹（或其中的 summary.json）。")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="文件夹", help="经费预算.xlsx 保存到这个文件夹。")] = Path("预算"),
+    ceiling: Annotated[str | None, typer.Option(
+        "--ceiling", metavar="金额", help="上级下拨资金（元），覆盖规则文件中的 budget.ceiling。")] = None,
+    against: Annotated[Path | None, typer.Option(
+        "--compare", metavar="上次结果", help="与以前一次核定结果比较：那次 allocate 的输出文件夹（或其中的 summary.json）。")] = None,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
+    from weiwen.app.pipeline import budget_campaign
+    from weiwen.cli import render
+    from weiwen.core import jsonout
+    from weiwen.rules import campaign_vocabulary, plan_for, roster_paths
+
     limit = _money(ceiling) if ceiling is not None else None
+    given = rosters(files)
     loaded = plan_for(campaign, rules)
     with err_console().status("正在读取花名册……") as status:
-        done = budget_campaign(roster_paths(loaded, files), loaded, campaign_vocabulary(loaded, aliases), output,
+        done = budget_campaign(rosters(roster_paths(loaded, given)), loaded, campaign_vocabulary(loaded, aliases), output,
                                ceiling=limit, compare_with=against, sheet=sheet, ledger_url=ledger,
                                progress=lambda f: status.update(f"正在读取 {f} ……"),
                                writing=lambda: status.update("正在写出预算……"))
@@ -82,6 +89,8 @@ def budget_json(b: BudgetFigures, outputs: list[Path]) -> dict[str, object]:
 
 
 def _budget_findings_json(findings: list[Problem]) -> list[dict[str, object]]:
+    from weiwen.core.problems import Severity
+
     return [f.as_json() for f in findings if f.severity is not Severity.INFO]
 
 

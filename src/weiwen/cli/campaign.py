@@ -40,7 +40,7 @@ def publish(folder: Folder, ledger: LedgerOpt = None, by: ByOpt = None) -> None:
                                                                      "已登记为公示版本。公示期间收到的异议请用 weiwen objection add 登记。"))
 
 
-def approve(folder: Folder, org: Annotated[str, typer.Option("--org", help="发放单位，例如 镇民政办。")],
+def approve(folder: Folder, org: Annotated[str, typer.Option("--org", metavar="发放单位", help="发放单位，例如 镇民政办。")],
             ledger: LedgerOpt = None, by: ByOpt = None) -> None:
     from weiwen.app.campaign import approve_folder
 
@@ -62,7 +62,8 @@ def approve(folder: Folder, org: Annotated[str, typer.Option("--org", help="发�
 
 objection_app = typer.Typer(cls=ChineseHelpGroup, no_args_is_help=True,
                             help="异议登记：公示期间对某户提出的异议，登记、认定（成立/不成立）、查看。成立的户在重新核定时取消，名额不予补缺。")
-CampaignOpt = Annotated[str, typer.Option("--campaign", "-c", help="活动期次代码（规则文件 campaign.code），例如 spring-2027。")]
+CampaignOpt = Annotated[str, typer.Option(
+    "--campaign", "-c", metavar="活动期次", help="活动期次代码（规则文件 campaign.code），例如 spring-2027。")]
 
 
 def _parse_date(text: str | None) -> date:
@@ -80,10 +81,11 @@ def objection_add(
     id_number: Annotated[str, typer.Argument(metavar="身份证号", show_default=False,
                                              help="被提出异议的户中任何一人（通常是户主）的身份证号。")],
     campaign: CampaignOpt,
-    reason: Annotated[str, typer.Option("--reason", help="异议内容，例如 家中有小轿车、子女有稳定收入。")],
-    raised_by: Annotated[str, typer.Option("--raised-by", help="提出人（可写“匿名来电”等）。")] = "匿名",
-    raised_on: Annotated[str | None, typer.Option("--date", help="提出日期，如 2026-12-01（默认今天）。")] = None,
-    name: Annotated[str, typer.Option("--name", help="户主姓名（便于查看，可不写）。")] = "",
+    reason: Annotated[str, typer.Option("--reason", metavar="异议内容", help="异议内容，例如 家中有小轿车、子女有稳定收入。")],
+    raised_by: Annotated[str, typer.Option("--raised-by", metavar="提出人", help="提出人（可写“匿名来电”等）。")] = "匿名",
+    raised_on: Annotated[str | None, typer.Option(
+        "--date", metavar="日期", help="提出日期，如 2026-12-01（默认今天）。")] = None,
+    name: Annotated[str, typer.Option("--name", metavar="户主姓名", help="户主姓名（便于查看，可不写）。")] = "",
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:
@@ -102,8 +104,8 @@ def objection_add(
 def objection_decide(
     number: Annotated[int, typer.Argument(metavar="编号", show_default=False, help="异议编号（objection list 中的编号）。")],
     upheld: Annotated[bool, typer.Option("--upheld/--rejected", help="--upheld 异议成立（取消该户）；--rejected 不成立。")],
-    note: Annotated[str, typer.Option("--note", help="认定依据，例如 经入户核实属实。")],
-    decided_on: Annotated[str | None, typer.Option("--date", help="认定日期（默认今天）。")] = None,
+    note: Annotated[str, typer.Option("--note", metavar="认定依据", help="认定依据，例如 经入户核实属实。")],
+    decided_on: Annotated[str | None, typer.Option("--date", metavar="日期", help="认定日期，如 2026-12-08（默认今天）。")] = None,
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:
@@ -119,7 +121,8 @@ def objection_decide(
 
 @objection_app.command("list", cls=ChineseHelpCommand)
 @guarded
-def objection_list(campaign: Annotated[str | None, typer.Option("--campaign", "-c", help="只列这个活动。")] = None,
+def objection_list(campaign: Annotated[str | None, typer.Option(
+                       "--campaign", "-c", metavar="活动期次", help="只列这个活动期次。")] = None,
                    ledger: LedgerOpt = None) -> None:
     """列出登记的异议及其认定情况。"""
     from weiwen.ledger import objections
@@ -146,7 +149,7 @@ def verdict_decide(
     first: Annotated[str, typer.Argument(metavar="身份证号1", show_default=False, help="第一个人的身份证号。")],
     second: Annotated[str, typer.Argument(metavar="身份证号2", show_default=False, help="第二个人的身份证号。")],
     same: Annotated[bool, typer.Option("--same/--different", help="--same 是同一人（只核定先列出的一户）；--different 是不同的人（不再列为疑似重复）。")],
-    reason: Annotated[str, typer.Option("--reason", help="认定依据，例如 经派出所户籍核实为两人。")],
+    reason: Annotated[str, typer.Option("--reason", metavar="认定依据", help="认定依据，例如 经派出所户籍核实为两人。")],
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:
@@ -162,7 +165,7 @@ def verdict_decide(
 @guarded
 def verdict_undo(
     number: Annotated[int, typer.Argument(metavar="编号", show_default=False, help="认定编号（duplicates list 中的编号）。")],
-    reason: Annotated[str, typer.Option("--reason", help="撤销原因。")],
+    reason: Annotated[str, typer.Option("--reason", metavar="原因", help="撤销原因。")],
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:

@@ -8,7 +8,6 @@ import typer
 
 from weiwen.cli.allocate import CampaignOpt, LedgerUrlOpt, RulesOpt, decided
 from weiwen.cli.common import AliasesOpt, Files, SheetOpt, out_console
-from weiwen.explain import AMBIGUOUS, NOT_FOUND, ROSTER_ERROR, explain as explain_key
 from weiwen.core.errors import ExitCode
 
 HELP = """解释一户的核定结果和原因，公示期间答复群众疑问时使用。
@@ -39,6 +38,8 @@ def explain(
     aliases: AliasesOpt = None,
     ledger: LedgerUrlOpt = None,
 ) -> None:
+    from weiwen.explain import AMBIGUOUS, NOT_FOUND, ROSTER_ERROR, explain as explain_key
+
     _, intake, decision = decided(files, campaign, rules, aliases, sheet=sheet, ledger=ledger)
     result = explain_key(decision, intake.frame, key)
     console = out_console()

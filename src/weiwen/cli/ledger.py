@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
+from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console, output_file
 from weiwen.core.errors import ExitCode
 from weiwen.ledger.settings import DEFAULT_URL, KEY_ENV, URL_ENV, resolve_url
 
@@ -23,9 +23,9 @@ def _ledger():  # type: ignore[no-untyped-def]
 
 
 ByOpt = Annotated[str | None, typer.Option(
-    "--by", help="操作人姓名，记入台账日志；不写时用环境变量 WEIWEN_OPERATOR，再不然用登录名。")]
+    "--by", metavar="姓名", help="操作人姓名，记入台账日志；不写时用环境变量 WEIWEN_OPERATOR，再不然用登录名。")]
 LedgerOpt = Annotated[str | None, typer.Option(
-    "--ledger", help=f"台账地址：SQLite 文件（默认 {DEFAULT_URL}）或 postgresql://用户@主机/库；也可用环境变量 {URL_ENV}。")]
+    "--ledger", metavar="台账地址", help=f"台账地址：SQLite 文件（默认 {DEFAULT_URL}）或 postgresql://用户@主机/库；也可用环境变量 {URL_ENV}。")]
 
 
 @app.command("init", cls=ChineseHelpCommand)
@@ -43,8 +43,8 @@ def init(ledger: LedgerOpt = None, by: ByOpt = None) -> None:
 def record(
     file: Annotated[Path, typer.Argument(metavar="allocation.csv", show_default=False,
                                          help="weiwen allocate 写出的 allocation.csv。")],
-    org: Annotated[str, typer.Option("--org", help="发放单位，例如 镇民政办。")],
-    campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码，例如 spring-2027。")],
+    org: Annotated[str, typer.Option("--org", metavar="发放单位", help="发放单位，例如 镇民政办。")],
+    campaign: Annotated[str, typer.Option("--campaign", metavar="活动期次", help="活动期次代码，例如 spring-2027。")],
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:
@@ -73,7 +73,7 @@ def record(
 @app.command("list", cls=ChineseHelpCommand)
 @guarded
 def list_(
-    campaign: Annotated[str | None, typer.Option("--campaign", help="只列这个活动期次。")] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", metavar="活动期次", help="只列这个活动期次。")] = None,
     ledger: LedgerOpt = None,
 ) -> None:
     """列出台账记录（含已作废的，注明原因）。"""
@@ -92,19 +92,24 @@ def list_(
 @app.command("export", cls=ChineseHelpCommand)
 @guarded
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="导出到这个 CSV 文件。")],
-    hashed: Annotated[bool, typer.Option("--hashed/--full", help="--hashed（默认）只导出加密散列，供其他部门比对而看不到任何人的身份证号；--full 导出姓名和打码的身份证号，供本单位存档。")] = True,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="只导出这个活动期次。")] = None,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="文件", help="导出到这个 .csv 文件（不写扩展名时自动加上 .csv）。")],
+    hashed: Annotated[bool, typer.Option(
+        "--hashed/--full", show_default=False,
+        help="--hashed（默认）只导出加密散列，供其他部门比对而看不到任何人的身份证号；"
+             "--full 导出姓名和打码的身份证号，供本单位存档。")] = True,
+    campaign: Annotated[str | None, typer.Option("--campaign", metavar="活动期次", help="只导出这个活动期次。")] = None,
     ledger: LedgerOpt = None,
 ) -> None:
     """导出台账中有效记录的每一位受助人员。默认（--hashed）只含散列、活动、村、该户金额和密钥指纹，不含姓名和身份证号；
     --full 含姓名和打码的身份证号。对方用不同密钥时，比对会报错并写明双方的密钥指纹，而不会默默地“没有发现重复”。"""
     from weiwen.ledger.exchange import write_export
 
+    target = output_file(output, ".csv", "台账导出.csv")
     opened = _ledger().open(ledger)
     rows = opened.person_rows(campaign)
-    write_export(output, rows, hashed=hashed, fingerprint=opened.fingerprint)
-    out_console().print(f"已导出 {len(rows)} 人到 {escape(str(output))}（密钥指纹 {opened.fingerprint}）")
+    write_export(target, rows, hashed=hashed, fingerprint=opened.fingerprint)
+    out_console().print(f"已导出 {len(rows)} 人到 {escape(str(target))}（密钥指纹 {opened.fingerprint}）")
 
 
 @app.command("void", cls=ChineseHelpCommand)
@@ -112,8 +117,8 @@ def export(
 def void(
     id_number: Annotated[str, typer.Argument(metavar="身份证号", show_default=False,
                                              help="要作废记录的人的身份证号。")],
-    campaign: Annotated[str, typer.Option("--campaign", help="活动期次代码。")],
-    reason: Annotated[str, typer.Option("--reason", help="作废原因，例如 举报属实取消。")],
+    campaign: Annotated[str, typer.Option("--campaign", metavar="活动期次", help="活动期次代码。")],
+    reason: Annotated[str, typer.Option("--reason", metavar="原因", help="作废原因，例如 举报属实取消。")],
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:

@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from weiwen.cli import render
 from weiwen.cli.campaign import Folder
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, err_console, guarded, out_console
 from weiwen.cli.ledger import ByOpt, LedgerOpt
@@ -18,7 +17,8 @@ from weiwen.core.errors import ExitCode
 app = typer.Typer(cls=ChineseHelpGroup, no_args_is_help=True,
                   help="银行代发：从审批过的名单生成代发文件（每一格都是文本，附控制数），导入银行回盘文件并对账、生成补发批次。")
 
-BankOpt = Annotated[str, typer.Option("--bank", help="银行代发模板：内置的 农商银行 / 邮储银行，或自己写的 .yaml 模板文件（见 docs/payment.md）。")]
+BankOpt = Annotated[str, typer.Option(
+    "--bank", metavar="银行格式", help="银行代发格式：自带的 农商银行 / 邮储银行，或自己写的 .yaml 格式文件（写法见使用说明 payment.md）。")]
 
 
 @app.command("banks", cls=ChineseHelpCommand)
@@ -67,7 +67,7 @@ def import_(
     folder: Folder,
     return_file: Annotated[Path, typer.Argument(metavar="回盘文件", show_default=False, help="银行返回的代发结果文件（.xlsx/.xls/.csv）。")],
     bank: BankOpt,
-    batch: Annotated[int | None, typer.Option("--batch", help="回盘对应的批次号（默认最近一批）。")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", metavar="批次号", help="回盘对应的批次号（默认最近一批）。")] = None,
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:
@@ -75,6 +75,7 @@ def import_(
     失败的笔数另生成补发批次文件。回盘文件有任何问题时整个文件不记入台账。
     退出码：0 全部成功；1 有失败、金额不符、未回盘或回盘文件有问题；2 用法错误。"""
     from weiwen.app.payment import ReturnProblems, import_return
+    from weiwen.cli import render
     from weiwen.model.bank import load_layout
 
     try:

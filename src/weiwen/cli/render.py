@@ -1,48 +1,59 @@
-"""All rich output of the commands lives here, so each command reads: load, check, render, exit."""
+"""All rich output of the commands lives here, so each command reads: load, check, render, exit.
+
+Text columns fold (a long standard's name continues on the next line instead of ending in "…");
+problems are named by their Chinese title — the stable codes are for ``--json`` only.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from weiwen.core import problems as P
-from weiwen.decision import Decision
-from weiwen.app.campaign import Versioned
-from weiwen.budget import BudgetFigures
-from weiwen.dedupe import KIND_ZH, Group
-from weiwen.roster.intake import Intake
-from weiwen.rules import LoadedRules
+
+if TYPE_CHECKING:  # only named in annotations: importing them would load pandas at every start
+    from weiwen.app.campaign import Versioned
+    from weiwen.budget import BudgetFigures
+    from weiwen.decision import Decision
+    from weiwen.dedupe import Group
+    from weiwen.roster.intake import Intake
+    from weiwen.rules import LoadedRules
 
 _STYLE = {P.Severity.ERROR: "red", P.Severity.WARNING: "yellow", P.Severity.INFO: "dim"}
 
 
+def table(title: str, columns: list[tuple[str, str]] | tuple[str, ...]) -> Table:
+    """A titled table whose columns wrap and fold: nothing is cut off at 80 columns.  ``columns`` are
+    headers, or (header, "right") for a column of numbers."""
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        header, justify = (col, "left") if isinstance(col, str) else col
+        t.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    return t
+
+
 def validation(console: Console, intake: Intake, *, show: int, reports: list[Path]) -> None:
-    table = Table(title="花名册校验结果", title_justify="left")
-    for col, justify in (("文件", "left"), ("工作表", "left"), ("人数", "right"), ("合格", "right"),
-                         ("错误", "right"), ("警告", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    files = table("花名册校验结果", ("文件", "工作表", ("人数", "right"), ("合格", "right"), ("错误", "right"),
+                                      ("警告", "right")))
     for f in intake.files:
         if not f.sheets:
-            table.add_row(escape(f.path), "—", "0", "0", str(f.errors), "0", style="red" if not f.readable else None)
+            files.add_row(escape(f.path), "—", "0", "0", str(f.errors), "0", style="red" if not f.readable else None)
         for s in f.sheets:
-            table.add_row(escape(f.path), escape(s.name), str(s.rows), str(s.valid), str(s.errors), str(s.warnings),
+            files.add_row(escape(f.path), escape(s.name), str(s.rows), str(s.valid), str(s.errors), str(s.warnings),
                           style="red" if s.errors else None)
-    console.print(table)
+    console.print(files)
 
     errors, warnings = intake.errors, intake.warnings
     if errors or warnings:
         kinds = Counter((p.severity, p.code) for p in (*errors, *warnings))
-        by_kind = Table(title="问题分类", title_justify="left")
-        by_kind.add_column("级别")
-        by_kind.add_column("问题")
-        by_kind.add_column("代码")
-        by_kind.add_column("条数", justify="right")
+        by_kind = table("问题分类", ("级别", "问题", ("条数", "right")))
         for (sev, code), n in sorted(kinds.items(), key=lambda kv: (kv[0][0] != P.Severity.ERROR, -kv[1])):
-            by_kind.add_row(P.SEVERITY_ZH[sev], P.kind(code).title, code, str(n), style=_STYLE[sev])
+            by_kind.add_row(P.SEVERITY_ZH[sev], title(code), str(n), style=_STYLE[sev])
         console.print(by_kind)
 
     listed = [*errors, *warnings]
@@ -63,18 +74,25 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
         console.print(f"已写出标注副本：{escape(str(path))}")
 
 
+def title(code: str) -> str:
+    """A problem code's Chinese title (an unknown code, from a newer catalogue, shows as itself)."""
+    try:
+        return P.kind(code).title
+    except KeyError:
+        return code
+
+
 def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake) -> None:
-    table = Table(title=f"{escape(d.plan.rules.campaign.name)} 核定结果", title_justify="left")
-    for col in ("慰问标准", "户数", "现金（元）", "物资折价（元）", "合计（元）"):
-        table.add_column(col, justify="left" if col == "慰问标准" else "right")
+    shown = table(f"{escape(d.plan.rules.campaign.name)} 核定结果",
+                  ("慰问标准", *((c, "right") for c in ("户数", "现金（元）", "物资折价（元）", "合计（元）"))))
     for s in d.by_standard.values():
-        table.add_row(escape(str(s["name"])), str(s["households"]), str(s["cash"]), str(s.get("goods_value", "")),
+        shown.add_row(escape(str(s["name"])), str(s["households"]), str(s["cash"]), str(s.get("goods_value", "")),
                       str(s["total"]))
         for part in s.get("parts", []):  # type: ignore[attr-defined]
-            table.add_row(f"  其中：{escape(str(part['name']))}", str(part["households"]), str(part["cash"]),
+            shown.add_row(f"  其中：{escape(str(part['name']))}", str(part["households"]), str(part["cash"]),
                           str(part["goods_value"]), str(part["total"]), style="dim")
-    table.add_row("合计", str(len(d.table)), str(d.cash), str(d.goods_value), str(d.total), style="bold")
-    console.print(table)
+    shown.add_row("合计", str(len(d.table)), str(d.cash), str(d.goods_value), str(d.total), style="bold")
+    console.print(shown)
     findings(console, d.findings)
     kinds = Counter(x.kind for x in d.left_out)
     if kinds:
@@ -90,13 +108,11 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
 
 def problems(console: Console, found: list[P.Problem]) -> None:
     """Problems of a file other than a roster (a bank return file): where, and what, in a table."""
-    table = Table(title=f"发现 {len(found)} 处问题", title_justify="left")
-    for col in ("文件", "工作表", "行", "列", "代码", "说明", "怎么办"):
-        table.add_column(col, overflow="fold")
+    shown = table(f"发现 {len(found)} 处问题", ("文件", "工作表", "行", "列", "问题", "说明", "怎么办"))
     for p in found:
-        table.add_row(escape(p.file), escape(p.sheet or ""), str(p.row or ""), escape(p.column or ""), p.code,
+        shown.add_row(escape(p.file), escape(p.sheet or ""), str(p.row or ""), escape(p.column or ""), title(p.code),
                       escape(p.message), escape(p.hint or ""))
-    console.print(table)
+    console.print(shown)
 
 
 def version(console: Console, v: Versioned) -> None:
@@ -138,20 +154,19 @@ def rules_findings(console: Console, loaded: LoadedRules, problems: list[P.Probl
     console.print("没有发现错误。" if not errors else f"发现 {errors} 处错误，allocate 将拒绝核定。")
 
 
-def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None:
-    table = Table(title=f"{escape(title)} 经费预算", title_justify="left")
-    for col in ("慰问标准", "户数", "计发人次", "单位标准", "现金（元）", "物资折价（元）", "小计（元）"):
-        table.add_column(col, justify="left" if col == "慰问标准" else "right")
+def budget(console: Console, b: BudgetFigures, target: Path, name: str) -> None:
+    shown = table(f"{escape(name)} 经费预算", ("慰问标准", *((c, "right") for c in (
+        "户数", "计发人次", "单位标准", "现金（元）", "物资折价（元）", "小计（元）"))))
     for s in b.standards:
-        table.add_row(escape(s.name), str(s.households), str(s.units), s.per_unit, str(s.cash), str(s.goods_value),
+        shown.add_row(escape(s.name), str(s.households), str(s.units), s.per_unit, str(s.cash), str(s.goods_value),
                       str(s.total))
         for part in s.parts:
-            table.add_row(f"  其中：{escape(part.name)}", str(part.households), str(part.units), part.per_unit,
+            shown.add_row(f"  其中：{escape(part.name)}", str(part.households), str(part.units), part.per_unit,
                           str(part.cash), str(part.goods_value), str(part.total), style="dim")
     if b.cap_cut:
-        table.add_row("每户上限扣减", "", "", "", f"-{b.cap_cut}", "", f"-{b.cap_cut}")
-    table.add_row("合计", "", "", "", str(b.cash), str(b.goods_value), str(b.total), style="bold")
-    console.print(table)
+        shown.add_row("每户上限扣减", "", "", "", f"-{b.cap_cut}", "", f"-{b.cap_cut}")
+    shown.add_row("合计", "", "", "", str(b.cash), str(b.goods_value), str(b.total), style="bold")
+    console.print(shown)
     if b.goods:
         console.print("物资采购：" + "；".join(f"{escape(g.item)} {g.quantity:f} {escape(g.unit)}（{g.value} 元）"
                                           for g in b.goods))
@@ -171,16 +186,16 @@ def budget(console: Console, b: BudgetFigures, target: Path, title: str) -> None
 
 
 def duplicates(console: Console, groups: list[Group], output: Path | None) -> None:
+    from weiwen.dedupe import KIND_ZH
+
     decided = sum(g.kind == "decided" for g in groups)
-    table = Table(title=f"重复核查：{len(groups) - decided} 组" + (f"（另有 {decided} 组已认定为不同的人）" if decided else ""),
-                  title_justify="left")
-    for col in ("组", "类型", "原因", "文件", "行", "村(社区)", "姓名", "身份证号"):
-        table.add_column(col, overflow="fold")
+    shown = table(f"重复核查：{len(groups) - decided} 组" + (f"（另有 {decided} 组已认定为不同的人）" if decided else ""),
+                  ("组", "类型", "原因", "文件", "行", "村(社区)", "姓名", "身份证号"))
     for n, g in enumerate(groups, start=1):
         for k, r in enumerate(g.records):
-            table.add_row(str(n) if k == 0 else "", KIND_ZH[g.kind] if k == 0 else "", escape(g.reason) if k == 0 else "",
+            shown.add_row(str(n) if k == 0 else "", KIND_ZH[g.kind] if k == 0 else "", escape(g.reason) if k == 0 else "",
                           escape(r.file), str(r.row), escape(r.village), escape(r.name), r.id_masked)
-    console.print(table if groups else "没有发现重复。")
+    console.print(shown if groups else "没有发现重复。")
     if any(g.kind == "suspected" for g in groups):
         console.print("核实疑似重复后，可以记下认定，以后不再列出：weiwen duplicates decide 身份证号1 身份证号2 "
                       "--different（或 --same）--reason 核实情况 --ledger 台账")

@@ -6,6 +6,11 @@ exception's kind and fields, and :func:`error_panel` is Typer's error panel with
 Anything not recognised keeps Typer's words inside a Chinese frame, so nothing is lost.  The value
 types in the help (<str>, <path>) are named in Chinese too.  :func:`install` sets both up; the
 usage line itself (用法：… [选项]) comes from the command classes in :mod:`weiwen.cli.common`.
+
+Chinese has no spaces between words, and Rich breaks lines only at spaces: a long run of Chinese in
+a narrow column was cut off with "…".  :func:`install` lets Rich break a line after any Chinese
+character (never before a closing mark such as ，。）” nor after an opening one such as （“), and
+lets the help's text fold instead of being cut, so help and tables read whole at 80 columns.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import rich._wrap as rich_wrap
 import typer.core as typer_core
 import typer.rich_utils as typer_rich
+from rich.text import Text
 from typer._click import exceptions as click_errors
 
 OPTIONS_METAVAR = "[选项]"
@@ -120,9 +127,45 @@ def chinese_type(shown: str | None) -> str | None:
     return f"<{_TYPE_NAMES.get(m[1], m[1])}>" + (m[2] or "")
 
 
+# Where a line may break: after each Chinese character (with the marks that must stay beside it), or
+# at spaces between other words.  Rich's own rule is the last alternative's: at spaces only.
+_WIDE = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_OPENING = "（《「『【〔“‘"
+_CLOSING = "，。、；：？！）》」』】〕”’…·%％"
+LINE_BREAKS = re.compile(rf"\s*(?:[{_OPENING}]*(?:[{_WIDE}]|[^\s{_WIDE}{_OPENING}]+)[{_CLOSING}]*|\S)\s*")
+
+
+class _FoldingHighlighter(typer_rich.OptionHighlighter):
+    """Typer's highlighter, whose text also folds instead of ending in "…" when a word is too wide."""
+
+    def __call__(self, text: str | Text) -> Text:  # type: ignore[override]
+        out = super().__call__(text)
+        out.overflow = "fold"
+        return out
+
+
+_RANGES: _Table = [
+    (re.compile(r"(\S+)<=x<=(\S+)"), lambda m: f"{m[1]} 到 {m[2]}"),
+    (re.compile(r"x>=(\S+)"), lambda m: f"不小于 {m[1]}"),
+    (re.compile(r"x<=(\S+)"), lambda m: f"不大于 {m[1]}"),
+    (re.compile(r"x>(\S+)"), lambda m: f"大于 {m[1]}"),
+    (re.compile(r"x<(\S+)"), lambda m: f"小于 {m[1]}"),
+]
+
+
 def install() -> None:
-    """Make Typer say usage errors and value types in Chinese (its panel titles are set beside this)."""
+    """Make Typer say usage errors, value types and ranges in Chinese, and let help and tables break
+    lines inside Chinese text (its panel titles are set beside this)."""
     typer_rich.rich_format_error = error_panel
+    rich_wrap.re_word = LINE_BREAKS
+    typer_rich.highlighter = _FoldingHighlighter()
+    english_range = typer_core.TyperOption._get_number_range_help_str
+
+    def range_help(self, _english=english_range):  # type: ignore[no-untyped-def]
+        said = _english(self)
+        return _translate(said, _RANGES) or said if said else said
+
+    typer_core.TyperOption._get_number_range_help_str = range_help  # type: ignore[method-assign]
     for cls in (typer_core.TyperOption, typer_core.TyperArgument):
         english = cls.display_type_rich
 
