@@ -70,6 +70,16 @@ def test_the_latest_run_is_named_in_a_plain_file_not_a_symlink(office: Path) -> 
     assert latest_folder(root) is None
 
 
+def test_a_roster_open_in_excel_does_not_stop_the_nightly_run(office: Path) -> None:
+    """The ~$ lock file beside a roster someone left open is skipped, and the log says so."""
+    (office / "samples" / "rosters" / "~$1-王楼村.xlsx").write_bytes(b"\x00lock")
+    result = runner.invoke(app, ["run", "spring", "--json"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((Path(json.loads(result.stdout)["folder"]) / "manifest.json").read_text(encoding="utf-8"))
+    assert [Path(i["path"]).name for i in manifest["inputs"]] == ["1-王楼村.xlsx", "2-李家湾村.xlsx", "3-张庄村.xlsx"]
+    assert "已跳过 Excel/WPS 的临时锁定文件 ~$1-王楼村.xlsx" in (office / "输出" / "weiwen.log").read_text(encoding="utf-8")
+
+
 def test_same_inputs_give_identical_bytes_and_if_changed_skips(office: Path) -> None:
     first = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
     second = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])

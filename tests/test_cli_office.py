@@ -274,7 +274,9 @@ def test_wildcards_arguments_order_and_duplicates(tmp_path: Path) -> None:
     d = tmp_path / "花名册"
     _touch(d, "10-赵寨村.xlsx", "2-李家湾村.xlsx", "1-王楼村.xlsx", "~$2-李家湾村.xlsx")
     found = expand_inputs([d / "10-赵寨村.xlsx", str(d / "*.xlsx"), d])
-    assert [p.name for p in found.files] == ["10-赵寨村.xlsx", "1-王楼村.xlsx", "2-李家湾村.xlsx"]
+    assert [p.name for p in found.files] == ["1-王楼村.xlsx", "2-李家湾村.xlsx", "10-赵寨村.xlsx"]
+    shell = expand_inputs([d / "1-王楼村.xlsx", d / "10-赵寨村.xlsx", d / "2-李家湾村.xlsx"])  # as bash sorts them
+    assert [p.name for p in shell.files] == ["1-王楼村.xlsx", "2-李家湾村.xlsx", "10-赵寨村.xlsx"]
     assert sum("~$2-李家湾村.xlsx" in n for n in found.notes) == 2  # from the wildcard and from the folder
     explicit = expand_inputs([d / "~$2-李家湾村.xlsx", d / "1-王楼村.xlsx"])
     assert [p.name for p in explicit.files] == ["1-王楼村.xlsx"] and "~$2-李家湾村.xlsx" in explicit.notes[0]

@@ -36,6 +36,7 @@ from weiwen.core.atomic import sha256_file, write_text_atomic
 from weiwen.sheets.budget_book import write_budget
 from weiwen.sheets.duplicates_book import write_duplicates
 from weiwen.app.pipeline import load_and_decide
+from weiwen.read.inputs import expand_inputs
 from weiwen.rules import LoadedRules, roster_paths
 from weiwen.model.vocab import Vocabulary
 
@@ -90,7 +91,11 @@ def run_campaign(loaded: LoadedRules, vocab: Vocabulary, out_root: Path | None =
 def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_changed: bool,
          now: datetime) -> RunResult:
     rules = loaded.rules
-    files = roster_paths(loaded, None)
+    found = expand_inputs(roster_paths(loaded, None))  # an open workbook's ~$ lock file is no roster
+    files = found.files
+    if found.problems or not files:
+        raise WeiwenError("；".join(p.message for p in found.problems) or "campaign.rosters 找到的都是临时锁定文件。",
+                          code="rosters-missing")
     inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in files]
     inputs_key = hashlib.sha256(json.dumps([loaded.digest, inputs], sort_keys=True).encode()).hexdigest()
     latest = latest_folder(root)
@@ -113,6 +118,8 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
         shutil.rmtree(stale, ignore_errors=True)
     work = root / f".{final.name}.partial"
     work.mkdir(mode=0o750)
+    for note in found.notes:
+        log("skipped-file", note)
     log("start", f"开始运行：{len(files)} 个花名册。", files=len(files))
     try:
         counts, exit_code = _steps(loaded, vocab, files, work, log)

@@ -9,8 +9,9 @@ no shell expands the wildcard for them.  :func:`expand_inputs` turns each argume
   (``\\`` and ``/`` both separate folders on Windows; on other systems ``\\`` is part of a name);
 - anything else is passed on unchanged, so the reader reports the missing file as it always has.
 
-Files found in a folder or by a wildcard come in natural order (``2-李家湾村`` before
-``10-赵寨村``); the arguments keep their order; a file named twice is read once.  The lock file
+All the files come in natural order (``2-李家湾村`` before ``10-赵寨村``), also when a shell
+expanded the wildcard (bash sorts ``10-`` before ``2-``): villages are listed in the order of
+their numbered files.  A file named twice is read once.  The lock file
 Excel/WPS (``~$1-王楼村.xlsx``) or LibreOffice (``.~lock.1-王楼村.xlsx#``) keeps beside an
 open workbook is never a roster: it is skipped with a note, wherever it came from.  A folder or
 wildcard that yields no roster is a problem naming it.
@@ -143,4 +144,5 @@ def expand_inputs(args: Sequence[str | Path], *, windows: bool | None = None) ->
                                              "请检查文件夹和文件名是否写对，例如 花名册\\*.xlsx；也可以直接写文件夹名。"))
             for p in kept:
                 add(p)
+    out.files = _sorted(out.files)
     return out

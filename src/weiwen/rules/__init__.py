@@ -19,6 +19,7 @@ from weiwen.core.errors import WeiwenError
 from weiwen.rules.schema import ALL_KEYS, Rules
 from weiwen.model.vocab import Vocabulary, extend_categories, load_vocabulary
 from weiwen.core.yamlio import Located, load_located_yaml
+from weiwen.read.inputs import natural_key
 
 
 def bundled_rules() -> Path:
@@ -79,10 +80,11 @@ def roster_paths(loaded: LoadedRules, files: list[Path] | None, cwd: Path | None
     if not pattern:
         raise WeiwenError("没有指定花名册文件，规则文件中也没有 campaign.rosters。", code="rosters-missing")
     base = cwd or Path.cwd()
-    paths = sorted(base.glob(pattern)) if not Path(pattern).is_absolute() else sorted(Path("/").glob(pattern[1:]))
-    if not paths:
+    paths = base.glob(pattern) if not Path(pattern).is_absolute() else Path("/").glob(pattern[1:])
+    found = sorted(paths, key=lambda p: natural_key(str(p)))  # 2-李家湾村 before 10-赵寨村
+    if not found:
         raise WeiwenError(f"规则文件 campaign.rosters 的“{pattern}”在 {base} 下没有找到任何文件。", code="rosters-missing")
-    return paths
+    return found  # lock files (~$…) included: read.inputs.expand_inputs skips them with a note
 
 
 def load_rules(path: Path) -> LoadedRules:
