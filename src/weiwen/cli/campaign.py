@@ -184,11 +184,13 @@ def verdict_list(ledger: LedgerOpt = None) -> None:
     from weiwen.ledger import verdicts
     from weiwen.ledger.store import Ledger
 
+    from weiwen.core.text import local_time
+
     rows = verdicts.listing(Ledger.open(ledger))
     table = Table(title=f"查重认定：{len(rows)} 条", title_justify="left")
     for col in ("编号", "身份证号1", "身份证号2", "认定", "依据", "认定人", "时间", "状态"):
         table.add_column(col, overflow="fold")
     for v in rows:
         table.add_row(str(v.number), v.masked[0], v.masked[1], v.verdict_zh, escape(v.reason), escape(v.decided_by),
-                      v.decided_at[:16].replace("T", " "), "有效" if v.active else escape(v.undone))
+                      local_time(v.decided_at), "有效" if v.active else escape(v.undone))
     out_console().print(table)

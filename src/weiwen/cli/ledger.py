@@ -77,6 +77,8 @@ def list_(
     ledger: LedgerOpt = None,
 ) -> None:
     """列出台账记录（含已作废的，注明原因）。"""
+    from weiwen.core.text import local_time
+
     rows = _ledger().open(ledger).rows(campaign)
     table = Table(title=f"台账：{len(rows)} 条", title_justify="left")
     for col in ("编号", "活动", "单位", "村(社区)", "姓名", "身份证号", "金额（元）", "状态", "记账时间"):
@@ -85,7 +87,7 @@ def list_(
         status = "有效" if r["status"] == "active" else f"作废：{r['void_reason']}"
         table.add_row(str(r["id"]), escape(str(r["campaign"])), escape(str(r["org"])), escape(str(r["village"])),
                       escape(str(r["name"])), str(r["id_masked"]), f"{int(r['amount_fen']) / 100:.2f}",
-                      escape(status), str(r["recorded_at"]))
+                      escape(status), local_time(str(r["recorded_at"])))
     out_console().print(table)
 
 
