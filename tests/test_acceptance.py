@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import id_ending_in_x, make_id, write_xlsx
 from weiwen.cli import app
+from weiwen.core import problems as P
 from weiwen.core.ids import check_digit
 
 WANG = make_id("110101", "19600302", "011")  # male
@@ -135,9 +136,9 @@ def test_annotated_copy_marks_each_cell(roster: Path, tmp_path: Path) -> None:
         assert c.fill.fgColor.rgb.endswith("FFC7CE" if is_error else "FFEB9C"), cell  # red: error; yellow: warning
     for clean in ("E4", "E5", "D12", "A16", "A18"):
         assert ws[clean].comment is None, clean
-    listing = wb["错误清单"]
-    codes = [listing.cell(row=r, column=9).value for r in range(2, listing.max_row + 1)]
-    assert sorted(codes) == sorted(c for _, _, c in EXPECTED_ERRORS | EXPECTED_WARNINGS)
+    listing = wb["错误清单"]  # title, count line, header (row 3); each problem by its Chinese title, no code
+    titles = [listing.cell(row=r, column=6).value for r in range(4, listing.max_row + 1)]
+    assert sorted(titles) == sorted(P.kind(c).title for _, _, c in EXPECTED_ERRORS | EXPECTED_WARNINGS)
     assert json.loads((report / "校验报告.json").read_text(encoding="utf-8"))["rows"] == 12
 
 

@@ -159,7 +159,9 @@ def test_payment_book_is_all_text_with_exact_numbers(tmp_path: Path, key: str) -
     texts = [c.value for r in check.iter_rows() for c in r if isinstance(c.value, str)]
     assert not any(FULL_NUMBER.search(t) for t in texts), "对账清单 shows a full account"
     assert "622************3445" in texts and "2610.50" in texts
-    assert check.page_setup.orientation == "landscape" and check.page_setup.paperSize == 9
+    # A4, one page wide (portrait when the columns fit across it, as here), the header row on every page.
+    assert check.page_setup.paperSize == 9 and check.sheet_properties.pageSetUpPr.fitToPage
+    assert check.print_title_rows == "$2:$2"
 
 
 def test_payment_book_is_byte_identical_for_the_same_lines(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ class BudgetFigures:
     over_quota: dict[str, int] = field(default_factory=dict)  # village -> households left out by the quota
     compare: list[CompareLine] = field(default_factory=list)
     compare_with: str = ""
+    township: str = ""  # the campaign's township (campaign.township), for villages whose roster names none
 
     @property
     def total(self) -> Decimal:
@@ -125,7 +126,8 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
         goods.append(GoodsLine(key[0], key[1], Decimal(qty_milli) / MILLI, value.quantize(Decimal("0.01"))))
     limit = ceiling if ceiling is not None else rules.budget.ceiling
     result = BudgetFigures(standards=lines, cap_cut=yuan(int(alloc.capped[aided].sum())), villages=villages,
-                           goods=goods, cash=d.cash, goods_value=d.goods_value, ceiling=limit)
+                           goods=goods, cash=d.cash, goods_value=d.goods_value, ceiling=limit,
+                           township=rules.campaign.township or "")
     for x in d.left_out:
         if x.kind == "超出名额":
             result.over_quota[x.village] = result.over_quota.get(x.village, 0) + 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -101,7 +101,7 @@ def _annotate(path: Path, problems: list[P.Problem], target: Path) -> None:
         comment = Comment(strip_control(text), "weiwen")
         comment.width, comment.height = 320, 40 + 40 * len(probs)
         cell.comment = comment
-    _error_list(wb, problems)
+    _error_list(wb, problems, path.stem)
     wb.properties.creator = "weiwen"
     _save_reproducibly(wb, target)
 
@@ -137,41 +137,82 @@ def _set_text(cell: object, value: str) -> None:
     cell.data_type = "s"  # type: ignore[attr-defined]
 
 
-def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem]) -> None:
+LIST_HEADERS = ("级别", "工作表", "单元格", "行", "列", "问题", "说明", "建议")
+LIST_WIDTHS = (6, 10, 7, 5, 12, 20, 46, 34)
+LIST_HEADER_ROW = 3  # Excel row: the title, the count line, then the header
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_LINE = 15  # points: one line of 11-point text
+
+
+def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem], name: str) -> None:
+    """The 错误清单 sheet, first in the copy: a title naming the file, how many errors and warnings,
+    then one bordered row per problem — its place, the problem's Chinese title, what is wrong and
+    what to do — printable on A4 landscape, one page wide, the header row on every page.  Only
+    Chinese a clerk reads: no stable codes (they are in 校验报告.json)."""
     if LIST_SHEET in wb.sheetnames:
         del wb[LIST_SHEET]
     ws: Worksheet = wb.create_sheet(LIST_SHEET, 0)
-    headers = ["级别", "工作表", "单元格", "行", "列", "问题", "说明", "建议", "代码"]
-    widths = [6, 10, 7, 5, 12, 18, 48, 36, 24]
-    for c, (h, w) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = ws.cell(row=1, column=c)
-        _set_text(cell, h)
-        cell.font = Font(bold=True)
-        ws.column_dimensions[get_column_letter(c)].width = w
+    last = get_column_letter(len(LIST_HEADERS))
     order = {P.Severity.ERROR: 0, P.Severity.WARNING: 1, P.Severity.INFO: 2}
     rows = sorted(problems, key=lambda p: (order[p.severity], p.sheet or "", p.row or 0, p.column or ""))
-    for r, p in enumerate(rows, start=2):
+    errors, warnings = P.count(rows, P.Severity.ERROR), P.count(rows, P.Severity.WARNING)
+
+    title = strip_control(f"{name} 错误清单")
+    ws.merge_cells(f"A1:{last}1")
+    _set_text(ws["A1"], title)
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[1].height = 24 * display_lines(title, int(sum(LIST_WIDTHS) * 11 / 16)) + 6
+    if rows:
+        summary = (f"共 {len(rows)} 处问题：错误 {errors} 处，警告 {warnings} 处。有错误的行不能核定，请改正后重新报送；"
+                   "警告请核实。表中标红的单元格是错误，标黄的是警告，鼠标移到单元格上可以看到批注。")
+    else:
+        summary = "没有发现问题。"
+    ws.merge_cells(f"A2:{last}2")
+    _set_text(ws["A2"], summary)
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[2].height = _LINE * display_lines(summary, sum(LIST_WIDTHS)) + 6
+
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    for c, (h, w) in enumerate(zip(LIST_HEADERS, LIST_WIDTHS, strict=True), start=1):
+        cell = ws.cell(row=LIST_HEADER_ROW, column=c)
+        _set_text(cell, h)
+        cell.font = Font(bold=True)
+        cell.fill = head_fill
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = w
+    ws.row_dimensions[LIST_HEADER_ROW].height = _LINE + 5
+    wrapped = (2, 5, 6, 7, 8)  # 工作表, 列, 问题, 说明, 建议
+    for r, p in enumerate(rows, start=LIST_HEADER_ROW + 1):
         values = [P.SEVERITY_ZH[p.severity], p.sheet or "", p.cell or "", str(p.row or ""), p.column or "",
-                  P.kind(p.code).title, p.message, p.hint, p.code]
+                  P.kind(p.code).title, p.message, p.hint]
         for c, v in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
             _set_text(cell, v)
-            cell.alignment = Alignment(wrap_text=c in (7, 8), vertical="top")
+            cell.border = _BORDER
+            cell.alignment = Alignment(wrap_text=c in wrapped, vertical="top",
+                                       horizontal="center" if c in (1, 3, 4) else None)
         ws.cell(row=r, column=1).fill = ERROR_FILL if p.severity is P.Severity.ERROR else WARNING_FILL
         # Wrapped text does not grow the row by itself in every spreadsheet program.
-        lines = max(display_lines(p.message, widths[6]), display_lines(p.hint, widths[7]))
-        ws.row_dimensions[r].height = 15 * lines
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+        lines = max(display_lines(strip_control(values[c - 1]), LIST_WIDTHS[c - 1]) for c in wrapped)
+        ws.row_dimensions[r].height = min(_LINE * lines + 3, 409)
+    ws.freeze_panes = f"A{LIST_HEADER_ROW + 1}"
+    ws.print_title_rows = f"{LIST_HEADER_ROW}:{LIST_HEADER_ROW}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 1)}"
-    if not rows:
-        _set_text(ws.cell(row=2, column=1), "没有发现问题。")
+    if rows:
+        ws.auto_filter.ref = f"A{LIST_HEADER_ROW}:{last}{LIST_HEADER_ROW + len(rows)}"
+    for other in wb.worksheets:  # only the list selected: sheets selected together print together
+        other.sheet_view.tabSelected = other is ws
     wb.active = 0
 
 

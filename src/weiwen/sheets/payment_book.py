@@ -7,7 +7,7 @@ Three sheets:
   ID, a 19-digit card number or an amount (amounts are ``1100.00``);
 * 控制数: batch, count and total to the cent (as text), which the bank's batch screen asks for,
   and a note that the bank sheet is uploaded as it is;
-* 对账清单: for the office, with masked account numbers, printable on A4 landscape.
+* 对账清单: for the office, with masked account numbers, printable on A4 (portrait when it fits).
 
 Nothing is written unless every line is payable: a line without an account, with an account
 that is not digits, a name missing, an amount not positive or finer than a cent, an ID the
@@ -24,10 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from weiwen.core.atomic import write_atomic
 from weiwen.core.errors import WeiwenError
 from weiwen.core.ids import mask_digits
+from weiwen.core.text import display_lines
 from weiwen.model.bank import BankLayout, PayLine
 from weiwen.sheets.xlsx import new_workbook, normalize_xlsx, print_a4_landscape
 
@@ -37,7 +39,6 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _CENT = Decimal("0.01")
 # Column widths (characters) a field's values need in the bank sheet.
 _WIDTHS = {"seq": 6, "name": 12, "account": 24, "bank": 26, "amount": 12, "memo": 22, "id_number": 22, "phone": 14}
-A4 = 9
 
 
 @dataclass(frozen=True)
@@ -128,17 +129,17 @@ def _write(path: Path, lines: Sequence[PayLine], layout: BankLayout, totals: Con
     # The bank's sheet: exactly the layout's columns, all text.
     ws = wb.add_worksheet(layout.sheet)
     rows = [[_value(line, c.field, n, title) for c in layout.columns] for n, line in enumerate(lines, start=1)]
+    widths = []
     for j, col in enumerate(layout.columns):
         widest = max([display_width(col.header), *(display_width(r[j]) for r in rows)])
-        ws.set_column(j, j, max(_WIDTHS[col.field], min(widest + 2, 60)), text)
+        widths.append(max(_WIDTHS[col.field], min(widest + 2, 60)))
+        ws.set_column(j, j, widths[j], text)
         put(ws, 0, j, col.header, head)
     for i, r in enumerate(rows, start=1):
         for j, v in enumerate(r):
             put(ws, i, j, v, text)
     ws.freeze_panes(1, 0)
-    ws.set_landscape()
-    ws.set_paper(A4)
-    ws.fit_to_pages(1, 0)
+    print_a4(ws, widths, header_row=0)  # print setup only: the cells stay exactly as the bank wants them
 
     # 控制数: what the bank's batch screen asks for.
     ws = wb.add_worksheet(CONTROL_SHEET)
@@ -147,6 +148,7 @@ def _write(path: Path, lines: Sequence[PayLine], layout: BankLayout, totals: Con
     note = wb.add_format({"text_wrap": True, "valign": "top", "font_color": "#C00000"})
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 56)
+    print_a4(ws, [14, 56], header_row=None, footer="")
     facts = [("标题", title), ("批次", batch), ("银行", layout.name), ("代发工作表", layout.sheet),
              ("笔数", str(totals.count)), ("合计金额（元）", yuan_text(totals.total))]
     for i, (k, v) in enumerate(facts):
@@ -154,10 +156,11 @@ def _write(path: Path, lines: Sequence[PayLine], layout: BankLayout, totals: Con
         put(ws, i, 1, v, cell)
     r = len(facts) + 1
     ws.merge_range(r, 0, r, 1, "", note)
-    put(ws, r, 0, f"请把工作表“{layout.sheet}”原样导入银行代发系统：不要删改列，不要用 Excel/WPS 打开后另存，"
-        "也不要复制到别的表格里——表格软件会把长账号、身份证号改成科学计数法（如 6.22E+18），后几位就此丢失。"
-        "导入后请核对银行系统显示的笔数和合计金额与本表一致。", note)
-    ws.set_row(r, 80)
+    warning = (f"请把工作表“{layout.sheet}”原样导入银行代发系统：不要删改列，不要用 Excel/WPS 打开后另存，"
+               "也不要复制到别的表格里——表格软件会把长账号、身份证号改成科学计数法（如 6.22E+18），后几位就此丢失。"
+               "导入后请核对银行系统显示的笔数和合计金额与本表一致。")
+    put(ws, r, 0, warning, note)
+    ws.set_row(r, 16 * display_lines(warning, 14 + 56) + 6)
 
     # 对账清单: the office's copy, accounts masked.
     ws = wb.add_worksheet(CHECK_SHEET)
@@ -172,11 +175,13 @@ def _write(path: Path, lines: Sequence[PayLine], layout: BankLayout, totals: Con
     ws.merge_range(0, 0, 0, len(heads) - 1, "", big)
     put(ws, 0, 0, f"{title} 代发对账清单（{layout.name}，批次 {batch}）", big)
     ws.set_row(0, 26)
-    for j, (h, w) in enumerate(heads):
+    widths = [w for _h, w in heads]
+    for j, texts in ((1, [line.code for line in lines]), (2, [line.village for line in lines]),
+                     (3, [line.name for line in lines])):
+        widths[j] = max(heads[j][1], min(max(map(display_width, texts), default=0) + 2, 40))
+    for j, (h, _w) in enumerate(heads):
         put(ws, 1, j, h, hfmt)
-        ws.set_column(j, j, w)
-    for j, texts in ((2, [line.village for line in lines]), (3, [line.name for line in lines])):
-        ws.set_column(j, j, max(heads[j][1], min(max(map(display_width, texts), default=0) + 2, 40)))
+        ws.set_column(j, j, widths[j])
     for i, line in enumerate(lines, start=1):
         r = i + 1
         put(ws, r, 0, str(i), cfmt)
@@ -193,6 +198,20 @@ def _write(path: Path, lines: Sequence[PayLine], layout: BankLayout, totals: Con
     put(ws, r + 2, 0, "制表人：", wb.add_format({}))
     put(ws, r + 2, 3, "审核人：", wb.add_format({}))
     ws.freeze_panes(2, 0)
-    print_a4_landscape(ws)
+    print_a4(ws, widths, header_row=1)
     wb.close()
+
+
+PRINTABLE_PORTRAIT = 595.3 - 72  # points across A4 portrait inside 0.5" margins
+
+
+def print_a4(ws: Any, widths: list[int], *, header_row: int | None,
+             footer: str = "&C第 &P 页，共 &N 页") -> None:
+    """A4, one page wide, the header row on every page, page numbers: portrait when the columns
+    (``widths``, characters) fit across it at about 90% or more, landscape otherwise."""
+    print_a4_landscape(ws, header_row=header_row, footer=footer)
+    if PRINTABLE_PORTRAIT / (5.45 * sum(widths) + 6.5 * len(widths)) >= 0.88:  # LibreOffice's widths, a little wide
+        ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.center_horizontally()
 
