@@ -57,17 +57,24 @@ def test_the_slip_through_the_cli_is_exit_2_in_chinese(tmp_path: Path) -> None:
     assert f"第 {_line_of(path, 'cap：2000')} 行" in result.stderr and "中文冒号" in result.stderr
 
 
-def test_villages_come_in_the_order_of_the_rosters_not_of_their_characters(tmp_path: Path) -> None:
-    rosters = sorted((ROOT / "samples" / "rosters").glob("*.xlsx"))  # 1-王楼村, 2-李家湾村, 3-张庄村
-    for order, expected in ((rosters, ["王楼村", "李家湾村", "张庄村"]),
-                            ([rosters[2], rosters[0], rosters[1]], ["张庄村", "王楼村", "李家湾村"])):
+def test_villages_come_in_the_order_of_the_rosters_numbered_files(tmp_path: Path) -> None:
+    """Villages are listed as their files are numbered (natural order: 2- before 10-), whatever order
+    the shell gave the files in — not by the characters' code points (张 < 李 < 王), nor as bash
+    sorts names (1-, 10-, 2-)."""
+    src = {p.name.split("-", 1)[1]: p for p in (ROOT / "samples" / "rosters").glob("*.xlsx")}
+    folder = tmp_path / "花名册"
+    folder.mkdir()
+    for number, village in ((1, "张庄村.xlsx"), (2, "王楼村.xlsx"), (10, "李家湾村.xlsx")):
+        (folder / f"{number}-{village}").write_bytes(src[village].read_bytes())
+    as_bash_sorts = [folder / "1-张庄村.xlsx", folder / "10-李家湾村.xlsx", folder / "2-王楼村.xlsx"]
+    for given in (as_bash_sorts, [folder]):
         out = tmp_path / str(len(list(tmp_path.iterdir())))
-        result = runner.invoke(app, ["allocate", *map(str, order), "--campaign", "spring", "-o", str(out)])
+        result = runner.invoke(app, ["allocate", *map(str, given), "--campaign", "spring", "-o", str(out)])
         assert result.exit_code == 0, result.output
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-        assert list(summary["by_village"]) == expected  # by code point it would be 张庄村, 李家湾村, 王楼村
+        assert list(summary["by_village"]) == ["张庄村", "王楼村", "李家湾村"]
         listed = [line.split(",")[1] for line in (out / "allocation.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
-        assert list(dict.fromkeys(listed)) == expected
+        assert list(dict.fromkeys(listed)) == ["张庄村", "王楼村", "李家湾村"]
 
 
 def test_ledger_times_are_the_office_clock_with_its_offset() -> None:

@@ -79,7 +79,7 @@ _kind("sheet-no-table", I, "工作表中没有花名册", "工作表“{sheet}�
 _kind("sheet-hidden", I, "隐藏的工作表", "工作表“{sheet}”是隐藏的，未读取。",
       "如其中有需要的数据，请取消隐藏，或用 --sheet 指定。")
 _kind("header-not-found", E, "找不到表头", "在前 {scanned} 行中找不到表头（需要至少包含“姓名”和“身份证号”两列）。",
-      "请确认表头含有“姓名”“身份证号”等列名；可在 data/headers.yaml 或 --aliases 文件中补充别名。")
+      "请确认表头含有“姓名”“身份证号”等列名；列名是其他写法时，请乡镇在列名别名文件中补充（见使用说明）。")
 _kind("header-missing", E, "缺少必需的列", "缺少必需的列“{field}”；找到的列有：{found}。",
       "请补上该列，或在别名文件中为现有列名补充别名。")
 _kind("header-duplicate", E, "列名重复", "列“{field}”出现了两次（{columns}），无法确定用哪一列。",
@@ -139,7 +139,7 @@ _kind("birthdate-invalid", E, "出生日期无法识别", "出生日期“{value
 _kind("birthdate-mismatch", E, "出生日期与身份证号不符", "出生日期填的是 {given}，身份证号显示为 {derived}。",
       "请核对出生日期和身份证号，其中一处有误。")
 _kind("category-unknown", E, "类别无法识别", "类别“{value}”不在类别表中。{suggest}",
-      "可在 data/categories.yaml 或 --aliases 文件中补充别名。")
+      "请改成类别表中的名称；本地的其他叫法，请乡镇在类别别名文件中补充（见使用说明）。")
 _kind("flag-invalid", E, "是/否 无法识别", "“{value}”无法识别，应填“是”或“否”（也可用 √ 或留空）。")
 _kind("phone-invalid", W, "联系电话格式不对", "联系电话“{value}”不是有效的手机或固定电话号码。")
 _kind("phone-numeric-cell", W, "联系电话被存为数字", "联系电话被 Excel 存成了数字，已按 {digits} 位号码读取。",
@@ -308,8 +308,8 @@ def catalogue_markdown() -> str:
     lines = [
         "# 问题代码一览 / Problem codes",
         "",
-        "weiwen 报告的每个问题都有一个稳定的代码（kebab-case），在 `--json` 输出的 `code` 字段和标注副本的"
-        "“错误清单”中出现。代码一经发布含义不变；说明文字可能改进。",
+        "weiwen 报告的每个问题都有一个稳定的代码（kebab-case），在 `--json` 输出的 `code` 字段和 `校验报告.json` 中出现；"
+        "屏幕上和标注副本的“错误清单”中显示的是它的中文名称（下表“问题”列）。代码一经发布含义不变；说明文字可能改进。",
         "级别为“错误”的问题使该行不合格（不参与核定）；“警告”和“提示”不影响。",
         "以 `rules-` 开头的代码是规则文件与花名册对照时发现的问题，位置是规则文件的行号；"
         "其中级别为“错误”的使 allocate、budget、explain、run 拒绝核定（退出码 1，不写出任何文件）。",
