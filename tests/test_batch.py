@@ -47,7 +47,7 @@ def test_run_writes_a_dated_folder_and_switches_latest(office: Path) -> None:
     assert len(manifest["inputs"]) == 3 and manifest["rules"]["sha256"] and manifest["versions"]["weiwen"]
     listed = {o["path"] for o in manifest["outputs"]}
     assert {"核定结果/慰问明细.xlsx", "预算/经费预算.xlsx", "重复核查.xlsx", "校验报告.json"} <= listed
-    log = (office / "输出" / "weiwen.log").read_text(encoding="utf-8")
+    log = (office / "输出" / "运行日志.txt").read_text(encoding="utf-8")
     assert "运行完成" in log and not re.search(r"\d{17}[\dX]", log)
     assert not re.search(r"\d{17}[\dX]|1[3-9]\d{9}", (office / "输出" / "weiwen.jsonl").read_text(encoding="utf-8"))
 
@@ -77,7 +77,7 @@ def test_a_roster_open_in_excel_does_not_stop_the_nightly_run(office: Path) -> N
     assert result.exit_code == 0, result.output
     manifest = json.loads((Path(json.loads(result.stdout)["folder"]) / "manifest.json").read_text(encoding="utf-8"))
     assert [Path(i["path"]).name for i in manifest["inputs"]] == ["1-王楼村.xlsx", "2-李家湾村.xlsx", "3-张庄村.xlsx"]
-    assert "已跳过 Excel/WPS 的临时锁定文件 ~$1-王楼村.xlsx" in (office / "输出" / "weiwen.log").read_text(encoding="utf-8")
+    assert "已跳过 Excel/WPS 的临时锁定文件 ~$1-王楼村.xlsx" in (office / "输出" / "运行日志.txt").read_text(encoding="utf-8")
 
 
 def test_same_inputs_give_identical_bytes_and_if_changed_skips(office: Path) -> None:
@@ -95,7 +95,7 @@ def test_same_inputs_give_identical_bytes_and_if_changed_skips(office: Path) -> 
 
 def test_a_second_run_reports_the_lock(office: Path) -> None:
     (office / "输出").mkdir()
-    with FileLock(str(office / "输出" / ".spring-2027.lock")):
+    with FileLock(str(office / "输出" / ".spring-2027.运行锁")):
         result = runner.invoke(app, ["run", "spring"])
     assert result.exit_code == 3 and "正在运行" in result.stderr
     assert latest_folder(office / "输出") is None

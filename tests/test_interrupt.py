@@ -78,7 +78,7 @@ def test_ctrl_c_in_a_run_keeps_the_previous_outputs(office: Path, monkeypatch: p
     assert sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink()) == [previous.name]
     assert not list(root.glob(".*.partial")) and latest_folder(root) == previous.resolve()
     assert {p: p.read_bytes() for p in previous.rglob("*") if p.is_file()} == before
-    assert "运行失败，已有的输出和 最新结果.txt 未改动。" in (root / "weiwen.log").read_text(encoding="utf-8")
+    assert "运行失败，已有的输出和 最新结果.txt 未改动。" in (root / "运行日志.txt").read_text(encoding="utf-8")
 
 
 def test_ctrl_c_in_ledger_record_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,12 @@ The rule: no run of two or more ASCII letters, except this small allowlist:
   as the extension after a dot), and the product names SQLite, PostgreSQL, Excel and WPS;
 - the machine files that stay English: allocation.csv, persons.csv, summary.json, manifest.json,
   decision.arrow;
-- the page codes of headers and footers (&P, &N …).
+- the page codes of headers and footers (&P, &N …);
+- what a person types but does not read as words: environment variables (WEIWEN_LEDGER), a
+  ledger's address (sqlite:///…, postgresql://…), the dotted keys of a rules file
+  (campaign.rosters) — a rules file's keys are English by design (docs/rules.md);
+- names an office chooses itself, here those of the bundled examples: the rules files' names
+  (spring, from rules/spring.yaml) and the campaigns' codes (spring-2027).
 Machine files (CSV, JSON, JSON lines, Arrow) are not read.  The season's folder, where it is
 quoted back in a message, is not the program's text.
 
@@ -43,12 +48,37 @@ from tests.printing import Part, Said, campaign, cron_run, faulty_rosters, on_sc
 from weiwen.cli import app
 
 ALLOWED = {"weiwen", "xlsx", "xls", "xlsm", "csv", "json", "sqlite", "postgresql", "excel", "wps"}
-MACHINE_FILES = ("allocation.csv", "persons.csv", "summary.json", "manifest.json", "decision.arrow")
+MACHINE_FILES = ("allocation.csv", "persons.csv", "summary.json", "manifest.json", "decision.arrow", "weiwen.jsonl")
 WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
-AFTER_A_DOT = re.compile(r"\.(?:ya?ml|txt|db)\b", re.I)  # extensions of the files a clerk names or opens
+AFTER_A_DOT = re.compile(r"\.(?:ya?ml|txt|db|key)\b", re.I)  # extensions of the files a clerk names or opens
 PAGE_CODES = re.compile(r"&(?:[PNDTAFZGBIUESXYLCRK]|\"[^\"]*\"|[0-9]+|K[0-9A-Fa-f]{6})")
 # A key's fingerprint (11CE-3BC2-6BD0-F541) and a digest are hexadecimal digits, not words.
 HEX = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{4}(?:-[0-9A-Fa-f]{4}){2,}|[0-9a-f]{16,})(?![0-9A-Za-z])")
+ENV = re.compile(r"(?<![A-Za-z0-9_])WEIWEN_[A-Z_]+")
+LEDGER_URL = re.compile(r"(?:sqlite|postgresql)(?:\+\w+)?://\S*")
+
+
+def _typed_names() -> tuple[set[str], re.Pattern[str]]:
+    """The bundled examples' own names (file stems, campaign codes) and the rules' dotted keys."""
+    import yaml
+
+    from weiwen.rules.schema import Rules
+
+    names: set[str] = set()
+    for path in (Path(__file__).resolve().parents[1] / "rules").glob("*.yaml"):
+        names.add(path.stem)
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        names.add(str(doc["campaign"]["code"]))
+    keys = [f"{section}.{key}" for section, field in Rules.model_fields.items()
+            for key in getattr(field.annotation, "model_fields", {})]
+    dotted = re.compile(r"(?<![A-Za-z0-9_.])(?:" + "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
+                        + r")(?![A-Za-z0-9_])")
+    return names, dotted
+
+
+TYPED, RULES_KEYS = _typed_names()
+CHOSEN = re.compile(r"(?<![A-Za-z0-9_-])(?:rules/|(?:" + "|".join(map(re.escape, sorted(TYPED, key=len, reverse=True)))
+                    + r")(?![A-Za-z0-9_-]))")  # and the folder rules/ the examples are in
 SHOWN = 3  # texts shown of many with the same words in one place
 
 
@@ -88,6 +118,10 @@ def english(text: str, *, header_footer: bool = False) -> list[str]:
     for name in MACHINE_FILES:
         text = text.replace(name, "…")
     text = HEX.sub(" ", text)
+    text = LEDGER_URL.sub(" ", text)
+    text = ENV.sub(" ", text)
+    text = RULES_KEYS.sub(" ", text)
+    text = CHOSEN.sub(" ", text)
     if header_footer:
         text = PAGE_CODES.sub(" ", text)
     text = COMMAND_LINE.sub(" ", text)
@@ -251,7 +285,8 @@ def test_the_allowlist_is_what_it_says() -> None:
     assert english("第 &P 页，共 &N 页", header_footer=True) == []
     assert english("台账：SQLite 文件或 PostgreSQL；Excel 会把身份证号存成数字（4.11721E+17）") == []
     assert english("必须用 allocate --reason 说明原因") == ["allocate"]
-    assert english("活动 spring-2027 的第 2 版") == ["spring"]
+    assert english("活动 spring-2027 的第 2 版") == []  # the example's own code, as an office chose it
+    assert english("活动 autumn-2027 的第 2 版") == ["autumn"]
     assert english("household-multiple-heads") == ["household", "multiple", "heads"]
     assert english("weiwen --campain x") == ["campain"]
     assert english("密钥指纹：11CE-3BC2-6BD0-F541") == []

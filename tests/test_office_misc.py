@@ -123,3 +123,11 @@ def test_an_unfilled_template_is_an_error_not_a_silent_zero(tmp_path: Path) -> N
     assert allocated.exit_code == 1 and "花名册有 1 条错误" in allocated.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert list(summary["by_village"]) == ["王楼村"]
+
+
+def test_a_campaign_code_may_be_chinese(tmp_path: Path) -> None:
+    path = _slipped(tmp_path, "code: spring-2027", "code: 春节-2027")
+    assert load_rules(path).rules.campaign.code == "春节-2027"
+    for bad in ("春节 2027", "春节/2027", "../x"):
+        with pytest.raises(WeiwenError):
+            load_rules(_slipped(tmp_path, "code: spring-2027", f"code: '{bad}'"))

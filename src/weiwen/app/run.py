@@ -40,6 +40,7 @@ from weiwen.read.inputs import expand_inputs
 from weiwen.rules import LoadedRules, roster_paths
 from weiwen.model.vocab import Vocabulary
 
+LOG = "运行日志.txt"  # one line per event, for people (weiwen.jsonl beside it is for programs)
 LATEST = "最新结果.txt"  # first line: the latest complete run's folder name (beside it)
 DEPENDENCIES = ("pandas", "python-calamine", "openpyxl", "rustpy-xlsxwriter", "XlsxWriter", "pydantic", "SQLAlchemy")
 
@@ -53,7 +54,7 @@ class RunResult:
 
 
 class RunLog:
-    """weiwen.log for people and weiwen.jsonl for programs: events with counts, never personal data."""
+    """运行日志.txt for people and weiwen.jsonl for programs: events with counts, never personal data."""
 
     def __init__(self, root: Path, campaign: str):
         self.root = root
@@ -61,7 +62,7 @@ class RunLog:
 
     def __call__(self, event: str, message: str, **fields: object) -> None:
         now = datetime.now().astimezone().isoformat(timespec="seconds")
-        with (self.root / "weiwen.log").open("a", encoding="utf-8") as fh:
+        with (self.root / LOG).open("a", encoding="utf-8") as fh:
             fh.write(f"{now} [{self.campaign}] {message}\n")
         with (self.root / "weiwen.jsonl").open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({"time": now, "campaign": self.campaign, "event": event, **fields},
@@ -75,7 +76,7 @@ def run_campaign(loaded: LoadedRules, vocab: Vocabulary, out_root: Path | None =
     root = (out_root or Path(cfg.output)).resolve()
     root.mkdir(parents=True, exist_ok=True)
     log = RunLog(root, rules.campaign.code)
-    lock = FileLock(str(root / f".{rules.campaign.code}.lock"), timeout=0)
+    lock = FileLock(str(root / f".{rules.campaign.code}.运行锁"), timeout=0)
     try:
         lock.acquire()
     except Timeout:

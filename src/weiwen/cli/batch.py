@@ -13,7 +13,7 @@ from rich.markup import escape
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, JsonOpt, guarded, out_console, output_file
 from weiwen.core.errors import ExitCode, WeiwenError
 
-RUN_HELP = """无人值守运行（供定时任务调用）：按规则文件中的花名册（campaign.rosters）和运行设置（run），
+RUN_HELP = """无人值守运行（供定时任务调用）：按规则文件中的花名册（campaign.rosters）和运行设置，
 依次校验、查重、核定、预算，结果写到输出文件夹下以时间命名的子文件夹（如 2027-01-10T0200），附 manifest.json；
 全部写好后才在“最新结果.txt”中记下它。同一活动同时只能运行一个（另一个以退出码 3 退出）；中途被终止不会留下半成品，也不会改动以前的结果。
 
@@ -23,15 +23,15 @@ RUN_HELP = """无人值守运行（供定时任务调用）：按规则文件中
 RUN_SHORT = "无人值守运行（供定时任务调用）：校验、查重、核定、预算一次完成。"
 
 SAMPLE_HELP = """抽查：从核定结果中按村分层随机抽取（每村至少 1 户），生成带联系电话和核实结果栏的“抽查名单”；
-核查人员填好后用 import 汇总核实结果。
+核查人员填好后汇总核实结果。
 
-抽取：weiwen sample 核定结果文件夹 --rate 10% --seed 2027（draw 可以省略）
+抽取：weiwen sample 核定结果文件夹 --rate 10% --seed 2027（即 weiwen sample draw，可以简写）
 
 汇总：weiwen sample import 抽查名单.xlsx
 """
 
 DRAW_HELP = """按村分层随机抽取（每村按比例向上取整，至少 1 户），生成带联系电话和核实结果栏的“抽查名单”；
-种子相同，抽到的户相同。写 weiwen sample 核定结果文件夹 时可以省略 draw。
+种子相同，抽到的户相同。weiwen sample draw 可以简写为 weiwen sample。
 
 示例：weiwen sample 核定结果 --rate 10% --seed 2027
 """
@@ -103,7 +103,7 @@ def parse_rate(text: str) -> float:
     return value
 
 
-@sample_app.command("draw", cls=ChineseHelpCommand, help=DRAW_HELP, short_help="按村分层随机抽取，生成抽查名单（可省略 draw）。")
+@sample_app.command("draw", cls=ChineseHelpCommand, help=DRAW_HELP, short_help="按村分层随机抽取，生成抽查名单。")
 @guarded
 def draw(
     folder: Annotated[Path, typer.Argument(metavar="核定结果", show_default=False,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from weiwen.budget import BudgetFigures
     from weiwen.core.problems import Problem
 
-HELP = """经费预算：按慰问标准核定（与 allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
+HELP = """经费预算：按慰问标准核定（与 weiwen allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
 物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。
 
 不写花名册文件时，读取规则文件 campaign.rosters 指定的花名册（相对于当前目录）。
@@ -35,7 +35,7 @@ def budget(
     ceiling: Annotated[str | None, typer.Option(
         "--ceiling", metavar="金额", help="上级下拨资金（元），覆盖规则文件中的 budget.ceiling。")] = None,
     against: Annotated[Path | None, typer.Option(
-        "--compare", metavar="上次结果", help="与以前一次核定结果比较：那次 allocate 的输出文件夹（或其中的 summary.json）。")] = None,
+        "--compare", metavar="上次结果", help="与以前一次核定结果比较：那次 weiwen allocate 的输出文件夹（或其中的 summary.json）。")] = None,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
     aliases: AliasesOpt = None,

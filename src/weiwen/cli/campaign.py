@@ -24,7 +24,7 @@ PUBLISH_HELP = """登记公示：把这个文件夹的这一版名单记为已�
 
 APPROVE_HELP = """审批并冻结这一版名单：核对文件与生成时一致、是最新版本、没有待认定的异议、异议和查重认定的结果已经反映在这一版中；
 然后把每户及每一位成员记入台账，记下审批人和时间，并生成这一版的发放签领表（签领表（第N版）文件夹）。
-审批之后名单如有变化，必须用 allocate --reason 说明原因并重新审批。
+审批之后名单如有变化，必须用 weiwen allocate --reason 说明原因并重新审批。
 
 退出码：0 已审批；1 有户中的人已由其他单位记账；2 用法错误；3 台账被占用。
 
@@ -102,7 +102,7 @@ def objection_add(
 @objection_app.command("decide", cls=ChineseHelpCommand)
 @guarded
 def objection_decide(
-    number: Annotated[int, typer.Argument(metavar="编号", show_default=False, help="异议编号（objection list 中的编号）。")],
+    number: Annotated[int, typer.Argument(metavar="编号", show_default=False, help="异议编号（weiwen objection list 中的编号）。")],
     upheld: Annotated[bool, typer.Option("--upheld/--rejected", help="--upheld 异议成立（取消该户）；--rejected 不成立。")],
     note: Annotated[str, typer.Option("--note", metavar="认定依据", help="认定依据，例如 经入户核实属实。")],
     decided_on: Annotated[str | None, typer.Option("--date", metavar="日期", help="认定日期，如 2026-12-08（默认今天）。")] = None,
@@ -131,7 +131,10 @@ def objection_list(campaign: Annotated[str | None, typer.Option(
     rows = objections.listing(Ledger.open(ledger), campaign)
     table = Table(title=f"异议登记：{len(rows)} 条", title_justify="left")
     for col in ("编号", "活动", "身份证号", "户主", "提出日期", "提出人", "异议内容", "登记人", "认定", "认定人", "认定日期", "认定依据"):
-        table.add_column(col, overflow="fold")
+        if col == "活动":  # a campaign's code is typed as it is: never broken over two lines
+            table.add_column(col, no_wrap=True, min_width=max((len(o.campaign) for o in rows), default=4))
+        else:
+            table.add_column(col, overflow="fold")
     for o in rows:
         table.add_row(str(o.number), escape(o.campaign), o.id_masked, escape(o.name), o.raised_on, escape(o.raised_by),
                       escape(o.reason), escape(o.recorded_by), o.status_zh, escape(o.decided_by), o.decided_on,
@@ -140,7 +143,7 @@ def objection_list(campaign: Annotated[str | None, typer.Option(
 
 
 duplicates_app = typer.Typer(cls=ChineseHelpGroup, no_args_is_help=True,
-                             help="查重认定：核实 check-duplicates 列出的疑似重复后，记下“同一人”或“不同的人”，以后的查重和核定按认定处理；可撤销。")
+                             help="查重认定：核实 weiwen check-duplicates 列出的疑似重复后，记下“同一人”或“不同的人”，以后的查重和核定按认定处理；可撤销。")
 
 
 @duplicates_app.command("decide", cls=ChineseHelpCommand)
@@ -164,7 +167,7 @@ def verdict_decide(
 @duplicates_app.command("undo", cls=ChineseHelpCommand)
 @guarded
 def verdict_undo(
-    number: Annotated[int, typer.Argument(metavar="编号", show_default=False, help="认定编号（duplicates list 中的编号）。")],
+    number: Annotated[int, typer.Argument(metavar="编号", show_default=False, help="认定编号（weiwen duplicates list 中的编号）。")],
     reason: Annotated[str, typer.Option("--reason", metavar="原因", help="撤销原因。")],
     ledger: LedgerOpt = None,
     by: ByOpt = None,

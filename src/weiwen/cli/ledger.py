@@ -32,9 +32,13 @@ LedgerOpt = Annotated[str | None, typer.Option(
 @guarded
 def init(ledger: LedgerOpt = None, by: ByOpt = None) -> None:
     """新建台账和它的密钥（SQLite 时密钥文件在台账旁边，权限 0600；PostgreSQL 时由环境变量提供）。"""
+    from weiwen.ledger.store import key_path
+
     made = _ledger().create(ledger, by)
+    key_file = key_path(resolve_url(ledger))
+    where = f"密钥文件 {key_file}" if key_file is not None else f"环境变量 {KEY_ENV}"
     out_console().print(f"已建立台账：{escape(resolve_url(ledger))}。台账中不保存完整身份证号，只保存加密散列；"
-                        f"请妥善保管密钥（{KEY_ENV} 或 .key 文件），丢失后无法再与台账比对。\n"
+                        f"请妥善保管密钥（{escape(where)}），丢失后无法再与台账比对。\n"
                         f"密钥指纹：{made.fingerprint}（与其他单位交换名单时核对，指纹相同才是同一密钥）。")
 
 

@@ -18,7 +18,7 @@ app = typer.Typer(cls=ChineseHelpGroup, no_args_is_help=True,
                   help="银行代发：从审批过的名单生成代发文件（每一格都是文本，附控制数），导入银行回盘文件并对账、生成补发批次。")
 
 BankOpt = Annotated[str, typer.Option(
-    "--bank", metavar="银行格式", help="银行代发格式：自带的 农商银行 / 邮储银行，或自己写的 .yaml 格式文件（写法见使用说明 payment.md）。")]
+    "--bank", metavar="银行格式", help="银行代发格式：自带的 农商银行 / 邮储银行，或自己写的 .yaml 格式文件（写法见使用说明中的“银行代发”一章）。")]
 
 
 @app.command("banks", cls=ChineseHelpCommand)

@@ -27,7 +27,7 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """检查规则文件：键名和取值是否正确（指出行号）、类别是否存在、分档有无空档或重叠、条件是否自相矛盾；
-    写了花名册时再对照花名册检查，与 allocate 核定前的检查完全相同。退出码：0 没有错误；1 有错误；2 文件无法解析。"""
+    写了花名册时再对照花名册检查，与 weiwen allocate 核定前的检查完全相同。退出码：0 没有错误；1 有错误；2 文件无法解析。"""
     from weiwen.app.pipeline import check_campaign
     from weiwen.cli import render
     from weiwen.core import jsonout

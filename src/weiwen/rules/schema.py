@@ -202,7 +202,7 @@ class Standard(Payable):
     """One standard (档次): who qualifies, what is paid, per what — or a package of parts that
     competes as one standard (its value is the sum of its parts)."""
 
-    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    code: str = Field(pattern=r"^[\w\-]+$")  # letters (汉字 too), digits, - and _: it names files and ledger entries
     name: str
     when: Condition
     parts: list[Part] | None = Field(default=None, min_length=1)
@@ -273,7 +273,7 @@ class Publicity(Strict):
 
 class Campaign(Strict):
     name: str
-    code: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    code: str = Field(pattern=r"^[\w\-]+$")  # letters (汉字 too), digits, - and _: it names files and ledger entries
     reference_date: date
     source: str = ""
     effective_from: date | None = None
