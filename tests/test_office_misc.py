@@ -75,6 +75,12 @@ def test_villages_come_in_the_order_of_the_rosters_numbered_files(tmp_path: Path
         assert list(summary["by_village"]) == ["张庄村", "王楼村", "李家湾村"]
         listed = [line.split(",")[1] for line in (out / "allocation.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
         assert list(dict.fromkeys(listed)) == ["张庄村", "王楼村", "李家湾村"]
+    budget = tmp_path / "预算"
+    assert runner.invoke(app, ["budget", str(folder), "--campaign", "spring", "-o", str(budget)]).exit_code == 0
+    import openpyxl
+
+    column = [r[0] for r in openpyxl.load_workbook(budget / "经费预算.xlsx")["分村汇总"].iter_rows(min_row=3, values_only=True)]
+    assert column[:3] == ["张庄村", "王楼村", "李家湾村"]
 
 
 def test_ledger_times_are_the_office_clock_with_its_offset() -> None:

@@ -106,8 +106,11 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
     t = d.table
     villages = []
     if len(t):
-        g = t.groupby(["township", "village"], sort=True).agg(
+        # Villages as the decision lists them (the rosters' order), grouped by township in order of appearance.
+        g = t.groupby(["township", "village"], sort=False).agg(
             households=("household", "size"), persons=("persons", "sum"), cash=("cash_fen", "sum"), goods=("goods_fen", "sum"))
+        townships = list(dict.fromkeys(g.index.get_level_values(0)))
+        g = g.iloc[sorted(range(len(g)), key=lambda i: townships.index(g.index[i][0]))]
         for (township, village), r in g.iterrows():
             villages.append((str(township), str(village), int(r["households"]), int(r["persons"]),
                              yuan(int(r["cash"])), yuan(int(r["goods"]))))
