@@ -122,8 +122,8 @@ def test_json_csv_and_sheets_agree(spring_out: tuple[Path, dict]) -> None:
     values = [detail.cell(r, total_col).value for r in range(3, detail.max_row)]
     assert detail.cell(detail.max_row, 1).value == "合计"
     assert Decimal(str(sum(values))) == Decimal(str(detail.cell(detail.max_row, total_col).value)) == Decimal(doc["total"])
-    assert {"慰问明细", "公示名单", "汇总", "未纳入"} <= set(wb.sheetnames)
-    assert {"签领表-张庄村", "签领表-李家湾村"} <= set(wb.sheetnames)
+    assert wb.sheetnames == ["慰问明细", "签领表-张庄村", "签领表-李家湾村", "汇总", "未纳入"]
+    assert openpyxl.load_workbook(out / "公示名单.xlsx").sheetnames == ["张庄村", "李家湾村"]  # a sheet per village
     sign = wb["签领表-张庄村"]
     texts = [c.value for row in sign.iter_rows() for c in row if isinstance(c.value, str)]
     assert "壹仟壹佰元整" in texts  # 王建国户 cash 1100 in capitals
@@ -134,42 +134,49 @@ def test_totals_rows_are_ruled_like_the_table(spring_out: tuple[Path, dict]) -> 
     # the empty cells included (they take the row's format).
     out, _ = spring_out
     wb = openpyxl.load_workbook(out / "慰问明细.xlsx")
-    for name in ("签领表-张庄村", "慰问明细", "公示名单"):
-        ws = wb[name]
-        last = ws.max_row
-        assert ws.cell(last, 1).value == "合计"
+    for ws in (wb["签领表-张庄村"], wb["慰问明细"], openpyxl.load_workbook(out / "公示名单.xlsx")["张庄村"]):
+        last = next(r for r in range(ws.max_row, 0, -1) if ws.cell(r, 1).value == "合计")
         row_style = ws.row_dimensions[last]
         for col in range(1, ws.max_column + 1):
             cell = ws.cell(last, col)
             border = cell.border if cell.has_style else row_style.border
-            assert border.top.style == border.bottom.style == "thin", (name, cell.coordinate)
+            assert border.top.style == border.bottom.style == "thin", (ws.title, cell.coordinate)
+
+
+def public_heads(book: Path) -> list[tuple[str, str]]:
+    """(name, ID) of every household on the public list, village after village, as posted."""
+    return [(row[1], row[2]) for ws in openpyxl.load_workbook(book)
+            for row in ws.iter_rows(min_row=4, values_only=True) if str(row[0]).isdigit()]
 
 
 def test_public_list_leaks_nothing(spring_out: tuple[Path, dict]) -> None:
     out, _ = spring_out
-    ws = openpyxl.load_workbook(out / "慰问明细.xlsx")["公示名单"]
-    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    wb = openpyxl.load_workbook(out / "公示名单.xlsx")
+    text = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
     assert not re.search(r"\d{17}[\dX]", text)
     assert "13800138000" not in text and "6228480402564890018" not in text
     assert "王*国" in text and "赵*" in text
     # Each head's ID as the first 6 and the last 4 digits, nothing more; by hand from SPRING_PEOPLE.
-    heads = [(row[2], row[3]) for row in ws.iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
-    assert heads == [("王*国", "110101********1110"), ("赵*", "110101********2113"),
-                     ("=********************)", "110101********3116"), ("周*", "110101********5111")]
+    assert public_heads(out / "公示名单.xlsx") == [
+        ("王*国", "110101********1110"), ("赵*", "110101********2113"), ("=********************)", "110101********3116"),
+        ("周*", "110101********5111")]
     for person in SPRING_PEOPLE[1:]:
         assert person[3] not in text  # no full ID, of a head or anyone else
 
 
 def test_no_formula_no_link_and_stable_bytes(spring_out: tuple[Path, dict], tmp_path: Path) -> None:
     out, _ = spring_out
-    with zipfile.ZipFile(out / "慰问明细.xlsx") as zf:
-        xml = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    xml = ""
+    for name in ("慰问明细.xlsx", "公示名单.xlsx", "审批表.xlsx"):
+        with zipfile.ZipFile(out / name) as zf:
+            xml += "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in xml and "<f " not in xml and "<hyperlink" not in xml
     assert '<t>=HYPERLINK("http://x")</t>' in xml  # the name is there, as text
     roster = tmp_path / "花名册.xlsx"  # the very file spring_out used
     again = tmp_path / "again"
     runner.invoke(app, ["allocate", str(roster), "--campaign", "spring", "-o", str(again)])
-    assert (again / "慰问明细.xlsx").read_bytes() == (out / "慰问明细.xlsx").read_bytes()
+    for name in ("慰问明细.xlsx", "公示名单.xlsx", "审批表.xlsx"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
     assert (again / "allocation.csv").read_bytes() == (out / "allocation.csv").read_bytes()
 
 
@@ -242,6 +249,13 @@ def test_many_villages_get_one_sign_sheet_workbook_each(tmp_path: Path) -> None:
         last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
         total += Decimal(str(ws.cell(last, 6).value))
     assert total == Decimal(doc["cash"])  # the sign sheets pay out exactly the cash decided
+    public = sorted((out / "公示名单").glob("*.xlsx"))  # and a public list per village, beside them
+    assert [f.name for f in public] == [f.name for f in files] and not (out / "公示名单.xlsx").exists()
+    posted = Decimal(0)
+    for f in public:
+        ws = openpyxl.load_workbook(f)["公示名单"]
+        posted += Decimal(str(next(r[5] for r in ws.iter_rows(values_only=True) if r[0] == "合计")))
+    assert posted == Decimal(doc["total"])
     with (out / "allocation.csv").open(encoding="utf-8-sig", newline="") as fh:  # written by the second process
         rows = list(csv.DictReader(fh))
     assert len(rows) == doc["households"] and sum(Decimal(r["合计"]) for r in rows) == Decimal(doc["total"])
@@ -276,7 +290,9 @@ def test_second_process_started_early_writes_the_same_files(tmp_path: Path, monk
     monkeypatch.setattr("weiwen.app.pipeline.second_process", always_early)
     early = runner.invoke(app, [*args, str(tmp_path / "early")])
     assert late.exit_code == early.exit_code == 0
-    assert len(given_work) == 1  # the sign sheets and the CSV went to the process started before reading
+    # The sign sheets and the CSV went to the process started before reading, then the public lists
+    # in shares (those it had not started when this process was done were written here).
+    assert given_work[0] == "_village_files_and_csv" and set(given_work[1:]) == {"public_share"}
     names = sorted(p.relative_to(tmp_path / "late") for p in (tmp_path / "late").rglob("*") if p.is_file())
     assert len(names) > 60
     assert names == sorted(p.relative_to(tmp_path / "early") for p in (tmp_path / "early").rglob("*") if p.is_file())
@@ -442,8 +458,7 @@ def posted_names(tmp_path: Path, names: list[str]) -> list[str]:
     result = runner.invoke(app, ["allocate", str(one_household_each(tmp_path / "r.xlsx", names)),
                                  "--campaign", "spring", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    ws = openpyxl.load_workbook(out / "慰问明细.xlsx")["公示名单"]
-    return [row[2] for row in ws.iter_rows(min_row=4, values_only=True) if row[0] != "合计"]
+    return [name for name, _ in public_heads(out / "公示名单.xlsx")]
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -561,7 +576,8 @@ def test_left_out_sheet_names_files_from_their_common_folder(tmp_path: Path) -> 
     import python_calamine as calamine
 
     rows = calamine.CalamineWorkbook.from_path(str(out / "慰问明细.xlsx")).get_sheet_by_name("未纳入").to_python()
-    files = {r[1] for r in rows[2:]}
+    assert rows[-1][0] == f"共 {len(rows) - 3} 条"  # after the title, the header and the rows
+    files = {r[1] for r in rows[2:-1]}
     assert files == {"张庄村/花名册.xlsx", "李庄村/花名册.xlsx"}
 
 
@@ -569,7 +585,7 @@ def left_out_files(out: Path) -> set[str]:
     import python_calamine as calamine
 
     rows = calamine.CalamineWorkbook.from_path(str(out / "慰问明细.xlsx")).get_sheet_by_name("未纳入").to_python()
-    return {r[1] for r in rows[2:]}
+    return {r[1] for r in rows[2:-1]}  # the last row counts them
 
 
 def test_left_out_sheet_names_one_file_by_its_name_and_mixed_paths_as_given(

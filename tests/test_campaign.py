@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 from tests.test_ledger import ledger_url, postgres_url  # noqa: F401  (fixtures: SQLite and a real PostgreSQL)
 from weiwen.cli import app
 from weiwen.core.ids import mask_digits, mask_id
+from weiwen.core.problems import kind
 from weiwen.ledger.schema import batch_lines, batches, log, records, versions
 from weiwen.ledger.store import Ledger
 
@@ -232,8 +233,10 @@ def test_the_whole_campaign_from_list_to_last_return(ledger: str) -> None:
     assert not [p for p in folder.rglob("*") if "签领表" in p.name]
     book = sheets(folder / "慰问明细.xlsx")
     assert not [s for s in book if s.startswith("签领表")]
-    for sheet in ("慰问明细", "公示名单", "汇总"):
+    for sheet in ("慰问明细", "汇总"):
         assert "（第1版）" in str(book[sheet][0][0]), sheet
+    for sheet in sheets(folder / "公示名单.xlsx").values():
+        assert "（第1版）" in str(sheet[0][0])
     m = manifest(folder)
     assert (m["活动"], m["版本"]) == (CAMPAIGN, 1)
     for name, digest in m["输出"].items():  # type: ignore[union-attr]
@@ -294,7 +297,8 @@ def test_the_whole_campaign_from_list_to_last_return(ledger: str) -> None:
         rows = sheets(path)["签领表"]
         assert "（第2版）" in str(rows[0][0]) and village in str(rows[1][0])
         listed = after_header(rows)
-        heads, totals = listed[:-1], listed[-1]
+        assert listed[-1][4] == "（以下空白）"
+        heads, totals = listed[:-2], listed[-2]
         here = [r for r in second if r["村(社区)"] == village]
         # 签领表 shows each head's ID masked (first 6 and last 4): the intended form, never the full ID.
         assert sorted((r[1], r[2]) for r in heads) == sorted((r["户主姓名"], mask_id(r["身份证号"])) for r in here)
@@ -520,7 +524,8 @@ def test_a_bad_return_file_marks_nothing_and_a_correct_one_still_imports(ledger:
                  "--ledger", ledger, code=1)
     assert "回盘文件有 2 处问题，没有记入台账" in result.stderr and "银行的原始回盘文件重新导入" in result.stderr
     found = {(r[2], r[3], r[4]) for r in table_rows(result.stderr) if len(r) == 7}
-    assert found == {("4", "账号", "bank-return-account-numeric"), ("7", "处理结果", "bank-return-status-unknown")}
+    assert found == {("4", "账号", kind("bank-return-account-numeric").title),
+                     ("7", "处理结果", kind("bank-return-status-unknown").title)}  # codes are for --json only
     assert "处理中" in result.stderr
     assert not any(a in result.output for a in accounts)
 
@@ -530,7 +535,7 @@ def test_a_bad_return_file_marks_nothing_and_a_correct_one_still_imports(ledger:
     result = cli("payment", "import", OUT, write_return(Path("回盘-缺列.xlsx"), cut, head), "--bank", BANK,
                  "--ledger", ledger, code=1)
     found = {(r[2], r[3], r[4]) for r in table_rows(result.stderr) if len(r) == 7}
-    assert found == {("1", "处理结果", "bank-return-header-missing")}
+    assert found == {("1", "处理结果", kind("bank-return-header-missing").title)}
     assert "缺少列“处理结果”" in result.stderr
 
     # Nothing marked, nothing written.
