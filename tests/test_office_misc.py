@@ -5,6 +5,7 @@ the office's clock."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -137,3 +138,17 @@ def test_a_campaign_code_may_be_chinese(tmp_path: Path) -> None:
     for bad in ("春节 2027", "春节/2027", "../x"):
         with pytest.raises(WeiwenError):
             load_rules(_slipped(tmp_path, "code: spring-2027", f"code: '{bad}'"))
+
+
+def test_per_village_files_are_announced_as_their_folder(tmp_path: Path) -> None:
+    """Over 50 villages the public lists and sign sheets are files per village: the screen names
+    the folder and the count, not ten file names and "……另有"."""
+    folder = tmp_path / "花名册"
+    made = runner.invoke(app, ["samples", "generate", "-o", str(folder), "--households", "306", "--villages", "51"])
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(app, ["allocate", str(folder), "--campaign", "spring", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    public = sorted((tmp_path / "o" / "公示名单").iterdir())
+    villages = len(json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["by_village"])
+    assert len(public) == villages > 50
+    assert f"公示名单{os.sep}（{villages} 个文件，每村(社区)一个）" in result.output and "另有" not in result.output

@@ -6,6 +6,8 @@ problems are named by their Chinese title — the stable codes are for ``--json`
 
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +73,8 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
         f"错误 {len(errors)} 条，警告 {len(warnings)} 条。"
     )
     for path in reports:
-        console.print(f"已写出标注副本：{escape(str(path))}")
+        what = "校验报告" if path.suffix == ".json" else "标注副本"
+        console.print(f"已写出{what}：{escape(str(path))}")
 
 
 def title(code: str) -> str:
@@ -100,10 +103,23 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
     if intake.errors:
         console.print(f"[yellow]花名册有 {len(intake.errors)} 条错误，相关行未参与核定；"
                       "可用 weiwen validate --report 生成标注副本发回修改。[/]", markup=True)
-    for p in outputs[:10]:
-        console.print(f"已写出：{escape(str(p))}")
-    if len(outputs) > 10:
-        console.print(f"……另有 {len(outputs) - 10} 个文件")
+    written(console, outputs)
+
+
+def written(console: Console, outputs: list[Path]) -> None:
+    """The files written: those of the output folder by name, a subfolder of per-village files
+    (公示名单/, 签领表/) as one line with its count."""
+    if not outputs:
+        return
+    top = outputs[0].parent
+    folders: dict[Path, int] = {}
+    for p in outputs:
+        if p.parent != top and p.parent.parent == top:
+            folders[p.parent] = folders.get(p.parent, 0) + 1
+        else:
+            console.print(f"已写出：{escape(str(p))}")
+    for folder, n in folders.items():
+        console.print(f"已写出：{escape(str(folder))}{os.sep}（{n} 个文件，每村(社区)一个）")
 
 
 def problems(console: Console, found: list[P.Problem]) -> None:
