@@ -30,7 +30,7 @@ from weiwen.sheets.xlsx import normalize_xlsx
 PUBLIC_NEEDS = ("village", "head_name", "head_id", "size", "applied_names", "total_fen", "goods_fen")
 PUBLIC_BOOK = "公示名单.xlsx"  # up to SIGN_SHEETS_INLINE villages: a sheet each
 PUBLIC_FOLDER = "公示名单"  # more: a workbook each
-PUBLIC_SHARES = 8  # those workbooks go to the second process in this many shares (queue_public_files)
+PUBLIC_SHARES = 24  # those workbooks go to the second process in this many shares (queue_public_files)
 BLANK = "__________"  # a blank to fill in by hand
 DATE_BLANK = "\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日"
 
@@ -199,12 +199,17 @@ def queue_public_files(pool: Executor, table: pd.DataFrame, post: Posting, folde
         shares.append((k0, a, b, pool.submit(public_share, part, post, folder, k0, count)))
 
     def finish() -> list[Path]:
-        for *_, future in reversed(shares):
-            future.cancel()  # not started yet: written here
+        # From the back, one share at a time, while the second process (still busy, or taking
+        # shares from the front) has not started it: the two meet in the middle.
+        here: dict[int, list[Path]] = {}
+        for i in reversed(range(len(shares))):
+            k0, a, b, future = shares[i]
+            if not future.cancel():
+                break
+            here[i] = write_public_files(folder, PublicRows(table.iloc[a:b], post), first=k0, count=count)
         out: list[Path] = []
-        for k0, a, b, future in shares:
-            out += (write_public_files(folder, PublicRows(table.iloc[a:b], post), first=k0, count=count)
-                    if future.cancelled() else future.result())
+        for i, (*_, future) in enumerate(shares):
+            out += here[i] if i in here else future.result()
         return out
 
     return finish
