@@ -121,21 +121,14 @@ def _first_cells(text: str) -> str:
     return "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
 
 
-def test_allocate_table_at_80_columns_shows_long_standard_names(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["allocate", "budget"])
+def test_tables_at_80_columns_show_long_standard_names_whole(tmp_path: Path, command: str) -> None:
     files = [str(p) for p in sorted(SAMPLES.glob("*.xlsx"))]
-    result = runner.invoke(app, ["allocate", *files, "--campaign", "spring", "-o", str(tmp_path / "o")], env=NARROW)
+    result = runner.invoke(app, [command, *files, "--campaign", "spring", "-o", str(tmp_path / "o")], env=NARROW)
     assert result.exit_code == 0, result.output
     assert "…" not in result.stdout
     assert "伤残军人、参战涉核、在乡老复员军人" in _first_cells(result.stdout)
     assert max(len(line) for line in result.stdout.splitlines() if line.startswith("│")) <= 80
-
-
-def test_budget_table_at_80_columns_is_whole(tmp_path: Path) -> None:
-    files = [str(p) for p in sorted(SAMPLES.glob("*.xlsx"))]
-    result = runner.invoke(app, ["budget", *files, "--campaign", "spring", "-o", str(tmp_path / "b")], env=NARROW)
-    assert result.exit_code == 0, result.output
-    assert "…" not in result.stdout
-    assert "伤残军人、参战涉核、在乡老复员军人" in _first_cells(result.stdout)
 
 
 # --- 3. Chinese where a clerk reads -----------------------------------------------------------------
