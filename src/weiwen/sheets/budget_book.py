@@ -19,7 +19,7 @@ from weiwen.budget import BudgetFigures, StandardLine
 from weiwen.core.errors import WeiwenError
 from weiwen.core.atomic import write_atomic
 from weiwen.core.text import display_lines
-from weiwen.sheets.xlsx import new_workbook
+from weiwen.sheets.xlsx import HEAD, TITLE, new_workbook
 
 MONEY = "¥#,##0.00"
 CHART_MAX_VILLAGES = 40  # beyond this the bars and their labels no longer fit one printed page; the table stays
@@ -67,10 +67,8 @@ def _money_width(values: list[Decimal], floor: int = 15) -> int:
 def _write(path: Path, b: BudgetFigures, title: str) -> None:
     wb = new_workbook(path)
     f = {
-        "title": wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter",
-                                "text_wrap": True}),
-        "head": wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True,
-                               "bg_color": "#DDEBF7"}),
+        "title": wb.add_format(TITLE),
+        "head": wb.add_format(HEAD),
         "text": wb.add_format({"border": 1, "valign": "vcenter", "text_wrap": True}),
         "center": wb.add_format({"border": 1, "align": "center", "valign": "vcenter", "num_format": "#,##0"}),
         "money": wb.add_format({"border": 1, "num_format": MONEY, "valign": "vcenter"}),

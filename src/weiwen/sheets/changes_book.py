@@ -16,7 +16,7 @@ from pathlib import Path
 from weiwen.changes import Change, ChangeKind, count_changes
 from weiwen.core.atomic import write_atomic
 from weiwen.core.ids import mask_id
-from weiwen.sheets.xlsx import new_workbook
+from weiwen.sheets.xlsx import HEAD, TITLE, new_workbook
 
 SHEET = "变更清单"
 NOTES_SHEET = "说明"
@@ -40,10 +40,8 @@ def write_changes_book(path: Path, changes: Sequence[Change], *, title: str, bef
 def _write(path: Path, changes: Sequence[Change], title: str, before: str, after: str) -> None:
     wb = new_workbook(path)
     f = {
-        "title": wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter",
-                                "text_wrap": True}),
-        "head": wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True,
-                               "bg_color": "#DDEBF7"}),
+        "title": wb.add_format(TITLE),
+        "head": wb.add_format(HEAD),
         "text": wb.add_format({"border": 1, "valign": "vcenter", "indent": 1}),
         "wrap": wb.add_format({"border": 1, "valign": "vcenter", "text_wrap": True, "indent": 1}),
         "center": wb.add_format({"border": 1, "align": "center", "valign": "vcenter"}),

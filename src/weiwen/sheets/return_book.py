@@ -19,7 +19,7 @@ from weiwen.core.ids import mask_digits
 from weiwen.core.text import display_lines
 from weiwen.reconcile import Reconciliation
 from weiwen.sheets.payment_book import display_width, yuan_text
-from weiwen.sheets.xlsx import new_workbook, normalize_xlsx, print_a4_landscape
+from weiwen.sheets.xlsx import HEAD, TITLE, new_workbook, normalize_xlsx, print_a4_landscape
 
 SUMMARY_SHEET = "核对汇总"
 FAILED_SHEET = "失败清单"
@@ -40,9 +40,8 @@ def write_return_report(path: Path, rec: Reconciliation, *, title: str, batch: s
 def _write(path: Path, rec: Reconciliation, *, title: str, batch: str) -> None:
     wb = new_workbook(path)
     f = {
-        "title": wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}),
-        "head": wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True,
-                               "bg_color": "#DDEBF7", "num_format": "@"}),
+        "title": wb.add_format({**TITLE, "font_size": 14, "text_wrap": False}),
+        "head": wb.add_format({**HEAD, "num_format": "@"}),
         "text": wb.add_format({"border": 1, "num_format": "@", "valign": "vcenter"}),
         "wrap": wb.add_format({"border": 1, "num_format": "@", "text_wrap": True, "valign": "vcenter"}),
         "right": wb.add_format({"border": 1, "num_format": "@", "align": "right", "valign": "vcenter"}),

@@ -11,6 +11,9 @@ from typing import BinaryIO
 import xlsxwriter
 
 FIXED_TIME = datetime(2000, 1, 1)  # document timestamps fixed: same inputs, same bytes
+# The formats every printed table shares: its title above, its header row (wrapped, light blue).
+TITLE = {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter", "text_wrap": True}
+HEAD = {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True, "bg_color": "#DDEBF7"}
 
 
 def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Workbook:
