@@ -60,8 +60,9 @@ def test_the_latest_run_is_named_in_a_plain_file_not_a_symlink(office: Path) -> 
     root.mkdir()
     (root / "latest").symlink_to("nowhere")
     folder = Path(json.loads(runner.invoke(app, ["run", "spring", "--json"]).stdout)["folder"])
-    lines = (root / LATEST).read_text(encoding="utf-8").splitlines()
+    lines = (root / LATEST).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == folder.name and f"最新一次运行的结果在文件夹 {folder.name} 中" in lines[1]
+    assert (root / LATEST).read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in (root / LATEST).read_bytes()
     assert not (root / "latest").is_symlink() and not (root / "latest").exists()
     for bad in ("../输出", ".", "", "不存在的文件夹", str(folder)):
         (root / LATEST).write_text(bad + "\n", encoding="utf-8")

@@ -245,7 +245,7 @@ def test_template_title_follows_the_campaign_or_the_option(tmp_path: Path, monke
     monkeypatch.chdir(ROOT)
 
     def title(*args: str) -> str:
-        target = tmp_path / "t.xlsx"
+        target = tmp_path / f"t{len(list(tmp_path.iterdir()))}.xlsx"  # a template never replaces a file
         result = runner.invoke(app, ["template", "-o", str(target), *args])
         assert result.exit_code == 0, result.output
         return str(openpyxl.load_workbook(target)["花名册"]["A1"].value)

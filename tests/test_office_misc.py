@@ -130,6 +130,30 @@ def test_an_unfilled_template_is_an_error_not_a_silent_zero(tmp_path: Path) -> N
     assert allocated.exit_code == 1 and "花名册有 1 条错误" in allocated.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert list(summary["by_village"]) == ["王楼村"]
+    alone = runner.invoke(app, ["allocate", str(template), "--campaign", "spring", "-o", str(tmp_path / "空")])
+    assert alone.exit_code == 1 and "花名册中没有一个合格的人，没有核定，也没有写出任何文件。" in alone.output
+    assert "一个人也没有填写" in alone.output and not (tmp_path / "空").exists()  # no empty list to post
+
+
+def test_a_roster_that_cannot_be_read_says_nothing_was_written(tmp_path: Path) -> None:
+    broken = tmp_path / "损坏.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    result = runner.invoke(app, ["allocate", str(broken), str(ROOT / "samples" / "rosters" / "1-王楼村.xlsx"),
+                                 "--campaign", "spring", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "没有核定，也没有写出任何文件" in result.output
+    assert "文件不完整或已损坏" in result.output and "BadZip" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_weiwen_does_not_read_its_own_outputs_back_as_rosters(tmp_path: Path) -> None:
+    folder = tmp_path / "花名册"
+    folder.mkdir()
+    for p in (ROOT / "samples" / "rosters").glob("*.xlsx"):
+        (folder / p.name).write_bytes(p.read_bytes())
+    assert runner.invoke(app, ["validate", str(folder), "--report", str(folder)]).exit_code == 0
+    assert runner.invoke(app, ["allocate", str(folder), "--campaign", "spring", "-o", str(folder)]).exit_code == 0
+    again = runner.invoke(app, ["validate", str(folder)])
+    assert again.exit_code == 0 and "共 3 个文件，169 人" in again.output
+    assert "有 weiwen 写出的结果（不是花名册），未读取" in again.output and "1-王楼村.标注.xlsx" in again.output
 
 
 def test_a_campaign_code_may_be_chinese(tmp_path: Path) -> None:
@@ -152,3 +176,16 @@ def test_per_village_files_are_announced_as_their_folder(tmp_path: Path) -> None
     villages = len(json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["by_village"])
     assert len(public) == villages > 50
     assert f"公示名单{os.sep}（{villages} 个文件，每村(社区)一个）" in result.output and "另有" not in result.output
+
+
+def test_no_output_replaces_a_roster(tmp_path: Path) -> None:
+    """`template -o` onto a filled roster, `check-duplicates -o` onto one of its inputs: refused, the
+    roster unchanged (exit 2)."""
+    roster = tmp_path / "1-王楼村.xlsx"
+    roster.write_bytes((ROOT / "samples" / "rosters" / "1-王楼村.xlsx").read_bytes())
+    before = roster.read_bytes()
+    made = runner.invoke(app, ["template", "-o", str(roster)])
+    assert made.exit_code == 2 and "已经存在（可能是填好的花名册），没有覆盖它" in made.output
+    checked = runner.invoke(app, ["check-duplicates", str(roster), "-o", str(roster)])
+    assert checked.exit_code == 2 and "是要查重的花名册本身，不能覆盖它" in checked.output
+    assert roster.read_bytes() == before

@@ -41,7 +41,7 @@ def draw(households: list[Household], rate: float, seed: int) -> list[Household]
     for h in households:
         by_village[h.village].append(h)
     chosen = []
-    for village in sorted(by_village):
+    for village in by_village:  # in the order of the list (the rosters' order), each village drawn on its own
         members = sorted(by_village[village], key=lambda h: h.code)
         k = min(len(members), max(1, math.ceil(rate * len(members))))
         rng = random.Random(f"{seed}:{village}")  # per village, so adding a village changes no other draw

@@ -105,8 +105,8 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
                       compare_with: Path | None = None) -> Allocated:
     """``weiwen allocate``: validate, decide and write every output into ``output``.
 
-    Nothing is written when a roster cannot be read, or with ``strict`` when a roster has an
-    error.  Large rosters start the writer's second process before they are read (its start-up
+    Nothing is written when a roster cannot be read, when no one in the rosters is valid (a
+    blank template), or with ``strict`` when a roster has an error.  Large rosters start the writer's second process before they are read (its start-up
     overlaps the reading) and run without Python's cyclic garbage collector (no cycles among the
     millions of cells; scanning them costs seconds).  ``writing`` is called before the writing starts.
 
@@ -116,8 +116,8 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
     manifest.json are written.  ``compare_with``: an earlier allocation.csv to compare with, per household."""
     with second_process(paths) as helper, no_cyclic_gc():
         intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger_url, progress=progress)
-        if decision is None or (strict and intake.errors):
-            return Allocated(intake, decision)
+        if decision is None or (strict and intake.errors) or not intake.valid_rows:
+            return Allocated(intake, decision)  # nothing written: no empty lists to post by mistake
         title = loaded.rules.campaign.name
         version = ledger = current = None
         files: list[dict[str, str]] = []

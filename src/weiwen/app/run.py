@@ -32,7 +32,7 @@ from weiwen.budget import figures
 from weiwen.dedupe import find_duplicates
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.sheets.decision_book import write_outputs
-from weiwen.core.atomic import sha256_file, write_text_atomic
+from weiwen.core.atomic import sha256_file, write_atomic, write_text_atomic
 from weiwen.sheets.budget_book import write_budget
 from weiwen.sheets.duplicates_book import write_duplicates
 from weiwen.app.pipeline import load_and_decide
@@ -144,8 +144,9 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
         log("failed", f"运行失败，已有的输出和 {LATEST} 未改动。")
         raise
     finished = datetime.now().strftime("%Y-%m-%d %H:%M")
-    write_text_atomic(root / LATEST, f"{final.name}\n最新一次运行的结果在文件夹 {final.name} 中"
-                                     f"（{finished} 完成，退出码 {int(exit_code)}）。\n")  # switches in one step
+    pointer = (f"\ufeff{final.name}\r\n最新一次运行的结果在文件夹 {final.name} 中"
+               f"（{finished} 完成，退出码 {int(exit_code)}）。\r\n")  # a BOM and CRLF: Windows Notepad reads it
+    write_atomic(root / LATEST, lambda tmp: tmp.write_bytes(pointer.encode("utf-8")))  # switches in one step
     old_link = root / "latest"  # the symlink that versions before 0.9 kept
     if old_link.is_symlink():
         old_link.unlink()
@@ -158,7 +159,7 @@ def latest_folder(root: Path) -> Path | None:
     """The latest complete run's folder, from the pointer file; ``None`` when there is none yet
     (or the pointer names anything but an existing folder directly beside it)."""
     try:
-        name = (root / LATEST).read_text(encoding="utf-8").splitlines()[0].strip()
+        name = (root / LATEST).read_text(encoding="utf-8-sig").splitlines()[0].strip()
     except (OSError, UnicodeDecodeError, IndexError):
         return None
     folder = root / name

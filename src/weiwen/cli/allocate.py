@@ -87,10 +87,13 @@ def allocate(
     intake, decision, written = done.intake, done.decision, done.written
     if decision is None:
         render.validation(err_console(), intake, show=20, reports=[])
+        err_console().print("有花名册无法读取（见上面的错误），没有核定，也没有写出任何文件。"
+                            "请换一份能打开的文件，或把它移出花名册文件夹后重新运行。")
         raise typer.Exit(int(ExitCode.USAGE))
-    if not written:  # --strict and the rosters have errors
+    if not written:  # no one valid, or --strict and the rosters have errors
         render.validation(err_console(), intake, show=40, reports=[])
-        err_console().print("花名册有错误，按 --strict 的要求未进行核定。")
+        err_console().print("花名册中没有一个合格的人，没有核定，也没有写出任何文件。" if not intake.valid_rows
+                            else "花名册有错误，按 --strict 的要求未进行核定。")
         raise typer.Exit(int(ExitCode.PROBLEMS))
     if as_json:
         typer.echo(jsonout.dumps(decision_json(decision, written)))

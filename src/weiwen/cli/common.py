@@ -19,7 +19,7 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from weiwen.cli.usage import COMMAND_METAVAR, OPTIONS_METAVAR, USAGE_PREFIX
-from weiwen.core.errors import ExitCode, WeiwenError
+from weiwen.core.errors import ExitCode, WeiwenError, system_reason
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -154,7 +154,7 @@ def place_error(exc: OSError) -> str:
     if code == errno.EINVAL:
         return (f"文件名不合法：{name}。Windows 的文件名中不能有 \\ / : * ? \" < > | 这些符号，"
                 "请换一个文件名。")
-    return f"无法读写 {name}（系统提示：{exc.strerror or exc.__class__.__name__}）。请检查这个位置是否存在、是否有权限。"
+    return f"无法读写 {name}（{system_reason(exc)}）。请检查这个位置是否存在、是否有权限。"
 
 
 Files = Annotated[list[Path], typer.Argument(

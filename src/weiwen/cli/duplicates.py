@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from weiwen.cli.common import AliasesOpt, Files, JsonOpt, SheetOpt, err_console, out_console, output_file, rosters
-from weiwen.core.errors import ExitCode
+from weiwen.core.errors import ExitCode, WeiwenError
 
 HELP = """查重：同一身份证号出现在多行（含 15 位和 18 位两种写法）、同一户的成员分属两个村（确定重复）；
 姓名和出生日期相同而身份证号不同、同名且身份证号只差一位或两位颠倒、同音同名且电话或住址相同（疑似重复）。
@@ -48,6 +48,9 @@ def check_duplicates(
 
     given = rosters(files)
     target = output_file(output, ".xlsx", "重复核查.xlsx") if output is not None else None
+    if target is not None and target.resolve() in {p.resolve() for p in given}:
+        raise WeiwenError(f"-o {target} 是要查重的花名册本身，不能覆盖它。请换一个文件名，例如 重复核查.xlsx。",
+                          code="output-is-input")
     vocab = load_vocabulary(aliases)
     if campaign is not None or rules is not None:
         vocab = campaign_vocabulary(plan_for(campaign, rules), aliases)

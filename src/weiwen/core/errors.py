@@ -26,3 +26,29 @@ class WeiwenError(Exception):
         self.code = code
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+_ERRNO_ZH = {
+    "EACCES": "没有权限", "EPERM": "没有权限", "ENOENT": "不存在", "EISDIR": "这是一个文件夹，不是文件",
+    "ENOTDIR": "路径中有一部分是文件，不是文件夹", "ENOSPC": "磁盘已满", "EDQUOT": "磁盘配额已满",
+    "EROFS": "磁盘是只读的", "EBUSY": "正被其他程序占用", "ETXTBSY": "正被其他程序占用",
+    "ENAMETOOLONG": "路径太长", "ELOOP": "符号链接绕成了圈", "EEXIST": "已经存在", "EIO": "磁盘读写出错",
+    "EINVAL": "文件名不合法", "EMFILE": "同时打开的文件太多", "ENFILE": "同时打开的文件太多",
+}
+_DAMAGE_ZH = {  # what a damaged file's exception says, by class name (the classes live in several libraries)
+    "BadZipFile": "压缩包结构损坏", "ZipError": "压缩包结构损坏", "error": "压缩数据损坏", "EOFError": "文件不完整",
+    "XmlError": "表格内容（XML）损坏", "ParseError": "表格内容（XML）损坏", "CalamineError": "表格无法解析",
+    "XLRDError": "表格无法解析", "CompDocError": "表格无法解析", "ValueError": "内容不合格式", "KeyError": "缺少必要的部分",
+    "UnicodeDecodeError": "文字编码无法识别",
+}
+
+
+def system_reason(exc: BaseException) -> str:
+    """Why the system refused, in Chinese (the system's own words are English): by errno for an
+    OSError, by the exception's kind for a damaged file."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        name = errno.errorcode.get(exc.errno, "")
+        return _ERRNO_ZH.get(name, f"系统错误，编号 {exc.errno}")
+    return _DAMAGE_ZH.get(type(exc).__name__, "无法解析")

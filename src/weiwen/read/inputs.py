@@ -28,7 +28,11 @@ from pathlib import Path
 
 from weiwen.core import problems as P
 
-ROSTER_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv")
+ROSTER_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv", ".et")  # .et: WPS 表格's own format (read by its content)
+# What weiwen writes itself, never a village's roster: outputs written into the rosters' folder
+# (an annotated copy, the lists of allocate, budget, check-duplicates and sample).
+OWN_OUTPUTS = frozenset({"慰问明细.xlsx", "公示名单.xlsx", "审批表.xlsx", "经费预算.xlsx", "重复核查.xlsx", "抽查名单.xlsx",
+                         "allocation.csv", "persons.csv", "与上次名单对比.xlsx"})
 _MAGIC = re.compile(r"[*?\[]")
 _DIGITS = re.compile(r"(\d+)")
 _LISTED = 5  # names of other files a note lists before "等 N 个"
@@ -81,7 +85,7 @@ def _sorted(paths: list[Path]) -> list[Path]:
 
 def _choose(found: list[Path], where: str, out: Expanded) -> list[Path]:
     """The rosters among ``found`` (a folder's entries, a wildcard's matches); notes for the rest."""
-    kept, locks, others, folders = [], [], [], []
+    kept, locks, others, folders, own = [], [], [], [], []
     for path in _sorted(found):
         if path.is_dir():
             folders.append(path.name)
@@ -89,6 +93,8 @@ def _choose(found: list[Path], where: str, out: Expanded) -> list[Path]:
             locks.append(note)
         elif path.name.startswith("."):
             continue  # a hidden file (.DS_Store and the like) is nobody's roster
+        elif path.name in OWN_OUTPUTS or path.name.endswith(".标注.xlsx"):
+            own.append(path.name)
         elif _is_roster(path):
             kept.append(path)
         else:
@@ -96,6 +102,8 @@ def _choose(found: list[Path], where: str, out: Expanded) -> list[Path]:
     out.notes.extend(locks)
     if others:
         out.notes.append(f"{where}有不是花名册的文件，未读取（只读 {'/'.join(ROSTER_SUFFIXES)}）：{_listing(others)}")
+    if own:
+        out.notes.append(f"{where}有 weiwen 写出的结果（不是花名册），未读取：{_listing(own)}")
     if folders:
         out.notes.append(f"{where}有文件夹，未读取（不读取子文件夹；要读取请直接写子文件夹）：{_listing(folders)}")
     return kept

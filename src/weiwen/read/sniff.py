@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from weiwen.core.errors import system_reason
+
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
@@ -63,7 +65,7 @@ def _sniff_zip(path: Path) -> Sniffed:
             infos = zf.infolist()
             names = {i.filename for i in infos}
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        return Sniffed(Format.UNKNOWN, f"corrupt:{exc.__class__.__name__}")
+        return Sniffed(Format.UNKNOWN, f"corrupt:{system_reason(exc)}")
     if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
         return Sniffed(Format.UNKNOWN, "ZIP 压缩包，不是 Excel 工作簿")
     if len(infos) > MAX_MEMBERS:

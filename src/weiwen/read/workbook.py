@@ -25,6 +25,7 @@ import python_calamine as calamine
 import xlrd
 
 from weiwen.core import problems as P
+from weiwen.core.errors import system_reason
 from weiwen.read import parted
 from weiwen.read.parted import PartedSheet
 from weiwen.read.sheet_xml import SheetMarks, scan_sheet, sheet_parts
@@ -85,7 +86,7 @@ def read_roster_file(path: Path, sheet: str | None = None, display: str | None =
     try:
         sniffed = sniff(path)
     except OSError as exc:
-        return fail("file-unreadable", reason=exc.strerror or exc.__class__.__name__)
+        return fail("file-unreadable", reason=system_reason(exc))
 
     fmt = sniffed.format
     if fmt is Format.EMPTY:
@@ -266,5 +267,5 @@ def _read_csv(path: Path, res: ReadResult) -> None:
 
 
 def _short(exc: BaseException) -> str:
-    msg = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return msg[:120]
+    """A damaged file's reason, in Chinese (the libraries' messages are English)."""
+    return system_reason(exc)

@@ -116,7 +116,7 @@ def _write(path: Path, d: Decision, title: str) -> None:
     many = len(d.by_village) > VILLAGES_LISTED
     section(f"二、按村(社区)（金额最多的 {TOP_VILLAGES} 个村(社区)，全部 {len(d.by_village)} 个见慰问明细.xlsx“汇总”表）"
             if many else "二、按村(社区)")
-    header("村(社区)", "人数")
+    header("村(社区)", "享受人数")
     for v in villages:
         line(*v)
     line("合计", len(d.table), d.persons_aided, d.cash, d.goods_value, d.total, total_row=True)

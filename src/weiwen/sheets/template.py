@@ -84,6 +84,9 @@ def make_template(output: Path, *, campaign: str | None = None, rules: Path | No
     drop-down list, the columns its rules read, its name in the title) or a general one; ``title``
     overrides the campaign's name.  Returns the file written."""
     target = template_path(output)
+    if target.exists():  # a blank template never replaces a file: it may be a filled roster
+        raise WeiwenError(f"{target} 已经存在（可能是填好的花名册），没有覆盖它。请换一个文件名，或确认不要后先删除它。",
+                          code="output-exists")
     if campaign is None and rules is None:
         write_template(target, load_vocabulary(aliases), title=template_title(title))
         return target
