@@ -208,6 +208,7 @@ def _error_list(wb: openpyxl.Workbook, problems: list[P.Problem], name: str) -> 
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.footer = ws.page_margins.header = 0.3  # the page number well inside the paper
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     if rows:
         ws.auto_filter.ref = f"A{LIST_HEADER_ROW}:{last}{LIST_HEADER_ROW + len(rows)}"
