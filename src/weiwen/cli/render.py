@@ -153,7 +153,10 @@ def findings(console: Console, problems: list[P.Problem], *, notes: bool = False
     for p in problems:
         if p.severity is P.Severity.INFO and not notes:
             continue
-        where = f"规则文件第 {p.row} 行：" if p.row else ""  # the rules file's line, not a roster's row
+        if p.sheet:  # a plan workbook's cell
+            where = f"方案工作表“{p.sheet}”" + (f"第 {p.row} 行" if p.row else "") + (f"（{p.cell}）" if p.cell else "") + "："
+        else:
+            where = f"规则文件第 {p.row} 行：" if p.row else ""  # the rules file's line, not a roster's row
         console.print(f"[{_STYLE[p.severity]}]{P.SEVERITY_ZH[p.severity]}[/] {where}{escape(p.message)}"
                       + (f"（{escape(p.hint)}）" if p.hint and p.severity is not P.Severity.INFO else ""), markup=True)
 

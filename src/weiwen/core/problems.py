@@ -254,6 +254,8 @@ class Problem(BaseModel):
             parts.append(f"第 {self.row} 行")
         if self.column:
             parts.append(f"列“{self.column}”")
+        if self.cell and self.sheet:
+            parts.append(f"（{self.cell}）")
         return " ".join(parts)
 
     def as_json(self) -> dict[str, object]:

@@ -149,7 +149,7 @@ def check(loaded: LoadedRules, vocab: Vocabulary, rosters: RosterFacts | None = 
     if rosters is not None:
         for column, value in rules.exclusions.column.items():
             if not _has_column(rosters, column):
-                out.add("rules-exclusion-column-missing", ("exclusions", "column"), header=column,
+                out.add("rules-exclusion-column-missing", ("exclusions", "column", column), header=column,
                         where=_where(rosters), value=value)
     covered = {c for name in used for c in _descendants(name, vocab)}
     declared = [c for c in vocab.categories if c not in covered and c in rules.categories]
@@ -234,9 +234,11 @@ class _Findings:
 
     def add(self, code: str, path: tuple[object, ...] | None, **fields: object) -> None:
         located = self.loaded.located
-        line = located.line_of(path) if located is not None and path is not None else None
-        column = _path_text(path) if path else None
-        self.problems.append(P.make(code, file=str(self.loaded.path), row=line, column=column, **fields))
+        place = located.place(path) if located is not None and path is not None else None
+        column = place.column if place is not None and place.column else _path_text(path) if path else None
+        self.problems.append(P.make(code, file=str(self.loaded.path), sheet=place.sheet if place else None,
+                                    row=place.row if place else None, column=column,
+                                    cell=place.cell if place else None, **fields))
 
 
 def _path_text(path: tuple[object, ...]) -> str:
