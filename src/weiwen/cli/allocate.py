@@ -24,8 +24,8 @@ HELP = """按慰问标准核定每户的慰问金和物资，生成慰问明细�
 """
 
 CampaignOpt = Annotated[str | None, typer.Option(
-    "--campaign", "-c", metavar="活动名", help="活动名：使用 rules/活动名.yaml（或 weiwen 自带的同名示例）。")]
-RulesOpt = Annotated[Path | None, typer.Option("--rules", "-r", metavar="规则文件", help="直接指定规则文件（.yaml）。")]
+    "--campaign", "-c", metavar="活动名", help="活动名：使用 rules/活动名.yaml 或 rules/活动名.xlsx（或 weiwen 自带的同名示例）。")]
+RulesOpt = Annotated[Path | None, typer.Option("--rules", "-r", metavar="规则文件", help="直接指定慰问方案：规则文件（.yaml）或方案表格（.xlsx）。")]
 
 
 LedgerUrlOpt = Annotated[str | None, typer.Option(

@@ -51,7 +51,7 @@ def counts_zh(counts: dict[str, object]) -> str:
 
 
 def run(
-    campaign: Annotated[str, typer.Argument(metavar="活动", help="活动名（rules/活动名.yaml）或规则文件路径。",
+    campaign: Annotated[str, typer.Argument(metavar="活动", help="活动名（rules/活动名.yaml 或 .xlsx），或方案文件的路径。",
                                             show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", metavar="文件夹", help="输出文件夹（默认用规则文件中的 run.output）。")] = None,
     if_changed: Annotated[bool, typer.Option("--if-changed", help="花名册和规则都没变时跳过。")] = False,
@@ -59,10 +59,11 @@ def run(
 ) -> None:
     from weiwen.app.run import run_campaign
     from weiwen.core import jsonout
-    from weiwen.rules import campaign_vocabulary, find_campaign, load_rules
+    from weiwen.rules import PLAN_SUFFIXES, RULES_SUFFIXES, campaign_vocabulary, find_campaign, load_rules
 
     path = Path(campaign)
-    loaded = load_rules(path if path.suffix in (".yaml", ".yml") and path.is_file() else find_campaign(campaign))
+    given = path.suffix.lower() in (*RULES_SUFFIXES, *PLAN_SUFFIXES) and path.is_file()
+    loaded = load_rules(path if given else find_campaign(campaign))
     result = run_campaign(loaded, campaign_vocabulary(loaded), out, if_changed)
     doc = {"status": result.status, "exit_status": int(result.exit_code),
            "folder": str(result.folder) if result.folder else None, "counts": result.counts}

@@ -37,7 +37,7 @@ def check_duplicates(
     campaign: Annotated[str | None, typer.Option(
         "--campaign", "-c", metavar="活动名", help="按这个活动读花名册：认得活动自定义的类别。")] = None,
     rules: Annotated[Path | None, typer.Option(
-        "--rules", "-r", metavar="规则文件", help="同 --campaign，直接指定规则文件。")] = None,
+        "--rules", "-r", metavar="规则文件", help="同 --campaign，直接指定方案：规则文件（.yaml）或方案表格（.xlsx）。")] = None,
 ) -> None:
     from weiwen.app.pipeline import find_duplicate_persons
     from weiwen.cli import render

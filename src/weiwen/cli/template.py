@@ -24,7 +24,7 @@ def template(
     = Path("花名册模板.xlsx"),
     aliases: AliasesOpt = None,
     campaign: Annotated[str | None, typer.Option("--campaign", "-c", help="按这个活动生成模板。")] = None,
-    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="同 --campaign，直接指定规则文件。")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", "-r", help="同 --campaign，直接指定方案：规则文件（.yaml）或方案表格（.xlsx）。")] = None,
     title: Annotated[str | None, typer.Option(
         "--title", "-t", help="标题中的活动名称，如“城关镇2027年端午慰问”（标题为“＿＿＿村（社区）城关镇2027年端午慰问"
                               "对象花名册”）；以“花名册”“名单”等结尾的按原样作为标题。默认用活动名称，没有活动时为“走访慰问”。")] = None,

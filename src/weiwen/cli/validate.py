@@ -41,7 +41,7 @@ def validate(
         "--campaign", "-c", metavar="活动名",
         help="按这个活动的规则校验：认得活动自定义的类别，年龄按活动的基准日计算，并对照规则检查花名册。")] = None,
     rules: Annotated[Path | None, typer.Option(
-        "--rules", "-r", metavar="规则文件", help="同 --campaign，直接指定规则文件。")] = None,
+        "--rules", "-r", metavar="规则文件", help="同 --campaign，直接指定方案：规则文件（.yaml）或方案表格（.xlsx）。")] = None,
 ) -> None:
     from weiwen.app.pipeline import validate_files
     from weiwen.cli import render
