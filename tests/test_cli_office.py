@@ -142,7 +142,7 @@ ALLOWED_WORDS = {
     "Excel", "WPS", "SQLite", "sqlite", "PostgreSQL", "postgresql",
     "WEIWEN_OPERATOR", "WEIWEN_LEDGER",
     "campaign.rosters", "campaign.code", "run.output", "budget.ceiling", "ledger.lookback_months",
-    "spring",
+    "spring", "township",
 }
 FILE_NAME = re.compile(r"[\w~$-]*\.(?:xlsx|xlsm|xls|csv|json|yaml|db|md|txt)\b")
 

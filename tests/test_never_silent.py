@@ -136,7 +136,7 @@ def test_what_only_warns_is_said_in_the_summary_and_the_json(tmp_path: Path) -> 
     doc = json.loads(result.stdout)
     codes = {f["code"]: f for f in doc["findings"]}
     assert "名单无法按“上年已慰问”排除" in codes["rules-exclusion-column-missing"]["message"]
-    assert codes["rules-exclusion-column-missing"]["row"] == 33
+    assert codes["rules-exclusion-column-missing"]["row"] == 34  # the line of 上年已慰问 itself
     assert "“孤儿”" in codes["rules-category-uncovered"]["message"]
     assert "重度残疾人" in codes["rules-standard-unused"]["message"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -112,9 +112,10 @@ def write_roster(case: Case, path: Path) -> Path:
     return write_xlsx(path, rows)
 
 
-def decide_case(case: Case, tmp_path: Path) -> tuple[Intake, Decision]:
+def decide_case(case: Case, tmp_path: Path, form: str = ".yaml") -> tuple[Intake, Decision]:
+    """``form``: the plan as its YAML file or as its bundled workbook (.xlsx): the same amounts are expected."""
     roster = write_roster(case, tmp_path / f"{case.plan}-{case.id}.xlsx")
-    intake, decision = load_and_decide([roster], load_rules(case.rules))
+    intake, decision = load_and_decide([roster], load_rules(case.rules.with_suffix(form)))
     assert decision is not None, "花名册无法读取"
     assert not intake.errors, [p.message for p in intake.errors]
     return intake, decision
@@ -124,9 +125,10 @@ def _yuan(f: int) -> str:
     return f"{Decimal(f) / 100:,.2f}"
 
 
+@pytest.mark.parametrize("form", [".yaml", ".xlsx"])
 @pytest.mark.parametrize("case", ALL_CASES, ids=[f"{c.plan}-{c.id}" for c in ALL_CASES])
-def test_scenario(case: Case, tmp_path: Path) -> None:
-    _, decision = decide_case(case, tmp_path)
+def test_scenario(case: Case, tmp_path: Path, form: str) -> None:
+    _, decision = decide_case(case, tmp_path, form)
     table = decision.table
     numbers = [str(x) for x in table["household_no"]] if len(table) else []
     assert len(numbers) == len(set(numbers)), f"户号重复：{numbers}"
@@ -152,7 +154,7 @@ def test_scenario(case: Case, tmp_path: Path) -> None:
     got_total = int(table["total_fen"].sum()) if len(table) else 0
     if got_total != case.total:
         failures.append(f"合计应为 {_yuan(case.total)} 元，实际 {_yuan(got_total)} 元")
-    assert not failures, f"{case.plan} / {case.id}（{case.title}）：\n  " + "\n  ".join(failures)
+    assert not failures, f"{case.plan}{form} / {case.id}（{case.title}）：\n  " + "\n  ".join(failures)
 
 
 def _case(plan: str, case_id: str) -> Case:
