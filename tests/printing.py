@@ -159,8 +159,9 @@ def villages_of(folder: Path) -> list[str]:
 @functools.cache
 def twelve_villages() -> Part:
     """600 households in 12 villages (weiwen samples generate), allocated without a ledger and
-    budgeted; the blank templates and the callback sample.  Writes 花名册/, 核定结果/, 预算/,
-    花名册模板.xlsx, 花名册模板（活动）.xlsx, 抽查名单.xlsx."""
+    budgeted; the blank templates, the plan workbooks (blank and the township plan) and the callback
+    sample.  Writes 花名册/, 核定结果/, 预算/, 花名册模板.xlsx, 花名册模板（活动）.xlsx, 慰问方案（空白）.xlsx,
+    慰问方案（乡镇）.xlsx, 抽查名单.xlsx."""
     part = Part(_folder("十二个村"))
     rules = _rules(part.folder)
     part.written_by_test.add(part.folder / rules)
@@ -170,6 +171,8 @@ def twelve_villages() -> Part:
     part.run("budget", *rosters, "--rules", rules, "-o", "预算")
     part.run("template", "-o", "花名册模板.xlsx")
     part.run("template", "--rules", rules, "-o", "花名册模板（活动）.xlsx")
+    part.run("rules", "template", "-o", "慰问方案（空白）.xlsx")
+    part.run("rules", "template", "--campaign", "township", "-o", "慰问方案（乡镇）.xlsx")
     part.run("sample", "核定结果", "--rate", "0.1", "-o", "抽查名单.xlsx")
     return part
 

@@ -156,11 +156,15 @@ def text_series(values: Sequence[object] | np.ndarray) -> pd.Series | Sequence[o
         return values
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a spreadsheet cell (a CJK character counts 2)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
 def display_lines(text: str, width: int) -> int:
     """Rough number of lines ``text`` takes in a column ``width`` characters wide (CJK counts 2):
     wrapped text does not grow its row by itself in every spreadsheet program."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    return max(1, -(-units // max(width - 1, 1)))
+    return max(1, -(-display_width(text) // max(width - 1, 1)))
 
 
 def local_time(stamp: str) -> str:

@@ -13,6 +13,7 @@ bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,14 +22,15 @@ from typing import Any
 from xlsxwriter.utility import xl_col_to_name
 
 from weiwen.core.atomic import write_atomic
-from weiwen.core.text import display_lines
+from weiwen.core.text import display_lines, display_width
 from weiwen.model.vocab import Vocabulary
 from weiwen.rules import condtext
 from weiwen.rules import layout as L
 from weiwen.rules.schema import Condition, GoodsItem, Payable, Rules, Standard
 from weiwen.sheets.xlsx import HEAD, new_workbook, normalize_xlsx
 
-DATA_ROWS = 300  # rows prepared (text format, checks) below the header
+DATA_ROWS = 300
+UNBROKEN = ("代码", "标准", "所属组合", "身份证号", "部分")  # rows prepared (text format, checks) below the header
 _PER_ZH = {v: k for k, v in L.PER.items()}
 _BY_ZH = {v: k for k, v in L.TIER_BY.items()}
 
@@ -74,6 +76,8 @@ class _Book:
         f = self.wb.add_format
         self.head = f(HEAD)
         self.text = f({"num_format": "@", "valign": "top", "text_wrap": True, "border": 1})
+        self.blank = f({"num_format": "@", "valign": "top", "text_wrap": True})  # a prepared row: no grid until filled
+        self.bordered = f({"border": 1})
         self.wrap = f({"valign": "top", "text_wrap": True, "border": 1})
         self.number = f({"valign": "top", "border": 1})
         self.date = f({"num_format": "yyyy-mm-dd", "valign": "top", "border": 1, "align": "left"})
@@ -87,7 +91,6 @@ class _Book:
 
     def write(self) -> None:
         title = f"慰问方案：{self.rules.campaign.name}" if self.rules else "慰问方案"
-        self.lists = self.wb.add_worksheet(L.LIST_SHEET)  # written first, moved last by its position below
         self._campaign(title)
         self._table(L.STANDARDS, self._standard_rows(), title)
         self._table(L.GOODS, self._goods_rows(), title)
@@ -103,7 +106,6 @@ class _Book:
         self._table(L.SPLIT, [[n, w] for n, w in (split.parts.items() if split else [])], title)
         self._help()
         self._options()
-        self.wb.worksheets_objs.append(self.wb.worksheets_objs.pop(0))  # 选项 last, hidden
         self.wb.get_worksheet_by_name(L.CAMPAIGN.sheet).activate()
         self.wb.close()
 
@@ -178,6 +180,10 @@ class _Book:
     def _table(self, table: L.Table, rows: list[list[Any]], title: str) -> None:
         ws = self.wb.add_worksheet(table.sheet)
         for j, col in enumerate(table.columns):
+            if col.header in UNBROKEN:  # a code or an ID does not wrap: its column is as wide as the longest
+                longest = max([display_width(str(r[j])) for r in rows if r[j] is not None] or [0])
+                col = replace(col, width=max(col.width, min(longest + 2, 40)))
+                table = replace(table, columns=tuple(col if c.header == col.header else c for c in table.columns))
             ws.set_column(j, j, col.width)
             ws.write_string(0, j, col.header, self.head)
         ws.set_row(0, 15 * max(display_lines(c.header, int(c.width)) for c in table.columns) + 6)
@@ -186,16 +192,20 @@ class _Book:
                 self._cell(ws, i, j, value)
             texts = [(str(v), table.columns[j].width) for j, v in enumerate(row) if isinstance(v, str)]
             ws.set_row(i, 15 * max([display_lines(t, int(w) - 1) for t, w in texts] or [1]) + 4)
-        for i in range(len(rows) + 1, DATA_ROWS + 1):
+        for i in range(len(rows) + 1, DATA_ROWS + 1):  # typed text stays text (an ID never becomes 1.1E+17)
             for j in range(len(table.columns)):
-                ws.write_blank(i, j, None, self.text)
+                ws.write_blank(i, j, None, self.blank)
+        last = xl_col_to_name(len(table.columns) - 1)
+        ws.conditional_format(len(rows) + 1, 0, DATA_ROWS, len(table.columns) - 1, {
+            "type": "formula", "criteria": f"=COUNTA($A{len(rows) + 2}:${last}{len(rows) + 2})>0",
+            "format": self.bordered})
         self._checks(ws, table)
         self._print(ws, title, 0)
         ws.freeze_panes(1, 0)
 
     def _cell(self, ws: Any, i: int, j: int, value: Any) -> None:
         if value is None or value == "":
-            ws.write_blank(i, j, None, self.text)
+            ws.write_blank(i, j, None, self.text)  # inside a filled row: bordered
         elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
             ws.write_number(i, j, float(value), self.number)
         else:
@@ -298,6 +308,7 @@ class _Book:
         ws.center_horizontally()
 
     def _options(self) -> None:
+        self.lists = self.wb.add_worksheet(L.LIST_SHEET)
         for j, (name, values) in enumerate(self.option_lists.items()):
             self.lists.write_string(0, j, name)
             for i, v in enumerate(values, start=1):
