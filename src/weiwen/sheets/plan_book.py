@@ -30,7 +30,8 @@ from weiwen.rules.schema import Condition, GoodsItem, Payable, Rules, Standard
 from weiwen.sheets.xlsx import HEAD, new_workbook, normalize_xlsx
 
 DATA_ROWS = 300
-UNBROKEN = ("代码", "标准", "所属组合", "身份证号", "部分")  # rows prepared (text format, checks) below the header
+UNBROKEN = ("代码", "标准", "所属组合", "身份证号", "部分")
+NUMERIC = ("现金", "单价", "数量", "比例", "档次", "下限", "上限", "名额", "方案人数", "方案小计")  # rows prepared (text format, checks) below the header
 _PER_ZH = {v: k for k, v in L.PER.items()}
 _BY_ZH = {v: k for k, v in L.TIER_BY.items()}
 
@@ -77,6 +78,9 @@ class _Book:
         self.head = f(HEAD)
         self.text = f({"num_format": "@", "valign": "top", "text_wrap": True, "border": 1})
         self.blank = f({"num_format": "@", "valign": "top", "text_wrap": True})  # a prepared row: no grid until filled
+        # Numbers typed into a text cell stay text, which Excel's number checks then refuse: numeric
+        # columns are never text-formatted.
+        self.blank_number = f({"valign": "top"})
         self.bordered = f({"border": 1})
         self.wrap = f({"valign": "top", "text_wrap": True, "border": 1})
         self.number = f({"valign": "top", "border": 1})
@@ -133,12 +137,12 @@ class _Book:
             if value is not None:
                 ws.write_string(i, 1, value, self.text)
             else:
-                ws.write_blank(i, 1, None, self.date if item.kind == "date" else self.text)
+                ws.write_blank(i, 1, None, self._blank_format(item))
             return
         if item.path == ("quotas", "refill") and self.rules.quotas is None:
             value = False
         if value is None or value == [] and item.kind == "list":
-            ws.write_blank(i, 1, None, self.date if item.kind == "date" else self.text)
+            ws.write_blank(i, 1, None, self._blank_format(item))
         elif item.kind == "date":
             ws.write_datetime(i, 1, _datetime(value), self.date)
         elif item.kind in ("money", "int"):
@@ -155,6 +159,9 @@ class _Book:
             ws.write_string(i, 1, "、".join(names[v] for v in value), self.text)
         else:
             ws.write_string(i, 1, str(value), self.text)
+
+    def _blank_format(self, item: L.Item) -> Any:
+        return self.date if item.kind == "date" else self.number if item.kind in ("money", "int") else self.text
 
     def _campaign_check(self, ws: Any, i: int, item: L.Item) -> None:
         prompt = {"input_title": item.label[:32], "input_message": item.help[:250]}
@@ -189,12 +196,12 @@ class _Book:
         ws.set_row(0, 15 * max(display_lines(c.header, int(c.width)) for c in table.columns) + 6)
         for i, row in enumerate(rows, start=1):
             for j, value in enumerate(row):
-                self._cell(ws, i, j, value)
+                self._cell(ws, i, j, value, table.columns[j].header)
             texts = [(str(v), table.columns[j].width) for j, v in enumerate(row) if isinstance(v, str)]
             ws.set_row(i, 15 * max([display_lines(t, int(w) - 1) for t, w in texts] or [1]) + 4)
         for i in range(len(rows) + 1, DATA_ROWS + 1):  # typed text stays text (an ID never becomes 1.1E+17)
-            for j in range(len(table.columns)):
-                ws.write_blank(i, j, None, self.blank)
+            for j, col in enumerate(table.columns):
+                ws.write_blank(i, j, None, self.blank_number if col.header in NUMERIC else self.blank)
         last = xl_col_to_name(len(table.columns) - 1)
         ws.conditional_format(len(rows) + 1, 0, DATA_ROWS, len(table.columns) - 1, {
             "type": "formula", "criteria": f"=COUNTA($A{len(rows) + 2}:${last}{len(rows) + 2})>0",
@@ -203,9 +210,9 @@ class _Book:
         self._print(ws, title, 0)
         ws.freeze_panes(1, 0)
 
-    def _cell(self, ws: Any, i: int, j: int, value: Any) -> None:
-        if value is None or value == "":
-            ws.write_blank(i, j, None, self.text)  # inside a filled row: bordered
+    def _cell(self, ws: Any, i: int, j: int, value: Any, header: str) -> None:
+        if value is None or value == "":  # inside a filled row: bordered
+            ws.write_blank(i, j, None, self.number if header in NUMERIC else self.text)
         elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
             ws.write_number(i, j, float(value), self.number)
         else:
