@@ -24,7 +24,8 @@ The rule: no run of two or more ASCII letters, except this small allowlist:
   ledger's address (sqlite:///…, postgresql://…), the dotted keys of a rules file
   (campaign.rosters) — a rules file's keys are English by design (docs/rules.md);
 - names an office chooses itself, here those of the bundled examples: the rules files' names
-  (spring, from rules/spring.yaml) and the campaigns' codes (spring-2027).
+  (spring, from rules/spring.yaml), the campaigns' codes (spring-2027) and their standards' codes
+  (dibao, army-family: the plan workbook shows them in its 代码 column).
 Machine files (CSV, JSON, JSON lines, Arrow) are not read.  The season's folder, where it is
 quoted back in a message, is not the program's text.
 
@@ -59,7 +60,7 @@ LEDGER_URL = re.compile(r"(?:sqlite|postgresql)(?:\+\w+)?://\S*")
 
 
 def _typed_names() -> tuple[set[str], re.Pattern[str]]:
-    """The bundled examples' own names (file stems, campaign codes) and the rules' dotted keys."""
+    """The bundled examples' own names (file stems, campaign and standard codes) and the rules' dotted keys."""
     import yaml
 
     from weiwen.rules.schema import Rules
@@ -69,6 +70,7 @@ def _typed_names() -> tuple[set[str], re.Pattern[str]]:
         names.add(path.stem)
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         names.add(str(doc["campaign"]["code"]))
+        names.update(str(s["code"]) for s in doc["standards"])
     keys = [f"{section}.{key}" for section, field in Rules.model_fields.items()
             for key in getattr(field.annotation, "model_fields", {})]
     dotted = re.compile(r"(?<![A-Za-z0-9_.])(?:" + "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))

@@ -8,6 +8,9 @@ back exactly the plan written here (tested over generated plans and every bundle
 Every column has drop-down lists or input checks where the value is one of a few words or a
 number, and a prompt with its meaning when a cell is selected.  The same plan gives the same
 bytes.
+
+Length: one writer per sheet, each short, sharing the formats and the option lists; the cell rules
+(``_rule``) sit beside the writer so a column's check and its format cannot drift apart.
 """
 
 from __future__ import annotations
