@@ -112,7 +112,7 @@ def test_messages_carry_the_specifics(roster: Path) -> None:
     by_row = {e["row"]: e for e in doc["errors"]}
     assert "文本" in by_row[6]["hint"]
     assert f"应为 {check_digit(LIU_BAD[:17])}" in by_row[7]["message"]
-    assert "2030-01-01" in by_row[8]["message"] and "晚于今天" in by_row[8]["message"]
+    assert "2030-01-01" in by_row[8]["message"] and "晚于核对日期" in by_row[8]["message"]
     assert "低宝户" in by_row[11]["message"] and "低保" in by_row[11]["message"]
     assert "第 12、13 行" in by_row[13]["message"]
     assert "“男”" in by_row[15]["message"] and "“女”" in by_row[15]["message"]

@@ -59,7 +59,7 @@ def test_dates() -> None:
     assert check_id(make_id(birth="19901301"), TODAY).code == "id-birthdate"
     assert check_id(make_id(birth="19900230"), TODAY).code == "id-birthdate"
     future = check_id(make_id(birth="20991201"), TODAY)
-    assert future.code == "id-birthdate-implausible" and "晚于今天" in str(future.fields["why"])
+    assert future.code == "id-birthdate-implausible" and "晚于" in str(future.fields["why"])
     assert check_id(make_id(birth="18991231"), TODAY).code == "id-birthdate-implausible"
     assert check_id(make_id(birth="19050101"), TODAY).code == "id-birthdate-implausible"  # 121 years old
     assert check_id(make_id(birth="19070101"), TODAY).code is None  # 119 years old

@@ -287,7 +287,7 @@ def test_tier_gap_is_named_by_the_check(tmp_path: Path) -> None:
     assert "户人口数为 3 的对象" in gaps[0].message
     result = runner.invoke(app, ["rules", "check", str(target)])
     assert result.exit_code == 1
-    assert "方案工作表“分档”第 4 行（E4）" in result.stdout
+    assert "方案工作表“分档”第 4 行“下限”列（E4）" in result.stdout
 
 
 def test_condition_syntax_mistake_is_named(township: Path) -> None:
@@ -305,7 +305,9 @@ def test_condition_syntax_mistake_is_named(township: Path) -> None:
     (lambda wb: wb["标准"].__setitem__("A8", "dibao"), "（A8）：标准代码“dibao”重复"),
     (lambda wb: wb["活动"].__setitem__("B4", "明年春节"), "（B4）：“明年春节”不是日期"),
     (lambda wb: wb["活动"].__setitem__("A20", "公示天"), "（A20）：不认识的项目“公示天”，是不是“公示天数”"),
-    (lambda wb: wb["标准"].__setitem__("F1", "现金（元）"), "不认识的列“现金（元）”，是不是“现金”"),
+    (lambda wb: wb["标准"].__setitem__("F1", "现今"), "不认识的列“现今”，是不是“现金”"),
+    (lambda wb: wb["标准"].__setitem__("D5", "村=王楼村 或 张庄村"), "（D5）：条件写法有误：“王楼村 或 张庄村”中的“或”后面没有写名称"),
+    (lambda wb: wb["标准"].__setitem__("D5", "村=王楼村 张庄村"), "（D5）：条件写法有误：值“王楼村 张庄村”中间有空格"),
     (lambda wb: setattr(wb["物资"], "title", "物质"), "不认识的工作表“物质”，是不是“物资”"),
     (lambda wb: setattr(wb["物资"], "sheet_state", "hidden"), "工作表“物资”被隐藏了"),
     (lambda wb: setattr(wb["标准"].row_dimensions[6], "hidden", True), "工作表“标准”第 6 行被隐藏了"),
@@ -317,6 +319,19 @@ def test_condition_syntax_mistake_is_named(township: Path) -> None:
 def test_other_workbook_mistakes_are_named(township: Path, change: Callable[[openpyxl.Workbook], None],
                                            says: str) -> None:
     assert says in _refusal(_edit(township, change))
+
+
+def test_a_unit_after_a_header_is_a_note(township: Path) -> None:
+    _edit(township, lambda wb: (wb["标准"].__setitem__("F1", "现金（元）"), wb["物资"].__setitem__("G1", "单价(元)")))
+    assert same_plan(read_plan(township), read_plan(RULES / "township.yaml"))
+
+
+def test_a_category_in_a_part_condition_is_named_in_its_cell(township: Path) -> None:
+    _edit(township, lambda wb: wb["标准"].__setitem__("D5", "类别=三无人员 或 类别=残废人"))
+    loaded = load_rules(township)
+    found = [p for p in check(loaded, campaign_vocabulary(loaded)) if p.code == "rules-category-unknown"]
+    assert [(p.sheet, p.cell, p.column) for p in found] == [("标准", "D5", "其他条件")]
+    assert "标准“低保家庭”的部分“三无人员、残疾人员一次性生活补贴”中的类别“残废人”" in found[0].message
 
 
 def test_every_mistake_is_reported_at_once(township: Path) -> None:
@@ -450,11 +465,12 @@ def test_every_command_takes_the_workbook_as_it_takes_the_yaml(command: list[str
     import re
 
     def bare(text: str) -> str:
-        text = re.sub(r"规则文件第 \d+ 行：|方案工作表“[^”]+”(第 \d+ 行)?(（[A-Z]+\d+）)?：", "", text)
+        text = re.sub(r"规则文件第 \d+ 行：|方案工作表“[^”]+”(第 \d+ 行)?(“[^”]+”列)?(（[A-Z]+\d+）)?：", "", text)
+        text = re.sub(r"(规则文件|方案表格) 方案", "方案", text)
         return re.sub(r"\s+", "", text)
     assert bare(said[".yaml"][1]) == bare(said[".xlsx"][1])
     if command[0] == "rules":
-        assert "规则文件第 34 行" in said[".yaml"][1] and "方案工作表“排除”第 2 行（C2）" in said[".xlsx"][1]
+        assert "规则文件第 34 行" in said[".yaml"][1] and "方案工作表“排除”第 2 行“列值”列（C2）" in said[".xlsx"][1]
 
 
 def test_run_takes_a_workbook_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ conversion reads back what it wrote and compares it with the source plan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from weiwen.core.atomic import write_text_atomic
@@ -14,7 +15,8 @@ from weiwen.core.errors import WeiwenError
 from weiwen.model.vocab import load_vocabulary
 from weiwen.rules import (RULES_SUFFIXES, campaign_vocabulary, is_plan_workbook, load_rules, plan_for, read_plan,
                           same_plan)
-from weiwen.rules.lint import columns_read
+from weiwen.core.problems import Severity
+from weiwen.rules.lint import check, columns_read
 from weiwen.rules.to_yaml import rules_yaml
 from weiwen.sheets.plan_book import write_plan_book
 
@@ -33,7 +35,13 @@ def plan_template(target: Path, *, campaign: str | None = None, rules: Path | No
     return target
 
 
-def convert_plan(source: Path, target: Path | None = None, *, aliases: Path | None = None) -> Path:
+@dataclass(frozen=True)
+class Converted:
+    target: Path
+    errors: int  # what `weiwen rules check` would call errors in the plan itself (converted all the same)
+
+
+def convert_plan(source: Path, target: Path | None = None, *, aliases: Path | None = None) -> Converted:
     """A YAML rules file into a plan workbook, or a plan workbook into YAML (by what ``source`` is)."""
     to_yaml = is_plan_workbook(source)
     if target is None:
@@ -46,12 +54,14 @@ def convert_plan(source: Path, target: Path | None = None, *, aliases: Path | No
                           f"这里写的是 {target.name}。", code="usage")
     _refuse_existing(target, "文件")
     loaded = load_rules(source)
+    vocab = campaign_vocabulary(loaded, aliases)
     if to_yaml:
         write_text_atomic(target, rules_yaml(loaded.rules, source=source.name))
     else:
-        _write_workbook(target, loaded.rules, campaign_vocabulary(loaded, aliases), columns_read(loaded.rules))
+        _write_workbook(target, loaded.rules, vocab, columns_read(loaded.rules))
     _verify(source, target, loaded.rules)
-    return target
+    errors = sum(p.severity is Severity.ERROR for p in check(loaded, vocab))
+    return Converted(target, errors)
 
 
 def _write_workbook(target: Path, rules: object, vocab: object, columns: list[str]) -> None:

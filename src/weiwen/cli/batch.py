@@ -13,7 +13,7 @@ from rich.markup import escape
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, JsonOpt, guarded, out_console, output_file
 from weiwen.core.errors import ExitCode, WeiwenError
 
-RUN_HELP = """无人值守运行（供定时任务调用）：按规则文件中的花名册（campaign.rosters）和运行设置，
+RUN_HELP = """无人值守运行（供定时任务调用）：按方案中的花名册位置（campaign.rosters）和运行设置，
 依次校验、查重、核定、预算，结果写到输出文件夹下以时间命名的子文件夹（如 2027-01-10T0200），附 manifest.json；
 全部写好后才在“最新结果.txt”中记下它。同一活动同时只能运行一个（另一个以退出码 3 退出）；中途被终止不会留下半成品，也不会改动以前的结果。
 

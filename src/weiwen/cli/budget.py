@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 HELP = """经费预算：按慰问标准核定（与 weiwen allocate 用同一套计算，总数一致），输出经费预算表、分村汇总、
 物资采购清单和资金测算（对照下拨资金算缺口或结余，按比例分配固定资金），附 Excel 图表。
 
-不写花名册文件时，读取规则文件 campaign.rosters 指定的花名册（相对于当前目录）。
+不写花名册文件时，读取方案中“花名册位置”（规则文件的 campaign.rosters）指定的花名册（相对于当前目录）。
 
 示例：weiwen budget --campaign spring --ceiling 50000
 """
@@ -28,7 +28,7 @@ HELP = """经费预算：按慰问标准核定（与 weiwen allocate 用同一�
 def budget(
     files: Annotated[list[Path] | None, typer.Argument(
         metavar="花名册", show_default=False,
-        help="花名册文件或文件夹，可以用通配符；不写时用规则文件中的 campaign.rosters。")] = None,
+        help="花名册文件或文件夹，可以用通配符；不写时用方案中的花名册位置（campaign.rosters）。")] = None,
     campaign: CampaignOpt = None,
     rules: RulesOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="文件夹", help="经费预算.xlsx 保存到这个文件夹。")] = Path("预算"),

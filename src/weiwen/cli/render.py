@@ -154,7 +154,8 @@ def findings(console: Console, problems: list[P.Problem], *, notes: bool = False
         if p.severity is P.Severity.INFO and not notes:
             continue
         if p.sheet:  # a plan workbook's cell
-            where = f"方案工作表“{p.sheet}”" + (f"第 {p.row} 行" if p.row else "") + (f"（{p.cell}）" if p.cell else "") + "："
+            where = (f"方案工作表“{p.sheet}”" + (f"第 {p.row} 行" if p.row else "") + (f"“{p.column}”列" if p.column else "")
+                     + (f"（{p.cell}）" if p.cell else "") + "：")
         else:
             where = f"规则文件第 {p.row} 行：" if p.row else ""  # the rules file's line, not a roster's row
         console.print(f"[{_STYLE[p.severity]}]{P.SEVERITY_ZH[p.severity]}[/] {where}{escape(p.message)}"
@@ -165,12 +166,13 @@ def rules_findings(console: Console, loaded: LoadedRules, problems: list[P.Probl
     r = loaded.rules
     c = r.combination
     how = MODE_ZH[c.mode] if c.mode == "all" else f"{SCOPE_ZH[c.scope]}{MODE_ZH[c.mode]}"
-    console.print(f"规则文件 {escape(str(loaded.path))}：{escape(r.campaign.name)}（{r.campaign.code}），"
+    what = "方案表格" if loaded.located is not None and loaded.located.in_workbook else "规则文件"
+    console.print(f"{what} {escape(str(loaded.path))}：{escape(r.campaign.name)}（{r.campaign.code}），"
                   f"{len(r.standards)} 项标准，{how}" + (f"，每户上限 {r.cap} 元" if r.cap else ""))
     order = {P.Severity.ERROR: 0, P.Severity.WARNING: 1, P.Severity.INFO: 2}
     findings(console, sorted(problems, key=lambda p: order[p.severity]), notes=True)
     errors = sum(p.severity is P.Severity.ERROR for p in problems)
-    console.print("没有发现错误。" if not errors else f"发现 {errors} 处错误，allocate 将拒绝核定。")
+    console.print("没有发现错误。" if not errors else f"发现 {errors} 处错误，weiwen allocate 将拒绝核定。")
 
 
 def budget(console: Console, b: BudgetFigures, target: Path, name: str) -> None:

@@ -101,5 +101,8 @@ def convert(
 
     from weiwen.app.plan import convert_plan
 
-    target = convert_plan(source, output, aliases=aliases)
-    out_console().print(f"已转换：{escape(str(source))} → {escape(str(target))}（读回核对一致）")
+    done = convert_plan(source, output, aliases=aliases)
+    out_console().print(f"已转换：{escape(str(source))} → {escape(str(done.target))}（读回核对一致）")
+    if done.errors:
+        err_console().print(f"注意：方案本身有 {done.errors} 处错误（照原样转换了），"
+                            f"用 weiwen rules check {escape(str(done.target))} 查看。")

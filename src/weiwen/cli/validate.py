@@ -66,7 +66,7 @@ def validate(
     else:
         render.validation(out_console(), intake, show=show, reports=written)
         if loaded is not None:
-            out_console().print(f"对照规则 {escape(str(loaded.path))}：" + ("[red]allocate 将拒绝核定。[/]" if refused
+            out_console().print(f"对照规则 {escape(str(loaded.path))}：" + ("[red]weiwen allocate 将拒绝核定。[/]" if refused
                                                                           else "没有发现错误。"), markup=True)
             render.findings(out_console(), found)
     code = intake.exit_code()

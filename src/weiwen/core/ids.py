@@ -97,8 +97,8 @@ def _years_before(d: date, years: int) -> date:
 
 
 def _birth_problem(birth: date, today: date) -> str | None:
-    if birth > today:
-        return "晚于今天"
+    if birth > today:  # today, or the campaign's reference date (基准日期) when one is given
+        return f"晚于核对日期 {today.isoformat()}（今天，或指定活动时活动的基准日期）"
     if birth < MIN_BIRTH:
         return "早于 1900 年"
     age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))

@@ -171,22 +171,23 @@ _kind("household-split-villages", E, "同一户分属多个村", "户 {household
 
 # --- the campaign's rules against the rosters (file: the rules file, row: its line) -------
 _kind("rules-category-unknown", E, "规则中的类别不存在",
-      "标准“{standard}”中的类别“{category}”不在类别表中，这项标准永远不会适用{suggestion}",
-      "请改成类别表中的名称，或在规则文件的 categories 中定义它（weiwen rules check 列出全部类别）。")
+      "标准“{standard}”中的类别“{category}”不在类别表中，花名册中没有人会因为这个类别享受这项标准{suggestion}",
+      "请改成类别表中的名称（花名册模板的类别下拉列表列出了全部类别），或在方案中定义它"
+      "（方案表格的“类别”表，或规则文件的 categories）。")
 _kind("rules-category-alias", I, "规则用了类别别名", "标准“{standard}”中的类别“{category}”是“{canonical}”的别名，按“{canonical}”计算。")
 _kind("rules-column-missing", E, "规则读取的列不存在",
       "标准“{standard}”的条件要读花名册的“{header}”列，但{where}没有这一列，所有人都会被判为不符合。{detail}",
       "请在花名册中增加这一列，或改正规则中的列名（与花名册表头一致，全角半角括号不计）。")
 _kind("rules-tier-gap", E, "分档有空档",
       "标准“{standard}”按{by}分档，{missing}不在任何一档内，将得到 0 元。",
-      "请补上这一档，或把相邻一档的 min/max 改为连续。")
+      "请补上这一档，或把相邻一档的下限、上限（min/max）改为首尾相接。")
 _kind("rules-tier-overlap", E, "分档重叠", "标准“{standard}”按{by}分档，{by}{value}同时落在第 {first} 档和第 {second} 档。",
-      "每个值只能属于一档，请改正 min/max。")
+      "每个值只能属于一档，请改正下限、上限（min/max）。")
 _kind("rules-condition-contradictory", E, "条件自相矛盾", "标准“{standard}”的条件自相矛盾（{detail}），没有人能符合。",
       "请改正条件中的比较值。")
 _kind("rules-standard-zero", W, "标准金额为 0", "标准“{standard}”的现金和物资都是 0，符合的户将得到 0 元。")
 _kind("rules-same-condition", W, "两项标准条件相同", "标准“{first}”和“{second}”的条件完全相同，总是互相竞争。")
-_kind("rules-competing", I, "互相竞争的标准", "{count} 项非叠加标准互相竞争，{scope}同时符合多项时按{how}只发一项：{names}。")
+_kind("rules-competing", I, "互相竞争的标准", "{count} 项不另行发放的标准互相竞争，{scope}同时符合多项时按{how}只发一项：{names}。")
 _kind("rules-category-declared-unused", W, "自定义类别无标准涉及", "规则文件自己定义的类别没有任何标准涉及：{categories}。")
 _kind("rules-bundled-uncovered", I, "自带类别无标准涉及",
       "自带类别表中以下类别没有任何标准涉及（这些类别的对象只有在符合其他条件时才会得到慰问）：{categories}")

@@ -35,7 +35,8 @@ class RulesError(WeiwenError):
     def __init__(self, path: str, messages: list[str]):
         self.messages = messages
         body = "\n".join(f"  - {m}" for m in messages)
-        super().__init__(f"规则文件 {path} 有 {len(messages)} 处错误：\n{body}", code="rules-invalid")
+        what = "方案表格" if Path(path).suffix.lower() in PLAN_SUFFIXES else "规则文件"
+        super().__init__(f"{what} {path} 有 {len(messages)} 处错误：\n{body}", code="rules-invalid")
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,13 @@ def roster_paths(loaded: LoadedRules, files: list[Path] | None, cwd: Path | None
         return list(files)
     pattern = loaded.rules.campaign.rosters
     if not pattern:
-        raise WeiwenError("没有指定花名册文件，规则文件中也没有 campaign.rosters。", code="rosters-missing")
+        raise WeiwenError("没有指定花名册文件，方案中也没有写花名册位置（方案表格“活动”表的“花名册位置”，"
+                          "规则文件的 campaign.rosters）。", code="rosters-missing")
     base = cwd or Path.cwd()
     paths = base.glob(pattern) if not Path(pattern).is_absolute() else Path("/").glob(pattern[1:])
     found = sorted(paths, key=lambda p: natural_key(str(p)))  # 2-李家湾村 before 10-赵寨村
     if not found:
-        raise WeiwenError(f"规则文件 campaign.rosters 的“{pattern}”在 {base} 下没有找到任何文件。", code="rosters-missing")
+        raise WeiwenError(f"方案中的花名册位置“{pattern}”在 {base} 下没有找到任何文件。", code="rosters-missing")
     return found  # lock files (~$…) included: read.inputs.expand_inputs skips them with a note
 
 
@@ -239,6 +241,8 @@ def _message(err: dict[str, Any], located: Locator) -> str:
     else:
         path = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(顶层)"
         prefix = f"{where}：{path}"
+    if located.in_workbook and loc == ("standards",) and kind == "too_short":
+        return f"{where}：至少要写一项标准（代码、名称、对象类别、计发方式、现金）。"
     if kind == "extra_forbidden":
         sugg = fuzz_process.extractOne(key, sorted(ALL_KEYS), score_cutoff=50)
         hint = f"，是不是“{sugg[0]}”？" if sugg else "。"

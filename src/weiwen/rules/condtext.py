@@ -174,7 +174,18 @@ class _Parser:
             return self.leaf(key, column, {op: self.number()})
         if op != "eq":
             raise ConditionSyntaxError(f"“{FIELD_ZH.get(key, key)}”只能写“=”，例如“{FIELD_ZH.get(key, key)}=…”")
-        values = parse_values(self.value())
+        raw = self.value()
+        values = parse_values(raw)
+        spaced = next((v for v in values if re.search(r"\s", v)), None)
+        if spaced is not None:
+            words = spaced.split()
+            joint = next((w for w in words if w in (*_AND, *_OR)), None)
+            if joint is not None:
+                name = FIELD_ZH.get(key, "列【…】")
+                raise ConditionSyntaxError(
+                    f"“{spaced}”中的“{joint}”后面没有写名称：几个值之一请用顿号分开（{name}={'、'.join(w for w in words if w != joint)}），"
+                    f"两个条件之间的“{joint}”后面要再写名称（{name}={words[0]} {joint} {name}={words[-1]}）")
+            raise ConditionSyntaxError(f"值“{spaced}”中间有空格：几个值请用顿号分开，例如“{'、'.join(words)}”")
         if not values:
             raise ConditionSyntaxError(f"“{FIELD_ZH.get(key, '列')}=”后面没有写值")
         if key == "column":

@@ -119,22 +119,29 @@ def check(loaded: LoadedRules, vocab: Vocabulary, rosters: RosterFacts | None = 
     for i, s in enumerate(rules.standards):
         where = ("standards", i, "when")
         for cond, path in _conditions(s, where):
+            part = s.parts[path[3]] if path != where and s.parts else None  # type: ignore[index]
+            own = set(_categories(s.when)) if part is not None else set()  # the package's: checked once, above
             for name in _categories(cond):
+                if name in own:
+                    continue
+                owner = s.name if part is None else f"{s.name}”的部分“{part.name}"
                 if name in vocab.categories:
                     used.add(name)
                     continue
                 canon = vocab.category(name)
                 if canon is not None:
-                    out.add("rules-category-alias", path, standard=s.name, category=name, canonical=canon)
+                    out.add("rules-category-alias", path, mention=name, standard=owner, category=name, canonical=canon)
                     used.add(canon)
                     continue
                 sugg = fuzz_process.extractOne(name, list(vocab.categories), scorer=fuzz.ratio, score_cutoff=40)
-                out.add("rules-category-unknown", path, standard=s.name, category=name,
+                out.add("rules-category-unknown", path, mention=name, standard=owner, category=name,
                         suggestion=f"；是不是“{sugg[0]}”？" if sugg else "。")
             if rosters is not None:
                 for column in _columns(cond):
+                    if part is not None and column in _columns(s.when):
+                        continue
                     if not _has_column(rosters, column):
-                        out.add("rules-column-missing", path, standard=s.name, header=column,
+                        out.add("rules-column-missing", path, mention=column, standard=s.name, header=column,
                                 where=_where(rosters), detail=_column_detail(column, rosters, vocab))
             contradiction = _contradiction(cond)
             if contradiction:
@@ -232,9 +239,9 @@ class _Findings:
         self.loaded = loaded
         self.problems: list[P.Problem] = []
 
-    def add(self, code: str, path: tuple[object, ...] | None, **fields: object) -> None:
+    def add(self, code: str, path: tuple[object, ...] | None, mention: str | None = None, **fields: object) -> None:
         located = self.loaded.located
-        place = located.place(path) if located is not None and path is not None else None
+        place = located.place(path, mention) if located is not None and path is not None else None
         column = place.column if place is not None and place.column else _path_text(path) if path else None
         self.problems.append(P.make(code, file=str(self.loaded.path), sheet=place.sheet if place else None,
                                     row=place.row if place else None, column=column,
@@ -291,7 +298,7 @@ def _column_detail(column: str, rosters: RosterFacts, vocab: Vocabulary) -> str:
         facts = {"household_size": "household_size", "disability_grade": "disability_grade", "relation": "relation",
                  "village": "village", "township": "township", "categories": "category", "sex": "sex"}
         hint = f"，条件请写 {facts[field_key]}" if field_key in facts else ""
-        return f"“{column}”是花名册的固定列（{vocab.label(field_key)}），不能用 column 读取{hint}。"
+        return f"“{column}”是花名册的固定列（{vocab.label(field_key)}），不能作为“其他列”读取（规则文件的 column，方案表格的 列【】）{hint}。"
     near = fuzz_process.extractOne(column, sorted(rosters.columns), score_cutoff=60)
     found = "、".join(sorted(rosters.columns)) or "无"
     return (f"是不是“{near[0]}”？" if near else "") + f"花名册中的其他列有：{found}。"

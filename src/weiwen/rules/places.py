@@ -39,7 +39,7 @@ class Locator(Protocol):
     data: Any
     in_workbook: bool
 
-    def place(self, loc: tuple[Any, ...]) -> Place | None: ...
+    def place(self, loc: tuple[Any, ...], mention: str | None = None) -> Place | None: ...
 
 
 class YamlPlaces:
@@ -49,7 +49,7 @@ class YamlPlaces:
         self.data = located.data
         self.located = located
 
-    def place(self, loc: tuple[Any, ...]) -> Place | None:
+    def place(self, loc: tuple[Any, ...], mention: str | None = None) -> Place | None:
         line = self.located.line_of(loc)
         return Place(row=line) if line else None
 
@@ -62,11 +62,25 @@ class CellPlaces:
     def __init__(self) -> None:
         self.data: Any = None
         self.places: dict[tuple[Any, ...], Place] = {}
+        self.texts: dict[tuple[Any, ...], list[tuple[Place, str]]] = {}  # a condition's cells and their text
 
     def put(self, loc: tuple[Any, ...], place: Place) -> None:
         self.places.setdefault(loc, place)
 
-    def place(self, loc: tuple[Any, ...]) -> Place | None:
+    def put_texts(self, loc: tuple[Any, ...], cells: list[tuple[Place, str]]) -> None:
+        self.texts[loc] = cells
+
+    def place(self, loc: tuple[Any, ...], mention: str | None = None) -> Place | None:
+        """The cell of ``loc``; with ``mention`` (a category, a column), the cell of the condition that
+        names it — 对象类别 or 其他条件, of a package part or else of its package."""
+        if mention:
+            candidates = [loc]
+            if "parts" in loc:
+                candidates.append((*loc[:loc.index("parts")], "when"))
+            for at in candidates:
+                for place, text in self.texts.get(tuple(at), []):
+                    if mention in text:
+                        return place
         for end in range(len(loc), -1, -1):
             found = self.places.get(tuple(loc[:end]))
             if found is not None:

@@ -16,11 +16,43 @@ import yaml
 from weiwen.rules.schema import Rules
 
 
+STANDARD_ORDER = ("code", "name", "when", "per", "cash", "goods", "tiers", "goods_once", "parts", "stacking", "stated", "note")
+TOP_ORDER = ("campaign", "budget", "categories", "combination", "cap", "exclusions", "quotas", "ledger", "run", "publicity",
+             "standards")
+
+
 def rules_yaml(rules: Rules, *, source: str = "") -> str:
     data = _plain(rules.model_dump(by_alias=True, exclude_defaults=True))
+    data = {k: data[k] for k in TOP_ORDER if k in data}
+    data["standards"] = [_standard(s) for s in data["standards"]]
     head = "# 慰问方案（weiwen 规则文件）" + (f"：由 {source} 转换而来" if source else "") + "\n# 各键的说明见 docs/rules.md。\n\n"
-    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
+    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
     return head + body
+
+
+def _standard(s: dict[str, Any]) -> dict[str, Any]:
+    """A standard's keys in the order a person reads them (code and name first); conditions and
+    goods items written on one line each."""
+    out = {k: s[k] for k in STANDARD_ORDER if k in s}
+    out.update({k: v for k, v in s.items() if k not in out})
+    for key in ("when",):
+        if key in out:
+            out[key] = _Flow(out[key])
+    if "goods" in out:
+        out["goods"] = [_Flow(g) for g in out["goods"]]
+    out["parts"] = parts = [{k: p[k] for k in ("name", *STANDARD_ORDER) if k in p} for p in out.get("parts", [])]
+    if not parts:
+        del out["parts"]
+    for part in parts:
+        if "when" in part:
+            part["when"] = _Flow(part["when"])
+        if "goods" in part:
+            part["goods"] = [_Flow(g) for g in part["goods"]]
+    return out
+
+
+class _Flow(dict):  # type: ignore[type-arg]
+    """A mapping written on one line: {category: [低保]}."""
 
 
 def _plain(v: Any) -> Any:
@@ -48,3 +80,4 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True))

@@ -108,6 +108,8 @@ class _Reader:
         self.data = data
         self._campaign(sheets[L.CAMPAIGN.sheet])
         rows = {t.sheet: self._table(sheets.get(t.sheet), t) for t in L.TABLES}
+        if self.errors and not rows[L.STANDARDS.sheet]:  # every other sheet names standards: no echo of this
+            raise PlanCellErrors(self.errors)
         self._standards(rows[L.STANDARDS.sheet])
         self._tiers(rows[L.TIERS.sheet])
         self._goods(rows[L.GOODS.sheet])
@@ -218,7 +220,7 @@ class _Reader:
     def _header(self, sheet: RawSheet, table: L.Table) -> tuple[int, dict[str, int]] | None:
         wanted = {header_key(h): h for h in table.headers()}
         for r, row in enumerate(sheet.rows[:6]):
-            keys = [header_key(v) if isinstance(v, str) else "" for v in row]
+            keys = [_header(v, wanted) if isinstance(v, str) else "" for v in row]
             if sum(k in wanted for k in keys) >= min(2, len(wanted)):
                 cols: dict[str, int] = {}
                 for c, (k, v) in enumerate(zip(keys, row)):
@@ -268,6 +270,7 @@ class _Reader:
         self.parts: dict[int, dict[str, int]] = {}  # standard index → part name → index
         standards: list[dict[str, Any]] = []
         self.data["standards"] = standards
+        self.out.put(("standards",), Place(L.STANDARDS.sheet))
         pending: list[Row] = []
         for row in rows:
             if not row["所属组合"].blank:
@@ -384,6 +387,8 @@ class _Reader:
                 self.error(row["对象类别"], "“对象类别”和“其他条件”至少要填一项：写明谁享受这项标准。")
             return None
         self.out.put((*loc, "when"), self._when_cell(row).place)
+        self.out.put_texts((*loc, "when"), [(row[c].place, self.text(row[c]) or "") for c in ("对象类别", "其他条件")
+                                             if not row[c].blank])
         if categories and other is None:
             return {"category": categories}
         if not categories:
@@ -410,10 +415,10 @@ class _Reader:
         part = self.text(row["部分"])
         if k in self.parts:
             if part is None:
-                self.error(row["部分"], f"“{ref}”是组合包：要写明是它的哪个部分（{'、'.join(self.parts[k])}）。")
+                self.error(row["部分"], f"“{ref}”是组合包：要写明是它的哪个部分（{_names(self.parts[k])}）。")
                 return None
             if part not in self.parts[k]:
-                self.error(row["部分"], f"组合包“{ref}”没有名为“{part}”的部分；它的部分：{'、'.join(self.parts[k])}。")
+                self.error(row["部分"], f"组合包“{ref}”没有名为“{part}”的部分；它的部分：{_names(self.parts[k])}。")
                 return None
             return ("standards", k, "parts", self.parts[k][part])
         if part is not None:
@@ -712,6 +717,20 @@ class _Reader:
             return choices[text]
         self.error(cell, f"“{text}”不是可选的值，可选：{'、'.join(choices)}。")
         return None
+
+
+def _names(names: object) -> str:
+    """Names listed in a message, each quoted: a name may itself hold 、."""
+    return "、".join(f"“{n}”" for n in names)  # type: ignore[attr-defined]
+
+
+def _header(text: str, wanted: dict[str, str]) -> str:
+    """A header as matched: 现金（元） and 单价(元/公斤) are 现金 and 单价 — a unit in brackets is a note
+    (unless the brackets are part of the header itself, as in 村（社区）)."""
+    whole = header_key(text)
+    if whole in wanted:
+        return whole
+    return header_key(re.sub(r"[（(][^（）()]*[)）]\s*$", "", text.strip()) or text)
 
 
 def _text(v: object) -> str | None:

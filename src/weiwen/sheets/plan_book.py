@@ -34,6 +34,7 @@ from weiwen.sheets.xlsx import HEAD, new_workbook, normalize_xlsx
 
 DATA_ROWS = 300
 UNBROKEN = ("代码", "标准", "所属组合", "身份证号", "部分")
+PORTRAIT_WIDTH = 100  # columns (characters) that fit A4 portrait at a readable size
 NUMERIC = ("现金", "单价", "数量", "比例", "档次", "下限", "上限", "名额", "方案人数", "方案小计")  # rows prepared (text format, checks) below the header
 _PER_ZH = {v: k for k, v in L.PER.items()}
 _BY_ZH = {v: k for k, v in L.TIER_BY.items()}
@@ -43,7 +44,7 @@ HELP = [
              "用法：weiwen allocate 花名册文件夹 --rules 慰问方案.xlsx（检查写法：weiwen rules check 慰问方案.xlsx）。"),
     ("活动", "活动名称、活动代码、基准日期必须填写；其余按方案填写，不用的留空。“说明”列解释每一项。"),
     ("标准", "每项标准一行：代码、名称、对象类别（多个用顿号分开，满足其一即可）、计发方式、现金。"
-           "“是否另行发放”填“是”的标准不参与比较，在最高标准之外另发（如现役军人家属）。"),
+           "“是否另行发放”填“是”的标准不参与比较，在最高标准之外另发，例如现役军人家属。"),
     ("组合包", "方案把几部分合成一项标准时（如低保户：取暖救助每户 600 元 + 生活补助每人 400 元），"
             "先写一行计发方式为“组合包”的标准（写代码、名称、对象类别），再在下面每个部分写一行："
             "“所属组合”写组合包的代码，“代码”不填。整包与其他标准比较，只发最高的一项。"),
@@ -51,7 +52,7 @@ HELP = [
     ("分档", "金额随户人口数、残疾等级或年龄变化时，每档一行：下限、上限（含）和现金。"
            "各档要首尾相接，不能有空档或重叠（如 1人户、2人户、3人及以上户：下限 1 上限 1；2 和 2；3 和空）。"),
     ("其他条件", "类别以外的条件写在“其他条件”列，例如：年龄≥80；60≤年龄<80；残疾等级≤2；户人口≥3；性别=女；"
-             "村=李家湾村、赵寨村；与户主关系=户主；花名册中的其他列写成 列【家庭人均收入】<1290 或 列【困难原因】=患病、残疾。"
+             "村=李家湾村、赵寨村；与户主关系=户主；花名册中的其他列写成 列【家庭人均收入】<1290、列【困难原因】=患病、残疾 这样。"
              "几个条件用“且”（都要满足）或“或”（满足其一）连接，“非”表示不满足，可用括号："
              "类别=三无人员 或 类别=残疾人；户人口≥3 且 非 村=李家湾村。"),
     ("名额、排除", "名额：各村最多慰问的户数。排除：不予慰问的身份证号（整户取消），或花名册某列等于某值的户（如 上年已慰问 = 是）。"),
@@ -83,15 +84,17 @@ class _Book:
         self.blank = f({"num_format": "@", "valign": "top", "text_wrap": True})  # a prepared row: no grid until filled
         # Numbers typed into a text cell stay text, which Excel's number checks then refuse: numeric
         # columns are never text-formatted.
-        self.blank_number = f({"valign": "top"})
+        self.blank_number = f({"valign": "top", "align": "center"})
         self.bordered = f({"border": 1})
         self.wrap = f({"valign": "top", "text_wrap": True, "border": 1})
-        self.number = f({"valign": "top", "border": 1})
+        self.number = f({"valign": "top", "border": 1, "align": "center"})
         self.date = f({"num_format": "yyyy-mm-dd", "valign": "top", "border": 1, "align": "left"})
         self.label = f({"bold": True, "valign": "top", "border": 1, "bg_color": "#F2F2F2"})
         self.required = f({"bold": True, "valign": "top", "border": 1, "bg_color": "#FCE4D6"})
         self.note = f({"valign": "top", "text_wrap": True, "border": 1, "font_color": "#595959"})
         self.title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+        self.part_text = f({"num_format": "@", "valign": "top", "text_wrap": True, "border": 1, "bg_color": "#EEF4FA"})
+        self.part_number = f({"valign": "top", "border": 1, "align": "center", "bg_color": "#EEF4FA"})
         self.option_lists = {"类别": list(vocab.categories), "花名册列": self.columns or ["上年已慰问"]}
         self.option_columns = {name: f"={L.LIST_SHEET}!${xl_col_to_name(j)}$2:${xl_col_to_name(j)}${len(v) + 1}"
                                for j, (name, v) in enumerate(self.option_lists.items())}
@@ -130,14 +133,16 @@ class _Book:
             ws.write_string(i, 2, note, self.note)
             ws.set_row(i, 15 * max(display_lines(note, int(L.CAMPAIGN.columns[2].width) - 2), 1) + 4)
             self._campaign_check(ws, i, item)
-        self._print(ws, title, 0)
+        self._print(ws, title, 0, portrait=True)
         ws.freeze_panes(1, 1)
 
     def _campaign_value(self, ws: Any, i: int, item: L.Item) -> None:
         value = _get(self.rules, item.path) if self.rules else None
         if self.rules is None:
             value = item.default or None
-            if value is not None:
+            if value is not None and item.kind == "int":
+                ws.write_number(i, 1, int(value), self.number)
+            elif value is not None:
                 ws.write_string(i, 1, value, self.text)
             else:
                 ws.write_blank(i, 1, None, self._blank_format(item))
@@ -197,9 +202,10 @@ class _Book:
             ws.set_column(j, j, col.width)
             ws.write_string(0, j, col.header, self.head)
         ws.set_row(0, 15 * max(display_lines(c.header, int(c.width)) for c in table.columns) + 6)
+        grouped = self._package_rows() if table is L.STANDARDS else set()
         for i, row in enumerate(rows, start=1):
             for j, value in enumerate(row):
-                self._cell(ws, i, j, value, table.columns[j].header)
+                self._cell(ws, i, j, value, table.columns[j].header, i in grouped)
             texts = [(str(v), table.columns[j].width) for j, v in enumerate(row) if isinstance(v, str)]
             ws.set_row(i, 15 * max([display_lines(t, int(w) - 1) for t, w in texts] or [1]) + 4)
         for i in range(len(rows) + 1, DATA_ROWS + 1):  # typed text stays text (an ID never becomes 1.1E+17)
@@ -210,16 +216,28 @@ class _Book:
             "type": "formula", "criteria": f"=COUNTA($A{len(rows) + 2}:${last}{len(rows) + 2})>0",
             "format": self.bordered})
         self._checks(ws, table)
-        self._print(ws, title, 0)
+        self._print(ws, title, 0, portrait=sum(c.width for c in table.columns) <= PORTRAIT_WIDTH)
         ws.freeze_panes(1, 0)
 
-    def _cell(self, ws: Any, i: int, j: int, value: Any, header: str) -> None:
+    def _cell(self, ws: Any, i: int, j: int, value: Any, header: str, grouped: bool = False) -> None:
+        text, number = (self.part_text, self.part_number) if grouped else (self.text, self.number)
         if value is None or value == "":  # inside a filled row: bordered
-            ws.write_blank(i, j, None, self.number if header in NUMERIC else self.text)
+            ws.write_blank(i, j, None, number if header in NUMERIC else text)
         elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-            ws.write_number(i, j, float(value), self.number)
+            ws.write_number(i, j, float(value), number)
         else:
-            ws.write_string(i, j, str(value), self.text)
+            ws.write_string(i, j, str(value), text)
+
+    def _package_rows(self) -> set[int]:
+        """The rows (1-based, as written) of every package and its parts: shaded, so they read as one."""
+        out: set[int] = set()
+        row = 1
+        for s in self.rules.standards if self.rules else []:
+            span = 1 + len(s.parts or [])
+            if s.parts is not None:
+                out.update(range(row, row + span))
+            row += span
+        return out
 
     def _checks(self, ws: Any, table: L.Table) -> None:
         last = DATA_ROWS
@@ -228,9 +246,12 @@ class _Book:
             prompt = {"input_title": col.header[:32], "input_message": col.help[:250]}
             ws.data_validation(1, j, last, j, {**(rule or {"validate": "any"}), **prompt})
 
-    def _print(self, ws: Any, title: str, header_row: int) -> None:
+    def _print(self, ws: Any, title: str, header_row: int, *, portrait: bool = False) -> None:
         ws.set_paper(9)
-        ws.set_landscape()
+        if portrait:
+            ws.set_portrait()
+        else:
+            ws.set_landscape()
         ws.repeat_rows(header_row)
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
@@ -248,10 +269,10 @@ class _Book:
                 out.append([s.code, s.name, categories, other, L.PACKAGE, None, None, stacking, None, s.note or None])
                 for p in s.parts:
                     pc, po = _when_cells(p.when) if p.when is not None else (None, None)
-                    out.append([None, p.name, pc, po, _PER_ZH[p.per], p.cash, _yes(p.goods_once), None, s.code,
+                    out.append([None, p.name, pc, po, _PER_ZH[p.per], _cash(p), _yes(p.goods_once), None, s.code,
                                 p.note or None])
             else:
-                out.append([s.code, s.name, categories, other, _PER_ZH[s.per], s.cash, _yes(s.goods_once), stacking,
+                out.append([s.code, s.name, categories, other, _PER_ZH[s.per], _cash(s), _yes(s.goods_once), stacking,
                             None, s.note or None])
         return out
 
@@ -342,8 +363,10 @@ def _rule(sheet: str, header: str, book: _Book) -> dict[str, Any] | None:
 
     def listed(option: str) -> dict[str, Any]:
         source = book.option_columns[option]
+        said = ("该类别不在列表中；多个类别用顿号分开，新的类别请在“类别”表中说明。" if option == "类别" else
+                "该列不在常见列中；请与花名册的表头一致。")
         return {"validate": "list", "source": source, "error_type": "information", "error_title": header,
-                "error_message": "该值不在列表中；多个值用顿号分开，新的类别请在“类别”表中说明。"}
+                "error_message": said}
 
     if header in ("现金", "单价", "方案小计"):
         return decimal(0, "金额")
@@ -410,6 +433,11 @@ def _get(rules: Rules, path: tuple[str, ...]) -> Any:
         if node is None:
             return None
     return node
+
+
+def _cash(p: Payable) -> Decimal | None:
+    """The 现金 cell: blank where the tiers say the amounts (a 0 there reads as "pays nothing")."""
+    return None if p.tiers is not None and p.cash == 0 else p.cash
 
 
 def _yes(flag: bool) -> str | None:
