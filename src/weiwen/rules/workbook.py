@@ -19,6 +19,7 @@ bookkeeping, which split across modules would have to be passed around as a cont
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -426,6 +427,14 @@ class _Reader:
             return None
         return ("standards", k)
 
+    def _targeted(self, rows: list[Row]) -> Iterator[tuple[Row, tuple[Any, ...], dict[str, Any]]]:
+        """The rows whose standard (or package part) exists, with its place and its data: a package
+        itself is never a target (``_target`` asks for the part)."""
+        for row in rows:
+            target = self._target(row)
+            if target is not None:
+                yield row, target, self._node(target)
+
     def _node(self, loc: tuple[Any, ...]) -> dict[str, Any]:
         node: Any = self.data
         for k in loc:
@@ -435,14 +444,7 @@ class _Reader:
     def _tiers(self, rows: list[Row]) -> None:
         self.tier_numbers: dict[tuple[Any, ...], dict[int, int]] = {}
         self.tier_goods: dict[tuple[Any, ...], str | None] = {}
-        for row in rows:
-            target = self._target(row)
-            if target is None:
-                continue
-            node = self._node(target)
-            if "parts" in node:
-                self.error(row["标准"], "组合包本身不能分档：请在“部分”列写明是哪个部分分档。")
-                continue
+        for row, target, node in self._targeted(rows):
             by = self.choice(row["分档依据"], L.TIER_BY)
             tiers = node.get("tiers")
             if tiers is None:
@@ -486,13 +488,7 @@ class _Reader:
                 self.tier_goods[loc] = "listed"
 
     def _goods(self, rows: list[Row]) -> None:
-        for row in rows:
-            target = self._target(row)
-            if target is None:
-                continue
-            node = self._node(target)
-            if "parts" in node:
-                continue  # _target refused it
+        for row, target, node in self._targeted(rows):
             number = self.integer(row["档次"])
             if number is not None:
                 k = self.tier_numbers.get(target, {}).get(number)
