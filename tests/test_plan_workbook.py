@@ -274,7 +274,7 @@ def test_unknown_category_is_named_by_the_check(township: Path) -> None:
     p = found[0]
     row = _row_of(openpyxl.load_workbook(township)["标准"], 1, "sanshu")
     assert (p.sheet, p.row, p.column, p.cell) == ("标准", row, "对象类别", f"C{row}")
-    assert "三屬" in p.message and f"工作表“标准” 第 {row} 行 列“对象类别” （C{row}）" in p.location_zh()
+    assert "三屬" in p.message and f"工作表“标准” 第 {row} 行 列“对象类别”（C{row}）" in p.location_zh()
 
 
 def test_tier_gap_is_named_by_the_check(tmp_path: Path) -> None:
@@ -487,3 +487,53 @@ def test_run_takes_a_workbook_path(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert (folder / "核定结果" / "慰问明细.xlsx").is_file()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rules"]["path"].endswith("春节方案.xlsx")
+
+
+def test_a_quota_or_exclusion_that_limits_nobody_is_said(tmp_path: Path) -> None:
+    """王楼 for 王楼村 in 名额 would leave 王楼村 without a limit; an ID with a typo excludes nobody."""
+    from weiwen.app.pipeline import check_campaign
+
+    target = tmp_path / "spring.xlsx"
+    write_plan_book(target, read_plan(RULES / "spring.yaml"), load_vocabulary())
+    absent = make_id("110101", "19700101", "555")
+
+    def change(wb: openpyxl.Workbook) -> None:
+        wb["名额"]["A2"], wb["名额"]["B2"] = "王楼", 5
+        wb["名额"]["A3"], wb["名额"]["B3"] = "李家湾村", 5
+        wb["排除"]["A2"] = "510922195612096543"  # a sample roster's ID with one digit wrong
+        wb["排除"]["A3"] = absent
+    loaded = load_rules(_edit(target, change))
+    found, _ = check_campaign(loaded, campaign_vocabulary(loaded), sorted(SAMPLES.glob("*.xlsx")))
+    by = {p.code: p for p in found}
+    assert by["rules-quota-village-unknown"].severity.value == "error"
+    assert "是不是“王楼村”" in by["rules-quota-village-unknown"].message
+    assert "王楼村、张庄村" in by["rules-quota-village-missing"].message
+    invalid = by["rules-exclusion-id-invalid"]
+    assert (invalid.cell, invalid.severity.value) == ("A2", "error") and "510922********6543" in invalid.message
+    assert by["rules-exclusion-id-absent"].cell == "A3"
+    assert absent not in " ".join(p.message for p in found)
+
+
+def test_package_rows_are_shaded_so_they_read_as_one(township: Path) -> None:
+    ws = openpyxl.load_workbook(township)["标准"]
+    shaded = [r for r in range(2, 12) if ws.cell(r, 2).fill.fgColor.rgb not in (None, "00000000")]
+    assert shaded == [2, 3, 4, 5]  # 低保家庭 and its three parts; nothing else
+
+
+def test_a_tier_table_that_stops_short_is_named_at_its_last_upper_bound(tmp_path: Path) -> None:
+    target = tmp_path / "spring.xlsx"
+    write_plan_book(target, read_plan(RULES / "spring.yaml"), load_vocabulary())
+    _edit(target, lambda wb: wb["分档"].__setitem__("F4", 9))
+    loaded = load_rules(target)
+    gaps = [p for p in check(loaded, campaign_vocabulary(loaded)) if p.code == "rules-tier-gap"]
+    assert [(p.cell, p.column) for p in gaps] == [("F4", "上限")]
+    assert "户人口数 10 及以上" in gaps[0].message
+
+
+@pytest.mark.parametrize(("text", "says"), [("年龄≥80周岁", None), ("80<年龄", "范围写成“60≤年龄<80”")])
+def test_plan_words_for_ages(text: str, says: str | None) -> None:
+    if says is None:
+        assert condtext.parse(text) == {"age": {"gte": "80"}}
+    else:
+        with pytest.raises(condtext.ConditionSyntaxError, match=says):
+            condtext.parse(text)

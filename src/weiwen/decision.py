@@ -214,7 +214,9 @@ def roster_facts(intake: Intake) -> RosterFacts:
             for c in str(cell).split("、"):
                 if c:
                     counts[c] += int(n)
-    return RosterFacts(columns=columns, categories=counts, files=len(intake.files))
+    villages = tuple(dict.fromkeys(frame["village"].dropna().astype(str))) if len(frame) else ()
+    ids = frozenset(frame["id_number"].dropna().astype(str)) if len(frame) else frozenset()
+    return RosterFacts(columns=columns, categories=counts, files=len(intake.files), villages=villages, ids=ids)
 
 
 def _decision_findings(d: Decision) -> list[Problem]:

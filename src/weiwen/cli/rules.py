@@ -106,3 +106,4 @@ def convert(
     if done.errors:
         err_console().print(f"注意：方案本身有 {done.errors} 处错误（照原样转换了），"
                             f"用 weiwen rules check {escape(str(done.target))} 查看。")
+        raise typer.Exit(int(ExitCode.PROBLEMS))

@@ -11,6 +11,7 @@ improved.  ``docs/errors.md`` is checked against this catalogue by the test suit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -66,6 +67,8 @@ _kind("file-unsupported", E, "不支持的文件类型", "无法识别的文件�
       "支持的格式：.xlsx、.xlsm、.xls、.csv。")
 _kind("file-too-large", E, "文件过大", "文件解压后过大（{detail}），为防止恶意文件已拒绝读取。",
       "如确为正常花名册，请按乡镇或村拆分后分别处理。")
+_kind("sheet-too-large", E, "工作表范围异常", "工作表的单元格范围异常大（{detail}），读取要占用极大的内存，为防止损坏或恶意文件已拒绝读取。",
+      "请用 Excel/WPS 打开，删除数据以外的行和列后另存；必要时请报送单位重新发送。")
 _kind("file-ext-mismatch", W, "扩展名与内容不符", "文件扩展名为 {ext}，但内容实际是 {actual} 格式，已按 {actual} 读取。",
       "建议在 Excel/WPS 中另存为正确的格式。")
 _kind("encoding-unknown", E, "无法识别文字编码", "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码。",
@@ -172,12 +175,23 @@ _kind("household-split-villages", E, "同一户分属多个村", "户 {household
 # --- the campaign's rules against the rosters (file: the rules file, row: its line) -------
 _kind("rules-category-unknown", E, "规则中的类别不存在",
       "标准“{standard}”中的类别“{category}”不在类别表中，花名册中没有人会因为这个类别享受这项标准{suggestion}",
-      "请改成类别表中的名称（花名册模板的类别下拉列表列出了全部类别），或在方案中定义它"
+      "请改成类别表中的名称（方案表格“对象类别”列和花名册模板“类别”列的下拉列表列出了全部类别），或在方案中定义它"
       "（方案表格的“类别”表，或规则文件的 categories）。")
 _kind("rules-category-alias", I, "规则用了类别别名", "标准“{standard}”中的类别“{category}”是“{canonical}”的别名，按“{canonical}”计算。")
 _kind("rules-column-missing", E, "规则读取的列不存在",
       "标准“{standard}”的条件要读花名册的“{header}”列，但{where}没有这一列，所有人都会被判为不符合。{detail}",
       "请在花名册中增加这一列，或改正规则中的列名（与花名册表头一致，全角半角括号不计）。")
+_kind("rules-exclusion-id-invalid", E, "排除的身份证号有误",
+      "排除名单中的身份证号 {id} 不是有效的号码（{why}），这一行没有排除任何人。",
+      "请对照原始材料改正；要排除的人仍在名单上，会照常核定。")
+_kind("rules-exclusion-id-absent", W, "排除的人不在花名册中",
+      "排除名单中的身份证号 {id} 在{where}中找不到，这一行没有排除任何人。",
+      "如果这个人在花名册中，说明号码写错了，请改正；不在花名册中则可以不管。")
+_kind("rules-quota-village-unknown", E, "名额表的村不在花名册中",
+      "名额表中的“{village}”在花名册中没有这个村（社区），这个名额没有限制任何户。{suggestion}",
+      "村名要与花名册中的写法完全一致；这个村没有报送花名册时，请删去这一行。")
+_kind("rules-quota-village-missing", W, "有村没有名额", "花名册中的以下村（社区）在名额表中没有名额，不受名额限制：{villages}。",
+      "如方案给每个村都分配了名额，请在名额表中补上。")
 _kind("rules-tier-gap", E, "分档有空档",
       "标准“{standard}”按{by}分档，{missing}不在任何一档内，将得到 0 元。",
       "请补上这一档，或把相邻一档的下限、上限（min/max）改为首尾相接。")
@@ -188,7 +202,7 @@ _kind("rules-condition-contradictory", E, "条件自相矛盾", "标准“{stand
 _kind("rules-standard-zero", W, "标准金额为 0", "标准“{standard}”的现金和物资都是 0，符合的户将得到 0 元。")
 _kind("rules-same-condition", W, "两项标准条件相同", "标准“{first}”和“{second}”的条件完全相同，总是互相竞争。")
 _kind("rules-competing", I, "互相竞争的标准", "{count} 项不另行发放的标准互相竞争，{scope}同时符合多项时按{how}只发一项：{names}。")
-_kind("rules-category-declared-unused", W, "自定义类别无标准涉及", "规则文件自己定义的类别没有任何标准涉及：{categories}。")
+_kind("rules-category-declared-unused", W, "自定义类别无标准涉及", "方案自己定义的类别没有任何标准涉及：{categories}。")
 _kind("rules-bundled-uncovered", I, "自带类别无标准涉及",
       "自带类别表中以下类别没有任何标准涉及（这些类别的对象只有在符合其他条件时才会得到慰问）：{categories}")
 _kind("rules-exclusion-column-missing", W, "无法按列排除", "名单无法按“{header}”排除：{where}没有“{header}”列，这一排除条件没有起作用。",
@@ -256,7 +270,7 @@ class Problem(BaseModel):
         if self.column:
             parts.append(f"列“{self.column}”")
         if self.cell and self.sheet:
-            parts.append(f"（{self.cell}）")
+            parts[-1] += f"（{self.cell}）"
         return " ".join(parts)
 
     def as_json(self) -> dict[str, object]:
@@ -296,10 +310,26 @@ def make(
         row=row,
         column=column,
         cell=cell,
-        value=value,
-        message=k.template.format(**context),
-        hint=k.hint.format(**context) if k.hint else "",
+        value=scrub(value) if value is not None else None,
+        message=scrub(k.template.format(**context)),
+        hint=scrub(k.hint.format(**context)) if k.hint else "",
     )
+
+
+# A run of 11 or more digits (an ID number, with its X; a phone; a bank card) in a problem's text.
+_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{11,19}[0-9Xx]?)(?![0-9A-Za-z])")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every long number masked, whatever column it came from: an unquoted comma in a
+    CSV name shifts a row, and the ID number then stands where a sex or a grade was expected.
+    Messages, hints and values never carry a full ID, phone or card number."""
+    return _LONG_NUMBER.sub(lambda m: _mask(m.group(1)), text) if text else text
+
+
+def _mask(digits: str) -> str:
+    head, tail = (6, 4) if len(digits) in (15, 18) else (3, 4)
+    return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]
 
 
 def count(problems: Iterable[Problem], severity: Severity) -> int:

@@ -46,6 +46,9 @@ import python_calamine as calamine
 from weiwen.read.sheet_xml import (
     MarkScanner,
     SheetMarks,
+    SheetTooLarge,
+    check_extent,
+    check_width,
     after_last_row,
     merged_ranges,
     pieces,
@@ -98,6 +101,7 @@ def read_in_one_part(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedShee
         m = _SHEET_DATA.search(xml)
         if m is None or m.group(0).endswith(b"/>"):
             return None
+        check_extent(xml)  # before calamine lays the grid out: a far cell would abort the process
         scanner = MarkScanner()
         scanner.feed(xml)
         end = after_last_row(xml)
@@ -133,6 +137,8 @@ def read_in_parts(path: Path, member: str, sheet: str, parts: int) -> PartedShee
             finally:
                 cutter.stop = True
                 producer.join()
+            if isinstance(cutter.failure, SheetTooLarge):
+                raise cutter.failure
             if cutter.failure is not None or not cutter.whole:
                 return None
             rows = placed.rows()
@@ -193,7 +199,7 @@ class _Cutter:
     def run(self) -> None:
         try:
             self._cut()
-        except _FAILURES as exc:  # the reading side then reads the sheet whole
+        except (*_FAILURES, SheetTooLarge) as exc:  # the reading side then reads the sheet whole, or refuses it
             self.failure = exc
         finally:  # whatever happened, the reading side stops waiting (``whole`` says if all went well)
             with self.ready:
@@ -219,6 +225,7 @@ class _Cutter:
                 for piece in pieces(stream, PIECE):
                     if self.stop:
                         return
+                    check_width(piece)
                     self.scanner.feed(piece)
                     last = piece
                     if part is None:  # the first piece: everything before the rows is every part's prefix

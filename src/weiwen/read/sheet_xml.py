@@ -194,6 +194,38 @@ class _Finder:
         return dict(_ATTR.findall(piece[start:piece.find(b">", start)]))
 
 
+MAX_GRID_CELLS = 60_000_000  # rows × columns calamine may lay out (8 bytes each as Python: about 0.5 GB)
+MAX_COLUMNS = 702  # ZZ: no roster is wider; a cell beyond it only makes the sheet's grid enormous
+_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
+_WIDE = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr\s*=\s*[\"'][A-Z]{3}[0-9]")
+
+
+class SheetTooLarge(Exception):  # not a ValueError: no reader may fall back to laying the grid out anyway
+    """A sheet whose cells reach so far that laying it out would take gigabytes (a crafted cell at
+    XFD1048576, a damaged reference): refused before any reader allocates the grid."""
+
+    def __init__(self, where: str):
+        super().__init__(where)
+        self.where = where
+
+
+def check_extent(xml: bytes) -> None:
+    """Refuse the sheet ``xml`` (all of it, in memory) when its grid would be too large."""
+    rows = cols = 0
+    for m in _REF.finditer(xml):
+        at = _cell_at(m.group(0)[m.start(1) - m.start(0):m.end(2) - m.start(0)])
+        if at is not None:
+            rows, cols = max(rows, at[0] + 1), max(cols, at[1] + 1)
+    if cols > MAX_COLUMNS or rows * cols > MAX_GRID_CELLS:
+        raise SheetTooLarge(f"单元格延伸到第 {rows} 行、第 {cols} 列，按此排布需要约 {rows * cols / 1e8:.1f} 亿格")
+
+
+def check_width(piece: bytes) -> None:
+    """A cheap look at one piece of a large sheet: a cell beyond column ZZ."""
+    if _WIDE.search(piece) is not None:
+        raise SheetTooLarge(f"有单元格超出第 {MAX_COLUMNS} 列（ZZ 列）")
+
+
 def _cell_at(ref: bytes | None) -> tuple[int, int] | None:
     m = _CELL_REF.match(ref or b"")
     if m is None:

@@ -52,7 +52,10 @@ def sniff(path: Path) -> Sniffed:
             return Sniffed(Format.ENCRYPTED)
         return Sniffed(Format.XLS)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head")):
+    while text.startswith(b"<!--") and b"-->" in text:  # a comment before the page (saved by a browser)
+        text = text.split(b"-->", 1)[1].lstrip(b" \t\r\n")
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head")) \
+            or text.startswith(b"mime-version:") and b"text/html" in head.lower():  # MHTML: a web page archive
         return Sniffed(Format.HTML)
     if b"\x00" in head:
         return Sniffed(Format.UNKNOWN, "二进制文件")

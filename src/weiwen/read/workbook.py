@@ -28,7 +28,7 @@ from weiwen.core import problems as P
 from weiwen.core.errors import system_reason
 from weiwen.read import parted
 from weiwen.read.parted import PartedSheet
-from weiwen.read.sheet_xml import SheetMarks, scan_sheet, sheet_parts
+from weiwen.read.sheet_xml import SheetMarks, SheetTooLarge, scan_sheet, sheet_parts
 from weiwen.read.sniff import Format, sniff
 from weiwen.read.xls_marks import XlsMarks
 
@@ -63,6 +63,8 @@ class ReadResult:
 
 
 _SHARED_STRINGS = "xl/sharedStrings.xml"
+CSV_FIELD_LIMIT = 16 << 20  # one CSV cell up to 16 MB (Python's default, 131,072 characters, is an error on a
+# long cell); cells over Excel's 32,767 characters are reported as cell-too-long, not refused with the file
 THREADED_SCAN_BYTES = 16 << 20  # a sheet XML this large is scanned on a thread while calamine parses it
 _EXT_FORMAT = {".xlsx": Format.XLSX, ".xlsm": Format.XLSX, ".xls": Format.XLS, ".csv": Format.CSV, ".txt": Format.CSV}
 
@@ -70,9 +72,46 @@ _EXT_FORMAT = {".xlsx": Format.XLSX, ".xlsm": Format.XLSX, ".xls": Format.XLS, "
 def read_roster_file(path: Path, sheet: str | None = None, display: str | None = None) -> ReadResult:
     """Read every visible sheet (or the one named ``sheet``) of ``path``.
 
-    Problems with the file itself are returned, never raised.
+    Problems with the file itself are returned, never raised.  This is the readers' boundary: a
+    damaged or crafted file may make a library raise anything (KeyError for a missing part,
+    IndexError, csv.Error, xlrd's AssertionError) or make python-calamine panic (a
+    ``PanicException``, which is not an ``Exception``); each becomes ``file-corrupt`` for this
+    file, and the other files are read as usual.
     """
     shown = display or str(path)
+    try:
+        res = _read(path, sheet, shown)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except SheetTooLarge as exc:
+        res = ReadResult(path=path, display=shown)
+        res.problems.append(P.make("sheet-too-large", file=shown, detail=exc.where))
+        return res
+    except BaseException as exc:  # noqa: BLE001 - see the docstring: the file is damaged, not weiwen
+        res = ReadResult(path=path, display=shown)
+        res.problems.append(P.make("file-corrupt", file=shown, reason=_short(exc)))
+        return res
+    for raw in res.sheets:
+        raw.merged = _within(raw)
+    return res
+
+
+def _within(sheet: RawSheet) -> list[tuple[int, int, int, int]]:
+    """The merged ranges clipped to the cells the sheet has: a range written A1:XFD1048576 means
+    no more than the cells there are (and would otherwise be walked cell by cell)."""
+    if not sheet.merged:
+        return sheet.merged
+    last_row = len(sheet.rows) - 1
+    last_col = max((len(r) for r in sheet.rows), default=0) - 1
+    out = []
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 <= last_row and c0 <= last_col:
+            out.append((r0, c0, min(r1, last_row), min(c1, last_col)))
+    return out
+
+
+def _read(path: Path, sheet: str | None, shown: str) -> ReadResult:
+    res = ReadResult(path=path, display=shown)
     res = ReadResult(path=path, display=shown)
 
     def fail(code: str, **fields: object) -> ReadResult:
@@ -220,7 +259,7 @@ class _OwnReads:
                 try:
                     return xls.of(sheet)
                 except (xlrd.XLRDError, xlrd.compdoc.CompDocError, NotImplementedError, KeyError, IndexError,
-                        struct.error) as exc:  # calamine read the cells; xlrd's second look failed
+                        struct.error, AssertionError) as exc:  # calamine read the cells; xlrd's second look failed
                     return SheetMarks(unchecked=_short(exc))
 
             big = self.path.stat().st_size >= THREADED_SCAN_BYTES // 4
@@ -262,7 +301,13 @@ def _read_csv(path: Path, res: ReadResult) -> None:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    rows: list[list[Cell]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    try:
+        rows: list[list[Cell]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+    except csv.Error as exc:
+        res.problems.append(P.make("file-corrupt", file=res.display, reason=f"文本表格的格式有误：{exc}"))
+        res.format = None
+        return
     res.sheets.append(RawSheet(file=res.display, name=path.stem, rows=rows, typed=False))
 
 

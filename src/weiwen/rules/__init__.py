@@ -254,6 +254,10 @@ def _message(err: dict[str, Any], located: Locator) -> str:
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
         if located.in_workbook:
             msg = _in_workbook_words(msg)
+            if not loc:  # a check of the whole plan: the cell its words are about
+                about = next((at for word, at in _ABOUT if word in msg), None)
+                found = located.place(about) if about else None
+                prefix = f"{found.zh()}：" if found else prefix
         return f"{prefix}：{msg}。" if not located.in_workbook else f"{prefix}{msg}。"
     template = _TYPES.get(kind)
     if template is not None:
@@ -281,6 +285,9 @@ _WORKBOOK_WORDS = (
      "分片方式为按比例时，“分片”表至少要写两个片区及其比例"),
     ("by: village_households 按各村核定户数分配，不需要写 parts", "分片方式为按各村户数时，“分片”表不用填"),
 )
+
+
+_ABOUT = (("比较范围", ("combination", "scope")), ("优先顺序", ("combination", "order")), ("标准代码", ("standards",)))
 
 
 def _in_workbook_words(msg: str) -> str:

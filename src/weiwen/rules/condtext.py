@@ -53,7 +53,7 @@ _NOT = "非"
 _OPEN = "(（"
 _CLOSE = ")）"
 _COLUMN_OPEN = {"【": "】", "[": "]", "「": "」"}
-_UNITS = "岁人级户"
+_UNITS = "岁人级户"  # 80岁, 80 周岁 (周 is read with 岁, below)
 
 
 class ConditionSyntaxError(ValueError):
@@ -239,7 +239,9 @@ class _Parser:
             if self.text.startswith(sign, self.at):
                 self.at += len(sign)
                 return op
-        got = self.text[self.at:self.at + 1] or "（什么也没有）"
+        got = self.text[self.at:self.at + 1]
+        if not got:
+            raise ConditionSyntaxError("名称后面要写比较符号和数值，例如“年龄≥80”；范围写成“60≤年龄<80”（小的数在前）")
         raise ConditionSyntaxError(f"名称后面要写比较符号 =、<、≤、>、≥，这里是“{got}”")
 
     def number(self) -> str:
@@ -248,7 +250,7 @@ class _Parser:
         if m is None:
             raise ConditionSyntaxError(f"比较符号后面要写数字，这里是“{_clip(self.text[self.at:]) or '（空）'}”")
         self.at += m.end()
-        unit = re.match(f"\\s*[{_UNITS}](?!人口)", self.text[self.at:])  # 80岁, 80 岁; not the 户 of 户人口
+        unit = re.match(f"\\s*(?:周岁|[{_UNITS}](?!人口))", self.text[self.at:])  # 80岁, 80 周岁; not the 户 of 户人口
         if unit is not None:
             self.at += unit.end()
         return m.group(0)

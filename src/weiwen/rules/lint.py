@@ -48,6 +48,8 @@ class RosterFacts:
     columns: frozenset[str]
     categories: Counter[str] = field(default_factory=Counter)
     files: int = 0
+    villages: tuple[str, ...] = ()  # in the rosters' order
+    ids: frozenset[str] = frozenset()  # every valid ID number in the rosters
 
 
 class RulesRefused(WeiwenError):
@@ -153,6 +155,9 @@ def check(loaded: LoadedRules, vocab: Vocabulary, rosters: RosterFacts | None = 
                              (*base, "tiers"), out)
         if _zero(s):
             out.add("rules-standard-zero", ("standards", i), standard=s.name)
+    _exclusion_ids(loaded, rosters, out)
+    if rosters is not None and rules.quotas is not None:
+        _quota_villages(rules, rosters, out)
     if rosters is not None:
         for column, value in rules.exclusions.column.items():
             if not _has_column(rosters, column):
@@ -248,6 +253,36 @@ class _Findings:
                                     cell=place.cell if place else None, **fields))
 
 
+def _exclusion_ids(loaded: LoadedRules, rosters: RosterFacts | None, out: _Findings) -> None:
+    """An ID on the exclusion list that cannot be one (a typo) or that no roster holds excludes nobody:
+    the person meant stays on the list, paid."""
+    from datetime import date
+
+    from weiwen.core.ids import check_id, mask_id, normalize_id
+
+    for k, raw in enumerate(loaded.rules.exclusions.ids):
+        checked = check_id(raw, date.today())
+        if checked.code is not None:
+            out.add("rules-exclusion-id-invalid", ("exclusions", "ids", k), id=mask_id(raw), why=P.kind(checked.code).title)
+        elif rosters is not None and rosters.ids and normalize_id(raw)[0] not in rosters.ids:
+            out.add("rules-exclusion-id-absent", ("exclusions", "ids", k), id=mask_id(raw), where=_where(rosters))
+
+
+def _quota_villages(rules: Rules, rosters: RosterFacts, out: _Findings) -> None:
+    """A quota row whose village no roster has limits nobody — the village it meant (王楼 for 王楼村)
+    then has no limit; a roster village without a row is not limited either."""
+    assert rules.quotas is not None
+    given = set(rosters.villages)
+    for village in rules.quotas.slots:
+        if village not in given:
+            near = fuzz_process.extractOne(village, list(rosters.villages), scorer=fuzz.WRatio, score_cutoff=60)
+            out.add("rules-quota-village-unknown", ("quotas", "slots", village), village=village,
+                    suggestion=f"是不是“{near[0]}”？" if near else f"花名册中的村：{'、'.join(rosters.villages[:20])}。")
+    missing = [v for v in rosters.villages if v and v not in rules.quotas.slots]
+    if missing:
+        out.add("rules-quota-village-missing", ("quotas",), villages="、".join(missing))
+
+
 def _path_text(path: tuple[object, ...]) -> str:
     out = ""
     for p in path:
@@ -322,12 +357,14 @@ def _check_tiers(tiers: Tiers, name: str, path: tuple[object, ...], out: _Findin
             out.add("rules-tier-gap", (*path, "steps", k2 - 1), standard=name, by=by,
                     missing=_span(by, hi1 + 1, lo2 - 1))
     if tiers.by == "household_size":
-        lo, hi = ordered[0][0], max(b[1] for b in ordered)
+        lo, first = ordered[0][0], ordered[0][2]
+        hi, last = max((b[1], b[2]) for b in ordered)
         if lo > 1:
-            out.add("rules-tier-gap", (*path, "steps"), standard=name, by=by, missing=_span(by, 1, lo - 1))
+            out.add("rules-tier-gap", (*path, "steps", first - 1, "min"), standard=name, by=by,
+                    missing=_span(by, 1, lo - 1))
         if hi < math.inf:
-            out.add("rules-tier-gap", (*path, "steps"), standard=name, by=by,
-                    missing=f"{by} {_num(hi + 1)} 及以上的对象（最后一档请不写 max）")
+            out.add("rules-tier-gap", (*path, "steps", last - 1, "max"), standard=name, by=by,
+                    missing=f"{by} {_num(hi + 1)} 及以上的对象（最后一档请不写上限，即 max）")
 
 
 def _span(by: str, lo: float, hi: float) -> str:

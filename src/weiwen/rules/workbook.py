@@ -333,8 +333,8 @@ class _Reader:
             return
         for col in ("代码", "是否另行发放"):
             if not row[col].blank:
-                what = "部分不填代码" if col == "代码" else "是否另行发放写在组合包那一行"
-                self.error(row[col], f"组合包的部分不填“{col}”（{what}）。")
+                why = "部分由“所属组合”和名称认定" if col == "代码" else "是否另行发放写在组合包那一行"
+                self.error(row[col], f"组合包的部分不填“{col}”（{why}）。")
         parts = standards[k]["parts"]
         j = len(parts)
         loc = ("standards", k, "parts", j)
@@ -444,6 +444,7 @@ class _Reader:
     def _tiers(self, rows: list[Row]) -> None:
         self.tier_numbers: dict[tuple[Any, ...], dict[int, int]] = {}
         self.tier_goods: dict[tuple[Any, ...], str | None] = {}
+        self.listed_at: dict[tuple[Any, ...], Place] = {}
         for row, target, node in self._targeted(rows):
             by = self.choice(row["分档依据"], L.TIER_BY)
             tiers = node.get("tiers")
@@ -459,6 +460,7 @@ class _Reader:
             tiers["steps"].append(step)
             loc = (*target, "tiers", "steps", k)
             self.out.put(loc, row["下限"].place)
+            self.out.put((*loc, "goods"), row["本档物资"].place)
             bounds = {}
             for col, key in (("下限", "min"), ("上限", "max")):
                 v = self.integer(row[col])
@@ -486,6 +488,7 @@ class _Reader:
                     self.error(row["档次"], "“本档物资”写了见物资表，要填档次号，物资表按档次号对应。")
                 self.put((*loc, "goods"), [], row["本档物资"])
                 self.tier_goods[loc] = "listed"
+                self.listed_at[loc] = row["本档物资"].place
 
     def _goods(self, rows: list[Row]) -> None:
         for row, target, node in self._targeted(rows):
@@ -525,7 +528,7 @@ class _Reader:
                 self.put((*at, "unit_value"), value, row["单价"])
         for loc, state in self.tier_goods.items():
             if state == "listed":
-                self.error(self.out.places[loc], f"这一档的本档物资写了“{L.TIER_GOODS_LISTED}”，但物资表没有列出这一档的物资。")
+                self.error(self.listed_at[loc], f"这一档的本档物资写了“{L.TIER_GOODS_LISTED}”，但物资表没有列出这一档的物资。")
 
     def _stated(self, rows: list[Row]) -> None:
         for row in rows:

@@ -165,6 +165,8 @@ class _Book:
         elif item.kind == "choices":
             names = {v: k for k, v in item.choices}
             ws.write_string(i, 1, "、".join(names[v] for v in value), self.text)
+        elif str(value) == "":
+            ws.write_blank(i, 1, None, self.text)
         else:
             ws.write_string(i, 1, str(value), self.text)
 
@@ -202,7 +204,7 @@ class _Book:
             ws.set_column(j, j, col.width)
             ws.write_string(0, j, col.header, self.head)
         ws.set_row(0, 15 * max(display_lines(c.header, int(c.width)) for c in table.columns) + 6)
-        grouped = self._package_rows() if table is L.STANDARDS else set()
+        grouped = self._package_rows() if table.sheet == L.STANDARDS.sheet else set()
         for i, row in enumerate(rows, start=1):
             for j, value in enumerate(row):
                 self._cell(ws, i, j, value, table.columns[j].header, i in grouped)

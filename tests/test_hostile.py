@@ -1,0 +1,91 @@
+"""Hostile and damaged rosters at volume: no crash, no abort, no full ID or phone in any message.
+
+tests/hostile.py makes the cases from the sample rosters and a seed (2,000 per run here: crafted
+containers and sheets, CSV edge cases, byte mutations); a child process reads them 50 files at a
+time through the library, as ``weiwen validate`` does, so that a native abort (the process killed
+by a reader) fails this test with the batch it died in instead of killing the test run.  A sample
+of the crafted files also goes through the real command line.  The long run: docs/hostile.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.hostile import cases
+from weiwen.core import problems as P
+
+ROOT = Path(__file__).parent.parent
+SEED = int(os.environ.get("WEIWEN_HOSTILE_SEED", "2027"))
+COUNT = int(os.environ.get("WEIWEN_HOSTILE_CASES", "2000"))
+WEIWEN = Path(sys.executable).parent / "weiwen"
+LONG_NUMBER = re.compile(r"(?<![0-9])[0-9]{11,18}[0-9Xx]?(?![0-9])")
+EXPECTED = {  # crafted case -> a problem it must be reported with
+    "far-cell.xlsx": "sheet-too-large",
+    "far-row.xlsx": "sheet-too-large",
+    "no-sheet-part.xlsx": "file-corrupt",
+    "no-workbook-part.xlsx": "file-unsupported",
+    "html.xls": "file-is-html",
+    "encrypted-flag.xlsx": "file-corrupt",
+    "empty.xlsx": "file-empty",
+    "huge-cell.xlsx": "cell-too-long",
+    "shifted.csv": "sex-invalid",
+}
+
+
+@pytest.fixture(scope="module")
+def read(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    folder = tmp_path_factory.mktemp("hostile")
+    done = subprocess.run([sys.executable, "-m", "tests.hostile", str(SEED), str(COUNT), str(folder)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    started = [line["start"] for line in lines if "start" in line]
+    assert done.returncode == 0, (f"the reader died (exit {done.returncode}) in the batch {started[-1] if started else '?'}"
+                                  f" (seed {SEED}):\n{done.stderr[-3000:]}")
+    return {line["name"]: line for line in lines if "name" in line}
+
+
+def test_every_case_is_read_to_the_end(read: dict[str, dict[str, object]]) -> None:
+    assert len(read) == COUNT
+
+
+def test_every_problem_is_one_of_the_catalogue(read: dict[str, dict[str, object]]) -> None:
+    known = {k.code for k in P.all_kinds()}
+    unknown = {(name, code) for name, r in read.items() for code in r["codes"] if code not in known}  # type: ignore[attr-defined]
+    assert not unknown
+
+
+def test_no_message_carries_a_full_number(read: dict[str, dict[str, object]]) -> None:
+    leaked = {name: m for name, r in read.items() for m in r["said"] if LONG_NUMBER.search(m)}  # type: ignore[attr-defined]
+    assert not leaked, list(leaked.items())[:3]
+
+
+def test_crafted_files_are_named_for_what_they_are(read: dict[str, dict[str, object]]) -> None:
+    wrong = {name: read[name]["codes"] for name, code in EXPECTED.items() if code not in read[name]["codes"]}  # type: ignore[operator]
+    assert not wrong
+
+
+def test_damaged_files_are_not_read_as_rosters(read: dict[str, dict[str, object]]) -> None:
+    """Most mutants break the zip: each must say so, not pass as a roster with fewer people."""
+    mutants = [r for name, r in read.items() if name.startswith("mutant-")]
+    silent = [r["name"] for r in mutants if not r["codes"]]
+    assert len(silent) < len(mutants) // 10, silent[:10]
+
+
+@pytest.mark.parametrize("name", ["far-cell.xlsx", "no-sheet-part.xlsx", "big-field.csv", "whole-merge.xlsx",
+                                  "encrypted-flag.xlsx", "shifted.csv"])
+def test_the_command_line_says_it_in_chinese(name: str, tmp_path: Path) -> None:
+    data = dict(cases(SEED, 30))[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    done = subprocess.run([str(WEIWEN), "validate", str(path), "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode in (1, 2), (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr and "内部错误" not in done.stderr + done.stdout
+    assert not LONG_NUMBER.search(done.stdout + done.stderr)
+    assert path.read_bytes() == data  # the input is never changed
