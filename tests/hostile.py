@@ -90,9 +90,29 @@ def _crafted(base: bytes) -> Iterator[tuple[str, bytes]]:
     yield "nul.csv", b"\x00" * 1000
 
 
+def _inner(base: bytes, rng: random.Random) -> bytes:
+    """A valid container around a damaged part: the sheet, the shared strings or the styles mutated
+    inside, so that the XML readers (not only the zip check) meet the damage."""
+    members = _members(base)
+    names = [i.filename for i, _ in members if i.filename.endswith(".xml")]
+    target = rng.choice([n for n in names if "sheet1" in n or "sharedStrings" in n or "styles" in n] or names)
+    out = []
+    for info, data in members:
+        if info.filename == target:
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 8)):
+                at = rng.randrange(len(b))
+                b[at:at + rng.randint(1, 4)] = bytes(rng.choice(b'<>"=/ 0123456789AXZ&;') for _ in range(rng.randint(0, 4)))
+            data = bytes(b)
+        out.append((info.filename, data))
+    return _zip(out)
+
+
 def _mutated(base: bytes, rng: random.Random, k: int) -> tuple[str, bytes]:
+    how = rng.choice(("flip", "truncate", "zero", "splice", "inner", "inner"))
+    if how == "inner":
+        return f"mutant-{k:05d}-inner.xlsx", _inner(base, rng)
     data = bytearray(base)
-    how = rng.choice(("flip", "truncate", "zero", "splice"))
     if how == "flip":
         for _ in range(rng.randint(1, 20)):
             data[rng.randrange(len(data))] = rng.randrange(256)
