@@ -107,7 +107,7 @@ def test_check_warns_about_a_declared_category_no_standard_uses(tmp_path: Path) 
                  encoding="utf-8")
     result = runner.invoke(app, ["rules", "check", str(p)])
     assert result.exit_code == 0
-    assert "警告 规则文件第 5 行：规则文件自己定义的类别没有任何标准涉及：困难老党员。" in result.stdout
+    assert "警告 规则文件第 5 行：方案自己定义的类别没有任何标准涉及：困难老党员。" in result.stdout
     bundled = next(line for line in result.stdout.splitlines() if line.startswith("提示 自带类别表"))
     assert "特困" in bundled and "低保" not in bundled.split("：", 1)[1].split("、")  # 低保 is covered
 

@@ -190,6 +190,7 @@ _kind("rules-exclusion-id-absent", W, "排除的人不在花名册中",
 _kind("rules-quota-village-unknown", E, "名额表的村不在花名册中",
       "名额表中的“{village}”在花名册中没有这个村（社区），这个名额没有限制任何户。{suggestion}",
       "村名要与花名册中的写法完全一致；这个村没有报送花名册时，请删去这一行。")
+_kind("rules-quota-village-absent", W, "名额表的村没有花名册", "名额表中的“{village}”没有报送花名册（花名册中没有这个村），这一行暂不起作用。")
 _kind("rules-quota-village-missing", W, "有村没有名额", "花名册中的以下村（社区）在名额表中没有名额，不受名额限制：{villages}。",
       "如方案给每个村都分配了名额，请在名额表中补上。")
 _kind("rules-tier-gap", E, "分档有空档",
@@ -344,7 +345,7 @@ def catalogue_markdown() -> str:
         "weiwen 报告的每个问题都有一个稳定的代码（kebab-case），在 `--json` 输出的 `code` 字段和 `校验报告.json` 中出现；"
         "屏幕上和标注副本的“错误清单”中显示的是它的中文名称（下表“问题”列）。代码一经发布含义不变；说明文字可能改进。",
         "级别为“错误”的问题使该行不合格（不参与核定）；“警告”和“提示”不影响。",
-        "以 `rules-` 开头的代码是规则文件与花名册对照时发现的问题，位置是规则文件的行号；"
+        "以 `rules-` 开头的代码是方案（规则文件或方案表格）与花名册对照时发现的问题，位置是规则文件的行号或方案表格的单元格；"
         "其中级别为“错误”的使 allocate、budget、explain、run 拒绝核定（退出码 1，不写出任何文件）。",
         "",
         "本页由 `python -m weiwen.core.problems > docs/errors.md` 生成，测试会检查它与程序一致。",

@@ -59,7 +59,7 @@ class RulesRefused(WeiwenError):
         self.problems = problems
         body = "\n".join(f"  - {p.location_zh()}：{p.message}（{p.code}）" + (f"\n    {p.hint}" if p.hint else "")
                          for p in problems)
-        super().__init__(f"规则文件与花名册对照发现 {len(problems)} 处错误，未进行核定，没有写出任何文件：\n{body}",
+        super().__init__(f"方案与花名册对照发现 {len(problems)} 处错误，未进行核定，没有写出任何文件：\n{body}",
                          code="rules-refused", exit_code=ExitCode.PROBLEMS)
 
 
@@ -247,7 +247,8 @@ class _Findings:
     def add(self, code: str, path: tuple[object, ...] | None, mention: str | None = None, **fields: object) -> None:
         located = self.loaded.located
         place = located.place(path, mention) if located is not None and path is not None else None
-        column = place.column if place is not None and place.column else _path_text(path) if path else None
+        column = (place.column if place is not None and (place.column or place.sheet)  # a workbook: its header or none
+                  else _path_text(path) if path else None)
         self.problems.append(P.make(code, file=str(self.loaded.path), sheet=place.sheet if place else None,
                                     row=place.row if place else None, column=column,
                                     cell=place.cell if place else None, **fields))
@@ -273,12 +274,17 @@ def _quota_villages(rules: Rules, rosters: RosterFacts, out: _Findings) -> None:
     then has no limit; a roster village without a row is not limited either."""
     assert rules.quotas is not None
     given = set(rosters.villages)
+    missing = [v for v in rosters.villages if v and v not in rules.quotas.slots]
     for village in rules.quotas.slots:
         if village not in given:
-            near = fuzz_process.extractOne(village, list(rosters.villages), scorer=fuzz.WRatio, score_cutoff=60)
-            out.add("rules-quota-village-unknown", ("quotas", "slots", village), village=village,
-                    suggestion=f"是不是“{near[0]}”？" if near else f"花名册中的村：{'、'.join(rosters.villages[:20])}。")
-    missing = [v for v in rosters.villages if v and v not in rules.quotas.slots]
+            # Like a village that has no quota (王楼 for 王楼村): a typo, and that village unlimited — an error.
+            # Like none: a village that sent no roster (yet) — said, not refused.
+            near = fuzz_process.extractOne(village, missing, scorer=fuzz.WRatio, score_cutoff=60) if missing else None
+            if near:
+                out.add("rules-quota-village-unknown", ("quotas", "slots", village), village=village,
+                        suggestion=f"是不是“{near[0]}”？")
+            else:
+                out.add("rules-quota-village-absent", ("quotas", "slots", village), village=village)
     if missing:
         out.add("rules-quota-village-missing", ("quotas",), villages="、".join(missing))
 

@@ -370,10 +370,10 @@ class Rules(Strict):
             once = [s.name for s in self.standards if not s.stacking and any(p.goods_once for p in s.pieces)]
             if wrong:
                 raise ValueError("combination.scope: person（按人比较最高标准）时，参与比较的标准都要按人计发（per: person），"
-                                 f"以下标准不是：{'、'.join(wrong)}")
+                                 f"以下标准不是：{'、'.join(f'“{n}”' for n in wrong)}")
             if once:
                 raise ValueError("combination.scope: person 时参与比较的标准不能用 goods_once（物资每户只发一次），"
-                                 f"以下标准用了：{'、'.join(once)}")
+                                 f"以下标准用了：{'、'.join(f'“{n}”' for n in once)}")
         if self.combination.order is not None:
             unknown = [c for c in self.combination.order if c not in codes]
             if unknown:

@@ -569,9 +569,9 @@ class _Reader:
             if village in slots:
                 self.error(row["村（社区）"], f"“{village}”的名额写了两行。")
                 continue
-            self.put(("quotas", "slots", village), n, row["名额"])
+            self.put(("quotas", "slots", village), n, row["村（社区）"])  # a wrong 名额 number is said by integer()
             slots[village] = n
-        self.out.put(("quotas",), rows[0]["村（社区）"].place)
+        self.out.put(("quotas",), Place(L.QUOTAS.sheet))
 
     def _exclusions(self, rows: list[Row]) -> None:
         ids: list[str] = []
