@@ -537,3 +537,19 @@ def test_plan_words_for_ages(text: str, says: str | None) -> None:
     else:
         with pytest.raises(condtext.ConditionSyntaxError, match=says):
             condtext.parse(text)
+
+
+def test_a_quota_for_a_village_that_sent_no_roster_is_only_said(tmp_path: Path) -> None:
+    from weiwen.app.pipeline import check_campaign
+
+    target = tmp_path / "spring.xlsx"
+    write_plan_book(target, read_plan(RULES / "spring.yaml"), load_vocabulary())
+
+    def change(wb: openpyxl.Workbook) -> None:
+        for k, village in enumerate(("王楼村", "李家湾村", "张庄村", "赵寨村"), start=2):
+            wb["名额"][f"A{k}"], wb["名额"][f"B{k}"] = village, 5
+    loaded = load_rules(_edit(target, change))
+    found, _ = check_campaign(loaded, campaign_vocabulary(loaded), sorted(SAMPLES.glob("*.xlsx")))
+    codes = {p.code: p for p in found}
+    assert "rules-quota-village-unknown" not in codes and "rules-quota-village-missing" not in codes
+    assert codes["rules-quota-village-absent"].cell == "A5"
