@@ -93,8 +93,8 @@ class _Book:
         self.required = f({"bold": True, "valign": "top", "border": 1, "bg_color": "#FCE4D6"})
         self.note = f({"valign": "top", "text_wrap": True, "border": 1, "font_color": "#595959"})
         self.title = f({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
-        self.part_text = f({"num_format": "@", "valign": "top", "text_wrap": True, "border": 1, "bg_color": "#EEF4FA"})
-        self.part_number = f({"valign": "top", "border": 1, "align": "center", "bg_color": "#EEF4FA"})
+        self.part_text = f({"num_format": "@", "valign": "top", "text_wrap": True, "border": 1, "bg_color": "#FFF2CC"})
+        self.part_number = f({"valign": "top", "border": 1, "align": "center", "bg_color": "#FFF2CC"})
         self.option_lists = {"类别": list(vocab.categories), "花名册列": self.columns or ["上年已慰问"]}
         self.option_columns = {name: f"={L.LIST_SHEET}!${xl_col_to_name(j)}$2:${xl_col_to_name(j)}${len(v) + 1}"
                                for j, (name, v) in enumerate(self.option_lists.items())}
