@@ -31,3 +31,17 @@ def test_a_locked_ledger_is_exit_code_3(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 3, result.output
     assert "台账被另一个任务占用" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_password_in_the_ledger_address_reaches_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The URL was turned into text on its way to the driver, and SQLAlchemy writes a password as ***
+    there: the server was always sent the wrong password."""
+    import sqlalchemy as sa
+
+    from weiwen.ledger import store
+
+    given: list[object] = []
+    monkeypatch.setattr(store.sa, "create_engine", lambda url, **_: given.append(url))
+    store._engine("postgresql://办公室:s3cret@db.example/ledger")
+    sent = sa.engine.make_url(given[0])  # type: ignore[arg-type]
+    assert sent.password == "s3cret" and sent.drivername == "postgresql+psycopg"

@@ -464,10 +464,10 @@ def _engine(url: str) -> sa.Engine:
 
         return engine
     if u.get_backend_name() == "postgresql" and u.drivername == "postgresql":
-        url = str(u.set(drivername="postgresql+psycopg"))
+        u = u.set(drivername="postgresql+psycopg")  # the URL object itself: str() of it would write the password as ***
     # READ COMMITTED whatever the server's default: a writer that waited for the advisory lock must
     # see what the writer before it committed (under REPEATABLE READ its snapshot predates the wait).
-    return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+    return sa.create_engine(u, pool_pre_ping=True, isolation_level="READ COMMITTED")
 
 
 def _env_key() -> bytes | None:
