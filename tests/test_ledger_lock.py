@@ -42,6 +42,6 @@ def test_a_password_in_the_ledger_address_reaches_the_server(monkeypatch: pytest
 
     given: list[object] = []
     monkeypatch.setattr(store.sa, "create_engine", lambda url, **_: given.append(url))
-    store._engine("postgresql://办公室:s3cret@db.example/ledger")
+    store.Ledger("postgresql://办公室:s3cret@db.example/ledger", b"k" * 32)  # no connection is made yet
     sent = sa.engine.make_url(given[0])  # type: ignore[arg-type]
     assert sent.password == "s3cret" and sent.drivername == "postgresql+psycopg"
