@@ -13,7 +13,9 @@ arrays from module to module.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -21,15 +23,18 @@ import pandas as pd
 
 from weiwen.engine.amounts import MILLI, Allocation, StandardOutcome, allocate, yuan
 from weiwen.engine.facts import build_population, extra_column
+from weiwen.engine.limits import Event, apply_limits, member_keys
 from weiwen.engine.quota import ranking as quota_ranking
 from weiwen.core.ids import mask_id
 from weiwen.roster.intake import Intake
 from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, with_campaign_categories
+from weiwen.rules.schema import Limit
 from weiwen.rules.lint import RosterFacts, RulesRefused, after_decision, check, resolve, stated_differences
 from weiwen.core.text import text_series
-from weiwen.model.frames import DECISION, HOUSEHOLDS, MEMBERS, PERSONS, goods_column
+from weiwen.model.frames import DECISION, EVENTS, HOUSEHOLDS, MEMBERS, PERSONS, goods_column
 from weiwen.model.frames import check as check_frame
+from weiwen.model.recipients import RecipientKind
 from weiwen.model.vocab import Vocabulary
 
 
@@ -37,7 +42,7 @@ from weiwen.model.vocab import Vocabulary
 class LeftOut:
     """A roster row or household that receives nothing, and why."""
 
-    kind: str  # 行有错误 / 排除 / 超出名额 / 不符合条件
+    kind: str  # 行有错误 / 排除 / 超出名额 / 不符合条件 / 待决定 / 不同意 (an event beyond a limit)
     file: str
     sheet: str
     row: int
@@ -54,6 +59,9 @@ class LeftOut:
     amount_fen: int = 0  # 超出名额: what the household would have received
     last_admitted_fen: int = 0  # 超出名额: the amount of the last household within the slots (0 when no slot)
     id_number: str = ""  # the full ID (of the row, or of the household's head): internal, never written out
+    event: str = ""  # 待决定 / 不同意: the event's type
+    event_date: date | None = None  # 待决定 / 不同意: when it happened
+    earlier: list[date] = field(default_factory=list)  # 待决定 / 不同意: the member's earlier events of the year
 
 
 @dataclass
@@ -68,6 +76,8 @@ class Decision:
     by_standard: dict[str, dict[str, object]] = field(default_factory=dict)
     by_village: dict[str, dict[str, object]] = field(default_factory=dict)
     findings: list[Problem] = field(default_factory=list)  # the rules check's warnings and notes on this run
+    kind: RecipientKind = RecipientKind.HOUSEHOLD  # what one row of the table is: a household, a unit, an event
+    events: pd.DataFrame | None = None  # an event roster's events of the table's rows (model.frames.EVENTS)
 
     @property
     def cash(self) -> Decimal:
@@ -86,10 +96,13 @@ NAMES_SEPARATOR = "；"  # standards' names may hold 、 themselves (伤残军�
 
 
 def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
-           already_aided: dict[str, str] | None = None, objections: dict[str, str] | None = None) -> Decision:
+           already_aided: dict[str, str] | None = None, objections: dict[str, str] | None = None,
+           earlier_events: Sequence[Event] = ()) -> Decision:
     """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait.
     ``objections``: normalised ID -> the upheld objection (异议成立) that removes the person's
     household after the quota, like the rules' ``exclusions.ids`` (its slot is not refilled).
+    ``earlier_events``: an event roster's events recorded before (the ledger), counted first by the
+    rules' frequency limits (:mod:`weiwen.engine.limits`).
 
     The rules are first checked against the rosters (:func:`weiwen.rules.lint.check`): a rule that
     cannot mean what it says raises :class:`~weiwen.rules.lint.RulesRefused` before any amount is
@@ -159,8 +172,14 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
                                 household=r.household, source=source, column=column_texts.get(why, ""),
                                 id_number=r.id_number))
     considered = good.loc[~excluded_mask] if excluded_mask.any() else good
+    approved: dict[int, str] = {}
+    if rules.limits and intake.events is not None:
+        held, approved = _limits(considered, intake.events, rules.limits, earlier_events)
+        left_out.extend(held)
+        if held:
+            considered = considered.loc[~considered["household"].isin([x.household for x in held]).to_numpy(dtype=bool)]
 
-    pop = build_population(considered, vocab, rules.campaign.reference_date)
+    pop = build_population(considered, vocab, rules.campaign.reference_date, intake.kind)
     check_frame(HOUSEHOLDS, pop.households)
     alloc = allocate(pop, rules)
     hh = pop.households
@@ -193,15 +212,52 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
     left_out.sort(key=lambda x: (x.file, x.sheet, x.row))
     goods = list(alloc.items)
     table = _table(alloc, aided, goods)
+    if approved:
+        hit = table["household"].isin(approved).to_numpy(dtype=bool)
+        notes = [approved[h] for h in table.loc[hit, "household"]]
+        table.loc[hit, "reason"] = [f"{r}；{n}" for r, n in zip(table.loc[hit, "reason"], notes, strict=True)]
     people = considered.loc[considered["household"].isin(table["household"]).to_numpy(dtype=bool)
                             & considered["id_number"].notna().to_numpy(dtype=bool), ["household", "id_number", "name", "is_head"]]
     decision = Decision(allocation=alloc, table=check_frame(DECISION, table), left_out=left_out, goods=goods,
-                        plan=loaded, members=check_frame(MEMBERS, people.reset_index(drop=True)))
+                        plan=loaded, members=check_frame(MEMBERS, people.reset_index(drop=True)), kind=intake.kind)
+    if intake.events is not None:
+        decision.events = check_frame(EVENTS, intake.events.loc[intake.events["household"].isin(table["household"])
+                                                                .to_numpy(dtype=bool)].reset_index(drop=True))
     decision.persons_aided = int(table["persons"].sum()) if len(table) else 0
     decision.by_standard = _by_standard(alloc, aided)
     decision.by_village = _by_village(table)
     decision.findings = findings + _decision_findings(decision)
     return decision
+
+
+def _limits(lines: pd.DataFrame, events: pd.DataFrame, limits: list[Limit], earlier: Sequence[Event]
+            ) -> tuple[list[LeftOut], dict[int, str]]:
+    """Events beyond the plan's limits: held for a decision (待决定) or refused (不同意) — listed,
+    never silently paid or dropped — and the approved ones' notes, by household."""
+    facts = events.set_index("household").loc[lines["household"].to_numpy()]
+    ids = [i if isinstance(i, str) else None for i in lines["id_number"]]
+    members = member_keys(ids, facts["staff_no"].tolist())
+    days = [None if pd.isna(d) else pd.Timestamp(d).date() for d in facts["event_date"]]
+    roster = [Event(m, str(e), d, str(a)) for m, e, d, a in zip(members, facts["event"], days, facts["approval"], strict=True)]
+    held = apply_limits(roster, limits, earlier)
+    out: list[LeftOut] = []
+    approved: dict[int, str] = {}
+    rows = list(lines.itertuples(index=False))
+    for i, h in sorted(held.items()):
+        r, e = rows[i], roster[i]
+        types = "、".join(h.limit.event)
+        dates = "、".join(d.isoformat() for d in h.earlier)
+        what = f"本年度第 {h.nth} 次“{types}”（方案每人每年 {h.limit.per_year} 次；此前：{dates}）"
+        if h.approved:
+            approved[int(r.household)] = f"{what}，经同意再次慰问"
+            continue
+        kind, why = (("不同意", f"{what}，是否同意：否，不予慰问") if h.refused else
+                     ("待决定", f"{what}：请决定是否慰问，在登记表“是否同意”一列填“是”或“否”后重新核定"))
+        x = LeftOut(kind, r.file, r.sheet, int(r.row), r.village, r.name, mask_id(r.id_number), why,
+                    household=int(r.household), source="limit", id_number=r.id_number or "")
+        x.event, x.event_date, x.earlier = e.event, e.day, h.earlier
+        out.append(x)
+    return out, approved
 
 
 def roster_facts(intake: Intake) -> RosterFacts:

@@ -14,6 +14,9 @@ from weiwen.budget import BudgetFigures, compare, figures
 from weiwen.decision import Decision, decide, roster_facts
 from weiwen.dedupe import Group, find_duplicates, ledger_groups
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
+from weiwen.roster.lines import load_lines
+from weiwen.model.recipients import RecipientKind
+from weiwen.core.errors import WeiwenError
 from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs
@@ -36,15 +39,29 @@ def load_and_decide(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | 
     :class:`~weiwen.rules.lint.RulesRefused` when the rules cannot mean what they say for these rosters.
     """
     vocab = campaign_vocabulary(loaded) if vocab is None else with_campaign_categories(vocab, loaded)
-    c = loaded.rules.campaign
-    intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=c.reference_date, progress=progress)
+    intake = load_campaign_rosters(paths, loaded, vocab, sheet=sheet, progress=progress)
     if intake.unreadable:
         return intake, None
+    if ledger_url is not None and intake.kind is not RecipientKind.HOUSEHOLD:
+        raise WeiwenError("按单位或按事件慰问的活动暂时还不能使用台账（--ledger）：台账现在只记录户。"
+                          "请不带 --ledger 核定；事件的次数限制只在本次名单之内检查。", code="ledger-kind-unsupported")
     aided: dict[str, str] = {}
     upheld: dict[str, str] = {}
     if ledger_url is not None:
         aided, upheld = ledger_exclusions(intake, loaded, ledger_url)
     return intake, decide(intake, loaded, vocab, aided, upheld)
+
+
+def load_campaign_rosters(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary, *, sheet: str | None = None,
+                          progress: Callable[[str], None] | None = None) -> Intake:
+    """The campaign's rosters, read as what its recipients are: village rosters of households (ages
+    at the reference date), a unit list, or an event roster (:mod:`weiwen.roster.lines`; event
+    dates checked against today)."""
+    c = loaded.rules.campaign
+    kind = RecipientKind(c.recipients)
+    if kind is RecipientKind.HOUSEHOLD:
+        return load_rosters(paths, sheet=sheet, vocab=vocab, today=c.reference_date, progress=progress)
+    return load_lines(paths, kind, vocab, date.today(), sheet=sheet)
 
 
 def ledger_exclusions(intake: Intake, loaded: LoadedRules, ledger_url: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -79,8 +96,7 @@ def check_campaign(loaded: LoadedRules, vocab: Vocabulary, paths: list[Path] | N
     when it finds no error, what the decision shows (unused standards, stated totals …)."""
     if not paths:
         return check(loaded, vocab), None
-    intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=loaded.rules.campaign.reference_date,
-                          progress=progress)
+    intake = load_campaign_rosters(paths, loaded, vocab, sheet=sheet, progress=progress)
     if intake.unreadable:
         return check(loaded, vocab), intake
     findings = check(loaded, vocab, roster_facts(intake))
@@ -161,7 +177,10 @@ def validate_files(paths: list[Path], vocab: Vocabulary, today: date, *, loaded:
                    progress: Callable[[str], None] | None = None) -> Validated:
     """``weiwen validate``: every problem of the rosters; annotated copies into ``report``; with
     ``loaded``, the rules checked against the rosters as allocate would check them."""
-    intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=today, jobs=jobs, progress=progress)
+    if loaded is not None and loaded.rules.campaign.recipients != RecipientKind.HOUSEHOLD:
+        intake = load_campaign_rosters(paths, loaded, with_campaign_categories(vocab, loaded), sheet=sheet)
+    else:
+        intake = load_rosters(paths, sheet=sheet, vocab=vocab, today=today, jobs=jobs, progress=progress)
     written = write_reports(intake, paths, report) if report is not None else []
     found = check(loaded, vocab, roster_facts(intake)) if loaded is not None and not intake.unreadable else []
     return Validated(intake, written, found)

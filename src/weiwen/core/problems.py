@@ -117,6 +117,25 @@ _kind("row-hidden", E, "隐藏的行", "这一行在表格中被隐藏或被筛�
 
 # --- persons ----------------------------------------------------------------------------
 _kind("name-missing", E, "缺少姓名", "姓名为空。")
+# --- unit lists and event rosters (campaigns whose recipients are not households) --------
+_kind("list-header-not-found", E, "找不到表头", "在前 {scanned} 行中找不到{what}的表头（需要{needs}这几列）。",
+      "请确认这是本活动的名单，表头写在前几行；列名可以用 weiwen 认识的别名（见 docs/rules.md）。")
+_kind("unit-name-missing", E, "缺少单位名称", "慰问单位的名称为空。")
+_kind("department-missing", E, "缺少部门", "{what}为空。", "发放清单按部门分开，请填写负责的部门。")
+_kind("unit-duplicate", E, "单位重复", "慰问单位“{value}”在同一部门下出现了不止一次（另见：{others}）。",
+      "同一个单位只慰问一次：请删去重复的一行；若确是两个单位，请写出区别（如“××卡点一组”“××卡点二组”）。")
+_kind("member-key-column-missing", E, "缺少身份证号或工号列", "登记表既没有“身份证号”列也没有“工号”列，无法确认是哪一位职工。",
+      "请加上“身份证号”或“工号”一列。")
+_kind("member-key-missing", E, "缺少身份证号或工号", "这一行既没有有效的身份证号也没有工号，无法确认是哪一位职工。")
+_kind("event-missing", E, "缺少慰问事由", "慰问事由为空。")
+_kind("event-unknown", E, "慰问事由不在方案中", "慰问事由“{value}”不是本活动方案中的事由。{suggest}",
+      "方案列出的事由见慰问方案的标准；同一事由的其他写法可以在方案的类别中加为别名。")
+_kind("event-date-missing", E, "缺少事件日期", "事件日期为空。", "次数限制按事件日期所在的年度计算，请填写日期。")
+_kind("event-date-invalid", E, "事件日期无法识别", "事件日期“{value}”无法识别。", "请写成 2027-01-15 或 2027年1月15日。")
+_kind("event-date-future", W, "事件日期在今天之后", "事件日期 {value} 在今天之后。", "请核对日期是否写错。")
+_kind("event-duplicate", E, "同一事件登记两次",
+      "{who} 在 {day} 的“{event}”登记了不止一次（另见：{others}）。", "同一件事只慰问一次：请删去重复的一行。")
+_kind("approval-invalid", E, "是否同意无法识别", "“{value}”不是“是”或“否”。", "“是否同意”一列只写 是 或 否，或者空着（尚未决定）。")
 _kind("name-control-chars", W, "姓名含不可见字符", "姓名中含有不可见的控制字符，已删除。")
 _kind("id-missing", E, "缺少身份证号", "身份证号为空。")
 _kind("id-numeric-cell", E, "身份证号被存为数字", "身份证号被 Excel 存成了数字（{value}），后几位已经丢失，无法恢复。",

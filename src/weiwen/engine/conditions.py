@@ -57,6 +57,8 @@ def evaluate(cond: Condition, pop: Population) -> np.ndarray:
         return p[kind].isin(values).to_numpy(dtype=bool, na_value=False)
     if kind == "column":
         return _column(cond, pop)
+    if kind == "listed":
+        return np.ones(len(p), dtype=bool)
     raise AssertionError(kind)  # pragma: no cover - the schema admits no other kind
 
 
@@ -95,6 +97,8 @@ def describe(cond: Condition) -> str:
         return f"不满足（{describe(cond.not_)}）"
     if kind == "category":
         return f"类别为 {'或'.join(cond.category or ())}"
+    if kind == "listed":
+        return "名单上的每一个"
     if kind in ("village", "township", "relation"):
         return f"{FACT_ZH[kind]}为 {'或'.join(getattr(cond, kind))}"
     if kind == "sex":

@@ -72,8 +72,10 @@ def extra_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
     return out
 
 
-def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date) -> Population:
-    """Group the (already filtered) roster rows into households and derive the facts."""
+def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: date,
+                     kind: RecipientKind = RecipientKind.HOUSEHOLD) -> Population:
+    """Group the (already filtered) roster rows into households and derive the facts; ``kind``:
+    what these recipients are (every line of a unit list or an event roster is one of its own)."""
     plain = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
     persons = frame if plain else frame.reset_index(drop=True)
     codes, keys = pd.factorize(persons["household"].to_numpy(), sort=False)
@@ -98,7 +100,7 @@ def build_population(frame: pd.DataFrame, vocab: Vocabulary, reference_date: dat
     pick = persons[wanted].iloc[head_pos]  # only the columns wanted: taking all of them costs seconds
     households = pd.DataFrame({
         "household": np.asarray(keys, dtype=np.int64),
-        "kind": pd.Series([RecipientKind.HOUSEHOLD.value] * h, dtype=TEXT_DTYPE),
+        "kind": pd.Series([kind.value] * h, dtype=TEXT_DTYPE),
         "link": _text(pick["household_link"]),
         "ref": _text(pick["household_ref"]),
         "village": _text(pick["village"]),

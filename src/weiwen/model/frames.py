@@ -102,6 +102,17 @@ MEMBER_COLUMNS = (
 )
 
 
+# An event roster's events (住院, 结婚 …): one row per line of the roster frame, by its household
+# number (every line of an event roster is a recipient of its own).
+EVENT_COLUMNS = (
+    ("household", "int64", False, "the line's number in the roster frame"),
+    ("staff_no", TEXT_DTYPE, False, "工号 ('' when not given: the member is known by the ID number)"),
+    ("event", TEXT_DTYPE, False, "the event's type, canonical (the line's category); '' when unknown"),
+    ("event_date", "datetime64[s]", True, "when it happened (null when missing or unreadable)"),
+    ("approval", TEXT_DTYPE, False, "是否同意 for an event beyond the plan's limit: 是, 否 or ''"),
+)
+
+
 class FrameContractError(RuntimeError):
     """A frame does not match its declaration: a bug in weiwen, not a problem of the input."""
 
@@ -125,6 +136,7 @@ DECISION = _schema("decision", DECISION_COLUMNS,
                    {f"^{GOODS_PREFIX}.*": pa.Column("float64", regex=True, required=False)},
                    {"link": _LINKS, "kind": _KINDS, "cash_fen": pa.Check.ge(0), "goods_fen": pa.Check.ge(0)})
 MEMBERS = _schema("members", MEMBER_COLUMNS, {}, {})
+EVENTS = _schema("events", EVENT_COLUMNS, {}, {"approval": pa.Check.isin(["是", "否", ""])})
 
 
 def check(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:

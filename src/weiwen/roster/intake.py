@@ -28,6 +28,7 @@ from weiwen.read.workbook import read_roster_file
 from weiwen.roster.layout import HEADER_SCAN_ROWS, find_layout
 from weiwen.model.frames import PERSONS, check, empty_persons
 from weiwen.roster.build import SheetRoster, build_roster
+from weiwen.model.recipients import RecipientKind
 from weiwen.model.vocab import Vocabulary, load_vocabulary
 
 
@@ -51,9 +52,14 @@ class FileSummary:
 
 @dataclass
 class Intake:
+    """The rosters read and checked: one row per person listed (a household roster) or per line
+    (a unit list, an event roster: :mod:`weiwen.roster.lines`), every problem found."""
+
     files: list[FileSummary]
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # model.frames.PERSONS
     problems: list[P.Problem]
+    kind: RecipientKind = RecipientKind.HOUSEHOLD  # what one recipient of these rosters is
+    events: pd.DataFrame | None = None  # an event roster's events (model.frames.EVENTS), by household
 
     @property
     def rows(self) -> int:

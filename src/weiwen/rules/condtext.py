@@ -60,6 +60,9 @@ class ConditionSyntaxError(ValueError):
     """The cell's text is not a condition; ``str()`` says what is wrong, in Chinese."""
 
 
+EVERYONE = "全部"  # every line of the list (各一线单位): the condition ``listed: true``
+
+
 class NotExpressible(ValueError):
     """A condition the cell syntax has no words for (a YAML-only shape)."""
 
@@ -129,7 +132,7 @@ class _Parser:
         rest = self.text[at:].lstrip()
         if not rest:
             return False
-        if rest[0] in _OPEN or rest[0] in _COLUMN_OPEN or rest.startswith(_NOT) or rest.startswith("列"):
+        if rest[0] in _OPEN or rest[0] in _COLUMN_OPEN or rest.startswith((_NOT, "列", EVERYONE)):
             return True
         if re.match(r"[0-9.]+\s*[<＜≤]", rest):
             return True
@@ -153,6 +156,9 @@ class _Parser:
             return inner
         if ch in _CLOSE:
             raise ConditionSyntaxError(f"多了一个右括号“{ch}”")
+        if self.text.startswith(EVERYONE, self.at):
+            self.at += len(EVERYONE)
+            return {"listed": True}
         return self.comparison()
 
     def comparison(self) -> dict[str, Any]:
@@ -314,6 +320,8 @@ def _render(cond: Condition, outer: int) -> str:
         if inner.kind() in ("all", "any") and len((inner.all if inner.kind() == "all" else inner.any) or []) == 1:
             text = f"（{text}）"
         return f"非 {text}"
+    if kind == "listed":
+        return EVERYONE
     if kind in LISTS:
         return f"{FIELD_ZH[kind]}={_values(getattr(cond, kind))}"
     if kind == "sex":

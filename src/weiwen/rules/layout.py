@@ -38,6 +38,10 @@ CAMPAIGN_ITEMS: tuple[Item, ...] = (
     Item("活动代码", ("campaign", "code"), "text",
          "区分各次活动，用于文件名和台账，只能有汉字、字母、数字、- 和 _，例如 spring-2027。", required=True),
     Item("基准日期", ("campaign", "reference_date"), "date", "年龄按这一天计算，例如 2027-01-20。", required=True),
+    Item("慰问对象", ("campaign", "recipients"), "choice",
+         "户：各村报送的花名册（默认）；单位：慰问单位名单，每行一个单位及其牵头部门；"
+         "职工事件：职工慰问登记表，每行一件事（住院、结婚等），标准按“慰问事由”对应类别。",
+         choices=(("户", "household"), ("单位", "unit"), ("职工事件", "person")), default="户"),
     Item("方案文号", ("campaign", "source"), "text", "慰问方案的文号，例如 城政办〔2026〕58号。"),
     Item("开始日期", ("campaign", "effective_from"), "date", "方案的执行期（可不填）。"),
     Item("结束日期", ("campaign", "effective_to"), "date", "方案的执行期（可不填）。"),
@@ -149,12 +153,17 @@ CATEGORIES = Table("类别", (
     Column("上级类别", "属于哪个已有的类别（可不填）。", 14),
     Column("别名", "花名册中的其他写法，用顿号分开。", 30),
 ), "本活动新增的类别（weiwen 已认识的类别不必写）。")
+LIMITS = Table("次数限制", (
+    Column("慰问事由", "限制次数的事由，多个用顿号分开时合并计数，例如 住院。", 18, required=True),
+    Column("每人每年最多次数", "同一职工一年内（按事件日期）最多慰问几次；再多的列入“待决定”，不自动发放也不删去。", 12,
+           required=True),
+), "慰问对象为“职工事件”时：每人每年的次数限制（如“年度内多次住院，适当控制掌握”）；不限次数时此表留空。")
 SPLIT = Table("分片", (
     Column("片区", "片区名称。", 16, required=True),
     Column("比例", "分配比例，例如 1.3 和 1。", 8, required=True),
 ), "“分片方式”为按比例时，各片区的比例。")
 
-TABLES: tuple[Table, ...] = (STANDARDS, GOODS, TIERS, QUOTAS, EXCLUSIONS, STATED, CATEGORIES, SPLIT)
+TABLES: tuple[Table, ...] = (STANDARDS, GOODS, TIERS, QUOTAS, EXCLUSIONS, STATED, CATEGORIES, LIMITS, SPLIT)
 HELP_SHEET = "填写说明"
 LIST_SHEET = "选项"
 IGNORED_HEADERS = ("序号", "说明")  # a clerk's own numbering and notes are not read

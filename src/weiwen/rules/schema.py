@@ -53,7 +53,7 @@ class Range(Strict):
 
 
 LEAF_KEYS = ("category", "age", "sex", "disability_grade", "household_size", "village", "township", "relation",
-             "column")
+             "column", "listed")
 GROUP_KEYS = ("all", "any", "not")
 
 
@@ -73,6 +73,7 @@ class Condition(Strict):
     township: list[str] | None = None
     relation: list[str] | None = None
     column: str | None = None
+    listed: bool | None = None  # true: every line of the list: 各一线单位 (written 全部 in a plan workbook)
     # with column: a numeric comparison, or equals / in for text
     lt: Decimal | None = None
     lte: Decimal | None = None
@@ -104,8 +105,10 @@ class Condition(Strict):
         if len(kinds) != 1:
             raise ValueError(
                 "每个条件只能写一种：category、age、sex、disability_grade、household_size、village、township、"
-                f"relation、column、all、any、not；这里写了 {len(kinds)} 种（{'、'.join(kinds) or '无'}）"
+                f"relation、column、listed、all、any、not；这里写了 {len(kinds)} 种（{'、'.join(kinds) or '无'}）"
             )
+        if self.listed is False:
+            raise ValueError("listed 只能写 true（名单上的每一个）；不需要时请删去这个条件")
         comparisons = [self.lt, self.lte, self.gt, self.gte, self.equals, self.within]
         if self.column is not None:
             if all(c is None for c in comparisons):
@@ -113,6 +116,16 @@ class Condition(Strict):
         elif any(c is not None for c in comparisons):
             raise ValueError("lt、lte、gt、gte、equals、in 只能与 column 一起使用")
         return self
+
+    def leaf_kinds(self) -> set[str]:
+        """The kinds of the leaves of this condition (category, age …), through all / any / not."""
+        kind = self.kind()
+        if kind in ("all", "any"):
+            return {k for c in (self.all or self.any or ()) for k in c.leaf_kinds()}
+        if kind == "not":
+            assert self.not_ is not None
+            return self.not_.leaf_kinds()
+        return {kind}
 
     def kind(self) -> str:
         for k in (*LEAF_KEYS, "all", "any"):
@@ -271,10 +284,18 @@ class Publicity(Strict):
     phone: str = ""  # 监督电话
 
 
+RECIPIENTS_ZH = {"household": "户", "unit": "单位", "person": "职工（按事件）"}
+
+
 class Campaign(Strict):
+    """The campaign.  ``recipients`` says what one line of its decision is: a household of the
+    village rosters (the default), a unit of a unit list (一线单位, no ID numbers), or a member's event
+    on an event roster (住院, 结婚 … of a union member identified by ID number or 工号)."""
+
     name: str
     code: str = Field(pattern=r"^[\w\-]+$")  # letters (汉字 too), digits, - and _: it names files and ledger entries
     reference_date: date
+    recipients: Literal["household", "unit", "person"] = "household"
     source: str = ""
     effective_from: date | None = None
     effective_to: date | None = None
@@ -325,6 +346,23 @@ class Quotas(Strict):
     refill: bool = False
 
 
+class Limit(Strict):
+    """At most ``per_year`` events of these types per member in a calendar year (of the event date),
+    counted over the rosters and, with a ledger, the events recorded before.  A further event is
+    neither paid nor dropped: it is listed for a decision (待决定) with the earlier ones' dates, and
+    paid when the roster's 是否同意 column says 是 (同意再次慰问)."""
+
+    event: list[str] = Field(min_length=1)
+    per_year: int = Field(ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("event"), str):
+            data = {**data, "event": [data["event"]]}
+        return data
+
+
 class LedgerRules(Strict):
     """Who counts as already aided when a ledger is given (``--ledger``)."""
 
@@ -357,6 +395,7 @@ class Rules(Strict):
     ledger: LedgerRules = LedgerRules()
     run: RunConfig = RunConfig()
     publicity: Publicity = Publicity()
+    limits: list[Limit] = Field(default_factory=list)
     standards: list[Standard] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -374,6 +413,7 @@ class Rules(Strict):
             if once:
                 raise ValueError("combination.scope: person 时参与比较的标准不能用 goods_once（物资每户只发一次），"
                                  f"以下标准用了：{'、'.join(f'“{n}”' for n in once)}")
+        self._recipients()
         if self.combination.order is not None:
             unknown = [c for c in self.combination.order if c not in codes]
             if unknown:
@@ -381,9 +421,41 @@ class Rules(Strict):
         return self
 
 
+    def _recipients(self) -> None:
+        """What a unit list or an event roster cannot mean: refused, never guessed."""
+        kind = self.campaign.recipients
+        if self.limits and kind != "person":
+            raise ValueError("limits（每人每年次数限制）只用于按事件慰问职工的活动（campaign.recipients: person）")
+        if kind == "household":
+            return
+        what = RECIPIENTS_ZH[kind]
+        per_line = "每行一个单位" if kind == "unit" else "每行一件事（一人一次）"
+        allowed = UNIT_CONDITIONS if kind == "unit" else PERSON_CONDITIONS
+        for s in self.standards:
+            for piece in s.pieces:
+                if piece.per != "household" or piece.goods_once:
+                    raise ValueError(f"标准“{s.name}”：慰问{what}的名单{per_line}，标准按行计发，"
+                                     "不能写 per: person / member 或 goods_once")
+                if piece.tiers is not None:
+                    raise ValueError(f"标准“{s.name}”：慰问{what}的名单不能按 {piece.tiers.by} 分档")
+            conditions = [s.when, *(p.when for p in s.parts or () if p.when is not None)]
+            wrong = sorted({k for c in conditions for k in c.leaf_kinds()} - allowed)
+            if wrong:
+                raise ValueError(f"标准“{s.name}”：慰问{what}的名单没有 {'、'.join(wrong)}，"
+                                 f"条件只能用 {'、'.join(sorted(allowed))}")
+        if self.quotas is not None:
+            raise ValueError(f"慰问{what}的活动不能写 quotas（名额按村分配，只用于户）")
+        if self.combination.scope == "person":
+            raise ValueError(f"慰问{what}的活动不能写 combination.scope: person")
+
+
+# The condition kinds a unit list and an event roster can answer (no household, no relation).
+UNIT_CONDITIONS = frozenset({"category", "column", "village", "listed"})
+PERSON_CONDITIONS = frozenset({"category", "column", "village", "age", "sex", "listed"})
+
 ALL_KEYS: frozenset[str] = frozenset(
     {name for model in (Range, Condition, GoodsItem, Tier, Tiers, Payable, Part, Stated, Standard, Combination, Exclusions, CategoryDef,
-                        Campaign, Split, Budget, Quotas, LedgerRules, RunConfig, Rules)
+                        Campaign, Split, Budget, Quotas, Limit, LedgerRules, RunConfig, Rules)
      for name in model.model_fields}
     | {"in", "not"}
 )

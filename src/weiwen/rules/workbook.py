@@ -118,6 +118,7 @@ class _Reader:
         self._quotas(rows[L.QUOTAS.sheet])
         self._exclusions(rows[L.EXCLUSIONS.sheet])
         self._categories(rows[L.CATEGORIES.sheet])
+        self._limits(rows[L.LIMITS.sheet])
         self._split(rows[L.SPLIT.sheet])
         if self.errors:
             raise PlanCellErrors(self.errors)
@@ -572,6 +573,20 @@ class _Reader:
             self.put(("quotas", "slots", village), n, row["村（社区）"])  # a wrong 名额 number is said by integer()
             slots[village] = n
         self.out.put(("quotas",), Place(L.QUOTAS.sheet))
+
+    def _limits(self, rows: list[Row]) -> None:
+        limits: list[dict[str, Any]] = []
+        for row in rows:
+            events = self.text(row["慰问事由"])
+            n = self.integer(row["每人每年最多次数"])
+            if events is None or n is None:
+                continue
+            self.out.put(("limits", len(limits), "event"), row["慰问事由"].place)
+            self.out.put(("limits", len(limits), "per_year"), row["每人每年最多次数"].place)
+            limits.append({"event": condtext.parse_values(events), "per_year": n})
+        if limits:
+            self.data["limits"] = limits
+            self.out.put(("limits",), Place(L.LIMITS.sheet))
 
     def _exclusions(self, rows: list[Row]) -> None:
         ids: list[str] = []

@@ -35,6 +35,8 @@ from weiwen.core.ids import mask_ids
 from weiwen.decision import Decision, goods_total
 from weiwen.engine.amounts import yuan
 from weiwen.model.frames import goods_column
+from weiwen.model.recipients import RecipientKind
+from weiwen.sheets.lines_book import write_line_outputs
 from weiwen.sheets.approval_book import APPROVAL_BOOK, write_approval
 from weiwen.sheets.payment_csv import PAYMENT_NEEDS, write_payment_csv, write_persons_csv
 from weiwen.sheets.printed import (Formats, Rows, blank_if_empty, capital, fit_widths, heights_of, int_text,
@@ -81,6 +83,8 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
     decision.arrow keeps what they are made of, for :func:`write_sign_sheets` at approval."""
     if out_dir.exists() and not out_dir.is_dir():
         raise WeiwenError(f"输出位置 {out_dir} 是一个文件，请用 -o 指定一个文件夹。")
+    if decision.kind is not RecipientKind.HOUSEHOLD:
+        return write_line_outputs(decision, out_dir, title)
     targets = {(out_dir / n).resolve() for n in ("慰问明细.xlsx", "allocation.csv", PUBLIC_BOOK, APPROVAL_BOOK)}
     clash = [p for p in inputs if p.resolve() in targets]
     if clash:

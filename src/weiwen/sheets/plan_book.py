@@ -112,6 +112,7 @@ class _Book:
                                if s.stated is not None], title)
         self._table(L.CATEGORIES, [[n, d.parent, "、".join(d.aliases)] for n, d in (r.categories.items() if r else [])],
                     title)
+        self._table(L.LIMITS, [["、".join(x.event), x.per_year] for x in (r.limits if r else [])], title)
         split = r.budget.split if r else None
         self._table(L.SPLIT, [[n, w] for n, w in (split.parts.items() if split else [])], title)
         self._help()

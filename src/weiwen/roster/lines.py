@@ -1,0 +1,321 @@
+"""Unit lists and event rosters: the lists of campaigns whose recipients are not households.
+
+A unit list (慰问单位名单) has one row per unit with its leading department (牵头部门) and no ID
+numbers; an event roster (职工慰问登记表) has one row per event of a member (住院, 结婚 …), the
+member identified by ID number or 工号.  Both are read into the roster frame
+(:data:`weiwen.model.frames.PERSONS`), every row a recipient of its own (``HouseholdLink.ROW``):
+the unit's or member's name in ``name``, the department in ``village`` (the column that groups
+sheets), the unit's class or the event's type in ``categories``.  So the engine, the budget and
+the writers serve them as they serve households.  An event roster's own facts (the event, its
+date, the 工号, the clerk's decision on an event beyond the plan's limit) go in the events frame
+(:data:`weiwen.model.frames.EVENTS`), joined by ``household``.
+
+The header aliases are in ``data/lines.yaml``; 姓名, 身份证号, 联系电话, 银行卡号, 开户行 and 备注
+also take every alias of ``headers.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from weiwen.core import problems as P
+from weiwen.core.ids import mask_id
+from weiwen.core.text import clean, header_key, normalize_name
+from weiwen.core.yamlio import load_text_yaml
+from weiwen.model.frames import EVENTS, PERSONS, check, extra_column_name, persons_frame
+from weiwen.model.recipients import HouseholdLink, RecipientKind
+from weiwen.model.vocab import Vocabulary
+from weiwen.read.workbook import RawSheet, read_roster_file
+from weiwen.roster.cells import bank_column, check_id_column, is_blank, parse_date, phone_column
+from weiwen.roster.collect import Collector
+from weiwen.roster.intake import FileSummary, Intake, SheetSummary
+from weiwen.roster.layout import HEADER_SCAN_ROWS, SheetLayout, cell_text
+
+SHARED = ("name", "id_number", "phone", "bank_card", "bank_name", "remark")  # aliases from headers.yaml too
+REQUIRED = {RecipientKind.UNIT: ("name", "department"), RecipientKind.PERSON: ("name", "event", "event_date")}
+WHAT = {RecipientKind.UNIT: "慰问单位名单", RecipientKind.PERSON: "职工慰问登记表"}
+YES, NO = "是", "否"
+
+
+@dataclass(frozen=True)
+class LineField:
+    key: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+@cache
+def _table() -> dict[str, dict[str, dict[str, object]]]:
+    with resources.as_file(resources.files("weiwen.data") / "lines.yaml") as p:
+        return load_text_yaml(Path(p))
+
+
+def line_fields(kind: RecipientKind, vocab: Vocabulary) -> dict[str, LineField]:
+    """The columns a list of ``kind`` may have, by field key, with every alias."""
+    out: dict[str, LineField] = {}
+    own = _table()[kind.value]
+    for key in (*own, *SHARED):
+        spec = own.get(key, {})
+        shared = vocab.fields.get(key) if key in SHARED else None
+        if key == "id_number" and kind is RecipientKind.UNIT:
+            continue  # a unit has no ID number: such a column is carried as an extra column
+        label = str(spec.get("label") or (shared.label if shared else key))
+        aliases = (*tuple(spec.get("aliases") or ()), *(shared.aliases if shared else ()))
+        out[key] = LineField(key, label, (label, *aliases))
+    return out
+
+
+def _index(fields: dict[str, LineField]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for f in fields.values():
+        for alias in f.aliases:
+            index.setdefault(header_key(alias), f.key)
+    return index
+
+
+def find_line_layout(sheet: RawSheet, kind: RecipientKind, fields: dict[str, LineField]) -> SheetLayout | None:
+    """The header row of a list of ``kind``: the first of the top rows naming every required column."""
+    index = _index(fields)
+    for i, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+        texts = [clean(cell_text(v)) for v in row]
+        keys = [index.get(header_key(t)) if t else None for t in texts]
+        if not set(REQUIRED[kind]) <= set(keys):
+            continue
+        layout = SheetLayout(header_index=i, columns={}, headers=texts)
+        for j, (text, key) in enumerate(zip(texts, keys, strict=True)):
+            if key is None:
+                if text:
+                    layout.extras[text] = j
+            elif key in layout.columns:
+                layout.problems.append(P.make(
+                    "header-duplicate", file=sheet.file, sheet=sheet.name, row=i + 1, column=text,
+                    field=fields[key].label, columns=f"“{texts[layout.columns[key]]}”、“{text}”"))
+            else:
+                layout.columns[key] = j
+        return layout
+    return None
+
+
+def load_lines(paths: list[Path], kind: RecipientKind, vocab: Vocabulary, today: date, *,
+               sheet: str | None = None) -> Intake:
+    """Read and check the lists ``paths`` of a campaign whose recipients are ``kind`` (unit or
+    person); ``vocab`` holds the campaign's categories (the event types of an event roster)."""
+    fields = line_fields(kind, vocab)
+    files: list[FileSummary] = []
+    problems: list[P.Problem] = []
+    frames: list[pd.DataFrame] = []
+    events: list[pd.DataFrame] = []
+    for path in paths:
+        read = read_roster_file(path, sheet=sheet)
+        summary = FileSummary(path=read.display, format=read.format.value if read.format else None,
+                              readable=read.readable)
+        files.append(summary)
+        problems.extend(read.problems)
+        found = False
+        for raw in read.sheets:
+            layout = find_line_layout(raw, kind, fields)
+            if layout is None:
+                continue
+            found = True
+            frame, facts, found_problems = _build(raw, layout, kind, fields, vocab, today)
+            frames.append(frame)
+            events.append(facts)
+            problems.extend(layout.problems + found_problems)
+            summary.sheets.append(SheetSummary(name=raw.name, rows=len(frame), valid=int(frame["valid"].sum()),
+                                               errors=sum(p.severity is P.Severity.ERROR for p in found_problems)))
+        if read.readable and not found:
+            needs = "、".join(f"“{fields[k].label}”" for k in REQUIRED[kind])
+            problems.extend(P.make("list-header-not-found", file=read.display, sheet=raw.name,
+                                   scanned=HEADER_SCAN_ROWS, what=WHAT[kind], needs=needs) for raw in read.sheets)
+            summary.readable = False
+    offsets = np.cumsum([0] + [len(f) for f in frames])
+    for k, (f, e) in enumerate(zip(frames, events, strict=True)):  # one number per line, over all files
+        f["household"] = np.arange(offsets[k], offsets[k + 1], dtype=np.int64)
+        e["household"] = f["household"].to_numpy()
+    frame = pd.concat(frames, ignore_index=True) if frames else persons_frame()
+    facts = pd.concat(events, ignore_index=True) if events else events_frame([])
+    problems.extend(_duplicates(frame, facts, kind))
+    bad = {(p.file, p.sheet, p.row) for p in problems if p.severity is P.Severity.ERROR and p.row is not None}
+    if bad and len(frame):
+        hit = [(f, s, int(r)) in bad for f, s, r in zip(frame["file"], frame["sheet"], frame["row"], strict=True)]
+        frame["valid"] = frame["valid"].to_numpy(dtype=bool) & ~np.asarray(hit, dtype=bool)
+    return Intake(files=files, frame=check(PERSONS, frame), problems=problems, kind=kind,
+                  events=check(EVENTS, facts) if kind is RecipientKind.PERSON else None)
+
+
+def events_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    data = {
+        "household": pd.Series([r["household"] for r in records], dtype="int64"),
+        "staff_no": pd.Series([r["staff_no"] for r in records], dtype="string[pyarrow]"),
+        "event": pd.Series([r["event"] for r in records], dtype="string[pyarrow]"),
+        "event_date": pd.Series(pd.to_datetime(pd.Series([r["event_date"] for r in records], dtype=object)),
+                                dtype="datetime64[s]"),
+        "approval": pd.Series([r["approval"] for r in records], dtype="string[pyarrow]"),
+    }
+    return pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+
+
+def _build(sheet: RawSheet, layout: SheetLayout, kind: RecipientKind, fields: dict[str, LineField],
+           vocab: Vocabulary, today: date) -> tuple[pd.DataFrame, pd.DataFrame, list[P.Problem]]:
+    out = Collector(sheet, layout)
+    cols = layout.columns
+    rows: list[int] = []  # 0-based rows holding a line
+    footer: list[int] = []
+    for i in range(layout.header_index + 1, len(sheet.rows)):
+        row = sheet.rows[i]
+        texts = [clean(cell_text(v)) for v in row]
+        if not any(t for j, t in enumerate(texts) if j != cols.get("seq")):
+            continue
+        name_col = cols["name"]
+        if (name_col >= len(texts) or not texts[name_col]) and any(
+                t.startswith(m) for t in texts if t for m in vocab.footer_markers):
+            footer.append(i)
+            continue
+        rows.append(i)
+    if footer:
+        out.problems.append(P.make("rows-skipped-footer", file=sheet.file, sheet=sheet.name, row=footer[0] + 1,
+                                   rows="、".join(str(r + 1) for r in footer[:10]), text=""))
+    excel = [i + 1 for i in rows]
+
+    def values(key: str) -> list[object]:
+        j = cols.get(key)
+        return [sheet.rows[i][j] if j is not None and j < len(sheet.rows[i]) else None for i in rows]
+
+    def texts(key: str) -> list[str]:
+        return [clean(cell_text(v)) for v in values(key)]
+
+    names = [normalize_name(t) for t in texts("name")]
+    for r, n in zip(excel, names, strict=True):
+        if not n:
+            out.add("unit-name-missing" if kind is RecipientKind.UNIT else "name-missing", r, "name")
+    departments = texts("department")
+    for r, d in zip(excel, departments, strict=True):
+        if not d:
+            out.add("department-missing", r, "department", what=fields["department"].label)
+    n = len(rows)
+    ids: list[str | None] = [None] * n
+    birth = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    male = np.zeros(n, dtype=bool)
+    staff = texts("staff_no")
+    if "id_number" in cols:
+        ids, birth, male, _ = check_id_column(values("id_number"), excel, "id_number", out, today, required=False)
+    if kind is RecipientKind.PERSON:
+        if "id_number" not in cols and "staff_no" not in cols:
+            out.add("member-key-column-missing", layout.header_index + 1, None)
+        else:
+            for r, i_, s in zip(excel, ids, staff, strict=True):
+                if i_ is None and not s:
+                    out.add("member-key-missing", r, "id_number" if "id_number" in cols else "staff_no")
+    categories, event_dates, approvals = _kind_facts(kind, values, texts, excel, out, vocab, today)
+    record_rows: list[dict[str, object]] = []
+    phones = phone_column(values("phone"), excel, out).to_pylist()
+    cards = bank_column(values("bank_card"), excel, out).to_pylist()
+    remark, bank_name = texts("remark"), texts("bank_name")
+    extras = {h: [clean(cell_text(sheet.rows[i][j])) if j < len(sheet.rows[i]) else "" for i in rows]
+              for h, j in layout.extras.items()}
+    if "contact" in cols:
+        extras[fields["contact"].label] = texts("contact")
+    sex = [None if i_ is None else ("男" if m else "女") for i_, m in zip(ids, male.tolist(), strict=True)]
+    for k in range(n):
+        record: dict[str, object] = {
+            "file": sheet.file, "sheet": sheet.name, "row": excel[k], "village": departments[k],
+            "household": k, "household_link": HouseholdLink.ROW.value, "household_ref": str(excel[k]),
+            "head_name": names[k], "name": names[k], "id_number": ids[k], "head_id": ids[k], "sex": sex[k],
+            "birth_date": None if np.isnat(birth[k]) else birth[k], "is_head": True,
+            "categories": categories[k], "household_size": 1, "phone": phones[k] or "", "bank_card": cards[k] or "",
+            "bank_name": bank_name[k], "remark": remark[k], "valid": True,
+        }
+        for h, v in extras.items():
+            record[extra_column_name(h)] = v[k]
+        record_rows.append(record)
+    frame = persons_frame(record_rows)
+    if out.bad_rows:
+        frame["valid"] = ~frame["row"].isin(list(out.bad_rows)).to_numpy(dtype=bool)
+    facts = events_frame([{"household": k, "staff_no": staff[k], "event": categories[k],
+                           "event_date": event_dates[k], "approval": approvals[k]} for k in range(n)])
+    return frame, facts, out.problems
+
+
+def _kind_facts(kind: RecipientKind, values, texts, excel: list[int], out: Collector,  # type: ignore[no-untyped-def]
+                vocab: Vocabulary, today: date) -> tuple[list[str], list[date | None], list[str]]:
+    """Categories (a unit's class, an event's type), event dates and the clerk's decisions."""
+    n = len(excel)
+    dates: list[date | None] = [None] * n
+    approvals = [""] * n
+    if kind is RecipientKind.UNIT:
+        cats = []
+        for r, t in zip(excel, texts("categories"), strict=True):
+            known = [vocab.category(x) for x in vocab.split_categories(t)] if t else []
+            for token, c in zip(vocab.split_categories(t) if t else [], known, strict=True):
+                if c is None:
+                    sugg = vocab.suggest_categories(token)
+                    out.add("category-unknown", r, "categories", token,
+                            suggest=f"是不是：{'、'.join(sugg)}？" if sugg else "")
+            cats.append("、".join(c for c in known if c))
+        return cats, dates, approvals
+    cats = []
+    for r, t in zip(excel, texts("event"), strict=True):
+        c = vocab.category(t) if t else None
+        if not t:
+            out.add("event-missing", r, "event")
+        elif c is None:
+            sugg = vocab.suggest_categories(t)
+            out.add("event-unknown", r, "event", t, suggest=f"是不是：{'、'.join(sugg)}？" if sugg else "")
+        cats.append(c or "")
+    for k, (r, v) in enumerate(zip(excel, values("event_date"), strict=True)):
+        if is_blank(v):
+            out.add("event-date-missing", r, "event_date")
+            continue
+        parsed = parse_date(v, True)
+        if parsed is None or parsed[1] != "day":
+            out.add("event-date-invalid", r, "event_date", clean(cell_text(v))[:20])
+        elif parsed[0] > today:
+            out.add("event-date-future", r, "event_date", parsed[0].isoformat())
+            dates[k] = parsed[0]
+        else:
+            dates[k] = parsed[0]
+    for k, (r, t) in enumerate(zip(excel, texts("approval"), strict=True)):
+        yes = vocab.flag(t) if t else None
+        if t and yes is None:
+            out.add("approval-invalid", r, "approval", t)
+        approvals[k] = "" if yes is None else (YES if yes else NO)
+    return cats, dates, approvals
+
+
+def _duplicates(frame: pd.DataFrame, facts: pd.DataFrame, kind: RecipientKind) -> list[P.Problem]:
+    """A unit listed twice under one department, or one member's same event on the same day twice:
+    paid twice unless caught."""
+    groups: dict[tuple[object, ...], list[tuple[str, str, int]]] = defaultdict(list)
+    for k, r in enumerate(frame.itertuples(index=False)):
+        if not r.name:
+            continue
+        if kind is RecipientKind.UNIT:
+            key: tuple[object, ...] = (r.village, r.name)
+        else:
+            e = facts.iloc[k]
+            who = r.id_number if isinstance(r.id_number, str) else f"工号{e['staff_no']}"
+            if who == "工号" or pd.isna(e["event_date"]):
+                continue
+            key = (who, e["event"], e["event_date"])
+        groups[key].append((r.file, r.sheet, int(r.row)))
+    problems: list[P.Problem] = []
+    for key, places in groups.items():
+        if len(places) < 2:
+            continue
+        for f, s, row in places:
+            others = "；".join(f"{of} 工作表“{os_}”第 {orow} 行" for of, os_, orow in places if (of, os_, orow) != (f, s, row))
+            if kind is RecipientKind.UNIT:
+                problems.append(P.make("unit-duplicate", file=f, sheet=s, row=row, value=str(key[1]), others=others))
+            else:
+                who = mask_id(key[0]) if not str(key[0]).startswith("工号") else str(key[0])
+                problems.append(P.make("event-duplicate", file=f, sheet=s, row=row, who=who, event=str(key[1]),
+                                       day=pd.Timestamp(key[2]).date().isoformat(), others=others))
+    return problems
