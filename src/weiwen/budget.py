@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from weiwen.decision import Decision
+from weiwen.model.recipients import RecipientKind
 from weiwen.engine.amounts import MILLI, fen, yuan
 from weiwen.core.errors import WeiwenError
 from weiwen.rules.schema import Payable, Stated
@@ -73,6 +74,7 @@ class BudgetFigures:
     compare: list[CompareLine] = field(default_factory=list)
     compare_with: str = ""
     township: str = ""  # the campaign's township (campaign.township), for villages whose roster names none
+    kind: RecipientKind = RecipientKind.HOUSEHOLD  # what is counted: households, units, events
 
     @property
     def total(self) -> Decimal:
@@ -130,7 +132,7 @@ def figures(d: Decision, ceiling: Decimal | None = None) -> BudgetFigures:
     limit = ceiling if ceiling is not None else rules.budget.ceiling
     result = BudgetFigures(standards=lines, cap_cut=yuan(int(alloc.capped[aided].sum())), villages=villages,
                            goods=goods, cash=d.cash, goods_value=d.goods_value, ceiling=limit,
-                           township=rules.campaign.township or "")
+                           township=rules.campaign.township or "", kind=d.kind)
     for x in d.left_out:
         if x.kind == "超出名额":
             result.over_quota[x.village] = result.over_quota.get(x.village, 0) + 1

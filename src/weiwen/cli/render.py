@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from weiwen.core import problems as P
+from weiwen.model.recipients import COUNT_LABEL
 
 if TYPE_CHECKING:  # only named in annotations: importing them would load pandas at every start
     from weiwen.app.campaign import Versioned
@@ -87,7 +88,7 @@ def title(code: str) -> str:
 
 def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake) -> None:
     shown = table(f"{escape(d.plan.rules.campaign.name)} 核定结果",
-                  ("慰问标准", *((c, "right") for c in ("户数", "现金（元）", "物资折价（元）", "合计（元）"))))
+                  ("慰问标准", *((c, "right") for c in (COUNT_LABEL[d.kind], "现金（元）", "物资折价（元）", "合计（元）"))))
     for s in d.by_standard.values():
         shown.add_row(escape(str(s["name"])), str(s["households"]), str(s["cash"]), str(s.get("goods_value", "")),
                       str(s["total"]))
@@ -177,7 +178,7 @@ def rules_findings(console: Console, loaded: LoadedRules, problems: list[P.Probl
 
 def budget(console: Console, b: BudgetFigures, target: Path, name: str) -> None:
     shown = table(f"{escape(name)} 经费预算", ("慰问标准", *((c, "right") for c in (
-        "户数", "计发人次", "单位标准", "现金（元）", "物资折价（元）", "小计（元）"))))
+        COUNT_LABEL[b.kind], "计发人次", "单位标准", "现金（元）", "物资折价（元）", "小计（元）"))))
     for s in b.standards:
         shown.add_row(escape(s.name), str(s.households), str(s.units), s.per_unit, str(s.cash), str(s.goods_value),
                       str(s.total))

@@ -14,6 +14,11 @@ class RecipientKind(StrEnum):
     UNIT = "unit"  # a front-line unit or team, without ID numbers
 
 
+# How sheets and messages name a recipient kind's count and its grouping column.
+COUNT_LABEL = {RecipientKind.HOUSEHOLD: "户数", RecipientKind.UNIT: "单位数", RecipientKind.PERSON: "人次"}
+GROUP_LABEL = {RecipientKind.HOUSEHOLD: "村(社区)", RecipientKind.UNIT: "牵头部门", RecipientKind.PERSON: "部门"}
+
+
 class HouseholdLink(StrEnum):
     """How the members of a household were found to belong together (first that applies)."""
 

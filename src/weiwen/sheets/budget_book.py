@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from weiwen.model.recipients import COUNT_LABEL, GROUP_LABEL, RecipientKind
 from weiwen.budget import BudgetFigures, StandardLine
 from weiwen.core.errors import WeiwenError
 from weiwen.core.atomic import write_atomic
@@ -38,6 +39,10 @@ def read_summary(path: Path) -> tuple[dict[str, object], str]:
     if not isinstance(doc, dict) or "by_standard" not in doc:
         raise WeiwenError(f"--compare：{target} 不是 weiwen 写出的 summary.json。", code="compare-invalid")
     return doc, str(doc.get("campaign_name") or doc.get("campaign") or target)
+
+
+COUNT_NOTE = {RecipientKind.UNIT: "单位数：享受该项标准的慰问单位数；计发人次：每个单位计 1 次。",
+              RecipientKind.PERSON: "人次：享受该项标准的事件数（一人一年多次的分别计数）；待决定、不同意的事件不在其中。"}
 
 
 def write_budget(path: Path, b: BudgetFigures, title: str) -> None:
@@ -116,7 +121,7 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
     ws = wb.add_worksheet("经费预算表")
     money = _money_width([b.total, b.cash, b.goods_value])
     widths = [5, 24, 7, 9, 9, money, money, money]
-    r = table(ws, ["序号", "慰问标准", "户数", "计发人次", "单位标准（元）", "现金（元）", "物资折价（元）", "小计（元）"],
+    r = table(ws, ["序号", "慰问标准", COUNT_LABEL[b.kind], "计发人次", "单位标准（元）", "现金（元）", "物资折价（元）", "小计（元）"],
               widths, f"{title} 经费预算表")
     first = r
 
@@ -148,8 +153,8 @@ def _write(path: Path, b: BudgetFigures, title: str) -> None:
     for j, v in ((5, b.cash), (6, b.goods_value), (7, b.total)):
         ws.write_number(r, j, float(v), f["tmoney"])
     r += 1
-    note(ws, r, 7, "户数：享受该项标准的户数（一户享受多项标准的，在各项中分别计数，所以不另计合计户数）；"
-                   "计发人次：按户计发的标准每户计 1 次，按人计发的计享受的人数。", widths)
+    note(ws, r, 7, COUNT_NOTE.get(b.kind, "户数：享受该项标准的户数（一户享受多项标准的，在各项中分别计数，所以不另计合计户数）；"
+                                          "计发人次：按户计发的标准每户计 1 次，按人计发的计享受的人数。"), widths)
     packages = [s for s in b.standards if s.parts]
     if packages:  # a package's parts, below the total: they are already counted in the package's line
         r += 2
@@ -228,7 +233,7 @@ def _villages_sheet(wb: Any, f: dict[str, Any], b: BudgetFigures, title: str, ta
     known = any(towns)  # some township is known
     unknown = "（未填乡镇）"
     money = _money_width([b.total, b.cash, b.goods_value])
-    heads = ["村(社区)", "户数", "享受人数", "现金（元）", "物资折价（元）", "合计（元）"]
+    heads = [GROUP_LABEL[b.kind], COUNT_LABEL[b.kind], "享受人数", "现金（元）", "物资折价（元）", "合计（元）"]
     widths = [16, 7, 9, money, money, money]
     if known:
         heads, widths = ["乡镇(街道)", *heads], [14, *widths]
