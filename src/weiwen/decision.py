@@ -97,12 +97,13 @@ NAMES_SEPARATOR = "；"  # standards' names may hold 、 themselves (伤残军�
 
 def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
            already_aided: dict[str, str] | None = None, objections: dict[str, str] | None = None,
-           earlier_events: Sequence[Event] = ()) -> Decision:
+           earlier_events: Sequence[Event] = (), recorded: dict[int, str] | None = None) -> Decision:
     """``already_aided``: normalised ID -> the ledger entry that makes the person's household wait.
     ``objections``: normalised ID -> the upheld objection (异议成立) that removes the person's
     household after the quota, like the rules' ``exclusions.ids`` (its slot is not refilled).
     ``earlier_events``: an event roster's events recorded before (the ledger), counted first by the
-    rules' frequency limits (:mod:`weiwen.engine.limits`).
+    rules' frequency limits (:mod:`weiwen.engine.limits`).  ``recorded``: lines of a unit list or
+    an event roster (by household number) that the ledger holds already, with what it says of them.
 
     The rules are first checked against the rosters (:func:`weiwen.rules.lint.check`): a rule that
     cannot mean what it says raises :class:`~weiwen.rules.lint.RulesRefused` before any amount is
@@ -152,6 +153,8 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
         hit = good["id_number"].isin(list(already_aided)).to_numpy(dtype=bool)
         for hh, id_number in zip(good.loc[hit, "household"], good.loc[hit, "id_number"], strict=True):
             reasons.setdefault(hh, already_aided[id_number])
+    for hh, said in (recorded or {}).items():
+        reasons.setdefault(hh, said)
     for column, value in ex.column.items():
         values = extra_column(good, column)  # a column no roster has is a warning of the rules check
         if values is not None:
@@ -163,6 +166,7 @@ def decide(intake: Intake, loaded: LoadedRules, vocab: Vocabulary,
             reasons.setdefault(hh, f"不属于{rules.campaign.township}")
     excluded_mask = good["household"].isin(reasons).to_numpy(dtype=bool)
     ledger_texts = set(already_aided.values()) if already_aided else set()
+    ledger_texts |= set((recorded or {}).values())
     column_texts = {f"{column}为“{value}”": column for column, value in ex.column.items()}
     for r in good.loc[excluded_mask & good["is_head"].to_numpy(dtype=bool)].itertuples(index=False):
         why = reasons[r.household]

@@ -43,8 +43,10 @@ def load_and_decide(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary | 
     if intake.unreadable:
         return intake, None
     if ledger_url is not None and intake.kind is not RecipientKind.HOUSEHOLD:
-        raise WeiwenError("按单位或按事件慰问的活动暂时还不能使用台账（--ledger）：台账现在只记录户。"
-                          "请不带 --ledger 核定；事件的次数限制只在本次名单之内检查。", code="ledger-kind-unsupported")
+        from weiwen.app.lines import ledger_lines  # SQLAlchemy: loaded only when a ledger is used
+
+        recorded, earlier = ledger_lines(intake, loaded, ledger_url)
+        return intake, decide(intake, loaded, vocab, earlier_events=earlier, recorded=recorded)
     aided: dict[str, str] = {}
     upheld: dict[str, str] = {}
     if ledger_url is not None:
@@ -137,7 +139,7 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
         title = loaded.rules.campaign.name
         version = ledger = current = None
         files: list[dict[str, str]] = []
-        if ledger_url is not None:
+        if ledger_url is not None and decision.kind is RecipientKind.HOUSEHOLD:  # units, events: no list versions
             digest, files = inputs_digest(paths, loaded.digest, aliases)
             ledger, version, current = register_version(ledger_url, decision, inputs=digest, reason=reason,
                                                         operator=operator)

@@ -52,13 +52,25 @@ def record(
     ledger: LedgerOpt = None,
     by: ByOpt = None,
 ) -> None:
-    """把一次核定结果记入台账（一个事务：要么全部记入，要么都不记）：每户及其每一位成员（读取同一文件夹中的 persons.csv）。
-    同一文件重复记账不会新增记录；户中任何一人在同一活动中已被记账（无论当时是户主还是成员）的，列为冲突，不再记入。
+    """把一次核定结果记入台账（一个事务：要么全部记入，要么都不记）：每户及其每一位成员（读取同一文件夹中的 persons.csv）；
+    慰问单位或职工事件的核定结果记入每个单位、每件事（读取同一文件夹中的 lines.csv）。
+    同一文件重复记账不会新增记录；户中任何一人在同一活动中已被记账（无论当时是户主还是成员）的，列为冲突，不再记入；
+    同一单位、同一人同一天的同一事由已记账的，也不再记入。
     退出码：0 全部记入；1 有冲突；3 台账被占用。"""
-    result = _ledger().open(ledger, by).record(file, org, campaign, by)
+    from weiwen.app.lines import record_allocation
+    from weiwen.ledger.lines import LinesRecorded
+
+    result = record_allocation(file, org, campaign, ledger, by)
     console = out_console()
     if result.already_recorded:
         console.print("这个文件已经记过账了，本次没有新增记录。")
+        raise typer.Exit(int(ExitCode.OK))
+    if isinstance(result, LinesRecorded):
+        console.print(f"已记入 {result.new} 条。")
+        if result.repeated:
+            err_console().print(f"[yellow]{len(result.repeated)} 条以前已经记入台账，本次未再记入：[/]"
+                                + "；".join(escape(x) for x in result.repeated[:20]))
+            raise typer.Exit(int(ExitCode.PROBLEMS))
         raise typer.Exit(int(ExitCode.OK))
     console.print(f"已记入 {result.new} 户、{result.persons} 人。")
     if not result.members_known:

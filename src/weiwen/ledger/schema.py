@@ -7,6 +7,11 @@ keyed by the head's hash.  Version 2 adds who did each write (``runs.operator``,
 versions of a campaign with their households (``versions``, ``version_lines``) and bank payment
 batches with their lines (``batches``, ``batch_lines``).
 
+Version 3 adds ``lines``: the aided units and members' events of campaigns whose recipients are
+not households (a unit by its department and name as written; an event by its member's keyed hash,
+its type and its date), so that a unit or an event is never recorded twice and the frequency limits
+count the events of earlier runs.
+
 No table holds a full ID, phone or card number: persons are keyed hashes (HMAC-SHA256 with the
 ledger key) with a masked form for display; bank accounts likewise.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 meta = sa.Table("meta", metadata, sa.Column("name", sa.String(64), primary_key=True),
@@ -182,21 +187,52 @@ batch_lines = sa.Table(
     sa.Column("returned_at", sa.String(32)),
 )
 
+lines = sa.Table(  # v3: aided units and members' events
+    "lines", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # unit / person
+    sa.Column("subject", sa.String(300), nullable=False),  # unit: 部门/名称 as written; person: the keyed hash
+    sa.Column("masked", sa.String(32), nullable=False),  # person: the masked ID (or the 工号); unit: ""
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("department", sa.String(128), nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),  # "" for a unit
+    sa.Column("event_date", sa.String(10), nullable=False),  # ISO; "" for a unit
+    sa.Column("standards", sa.String(256), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    sa.Column("cash_fen", sa.BigInteger, nullable=False),
+    sa.Column("org", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False, server_default="active"),
+    sa.Column("void_reason", sa.String(256)),
+    sa.Column("voided_at", sa.String(32)),
+    sa.Column("voided_by", sa.String(64)),
+)
+sa.Index("one_active_line", lines.c.campaign, lines.c.kind, lines.c.subject, lines.c.event, lines.c.event_date,
+         unique=True, sqlite_where=ACTIVE_SQL, postgresql_where=ACTIVE_SQL)
+
 # Columns version 2 added to version 1's tables: (table, column).
 ADDED_COLUMNS = ((runs, "operator"), (runs, "version"), (records, "voided_by"), (records, "household_code"),
                  (records, "cash_fen"))
 NEW_TABLES = (persons, log, objections, verdicts, versions, version_lines, batches, batch_lines)
 
 
+def migrate_from_2(conn: sa.Connection) -> int:
+    """Version 2 → 3 in place, in the caller's transaction: the ``lines`` table.  No person is carried over."""
+    metadata.create_all(conn, tables=[lines])
+    conn.execute(meta.update().where(meta.c.name == "schema_version").values(value=str(SCHEMA_VERSION)))
+    return 0
+
+
 def migrate_from_1(conn: sa.Connection) -> int:
-    """Version 1 → 2 in place, in the caller's transaction: the added columns, the new tables, and
+    """Version 1 → 3 in place, in the caller's transaction: the added columns, the new tables, and
     each recorded household's head as an aided person (version 1 knew no members).  How many
     persons were carried over."""
     for table, name in ADDED_COLUMNS:
         column = table.c[name]
         kind = column.type.compile(dialect=conn.dialect)
         conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
-    metadata.create_all(conn, tables=[*NEW_TABLES])
+    metadata.create_all(conn, tables=[*NEW_TABLES, lines])
     heads = conn.execute(sa.select(records.c.id, records.c.campaign, records.c.person, records.c.id_masked,
                                    records.c.name, records.c.status)).all()
     if heads:

@@ -39,7 +39,7 @@ from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.core.ids import check_digit, mask_id, normalize_id
 from weiwen.ledger import auditlog
 from weiwen.ledger.exchange import hashed_list
-from weiwen.ledger.schema import (SCHEMA_VERSION, meta, metadata, migrate_from_1, persons, records,
+from weiwen.ledger.schema import (SCHEMA_VERSION, meta, metadata, migrate_from_1, migrate_from_2, persons, records,
                                   runs)
 from weiwen.ledger.settings import BUSY_SECONDS, KEY_ENV, resolve_url
 from weiwen.model.payment import PaymentRow
@@ -208,7 +208,7 @@ class Ledger:
             now = conn.execute(sa.select(meta.c.value).where(meta.c.name == "schema_version")).scalar()
             if int(now or 0) != version:  # another run migrated it meanwhile
                 return
-            self.migrated = migrate_from_1(conn)
+            self.migrated = migrate_from_1(conn) if version < 2 else migrate_from_2(conn)
             self.log(conn, operator, "migrate", before={"schema_version": version},
                      after={"schema_version": SCHEMA_VERSION, "persons_from_heads": self.migrated})
 

@@ -60,6 +60,75 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:2] and text[1] in FORMULA_START else text
 
 
+# lines.csv, beside allocation.csv for a campaign whose recipients are units or members' events: one
+# row per aided line, what the ledger records of them (a unit by its department and name; an event
+# by its member, type and date).  The ID numbers are full (the file is internal, as allocation.csv).
+LINE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "慰问对象"),  # 单位 / 事件
+    ("department", "部门"),
+    ("name", "名称"),  # the unit's or the member's name
+    ("id_number", "身份证号"),  # events: the member's, when known
+    ("staff_no", "工号"),
+    ("event", "慰问事由"),
+    ("event_date", "事件日期"),  # ISO date; "" for a unit
+    ("standards", "享受标准"),
+    ("cash", "现金"),
+    ("goods_value", "物资折价"),
+    ("total", "合计"),
+)
+LINE_GUARDED = frozenset({"department", "name", "staff_no", "event"})
+LINE_KINDS = {"unit": "单位", "person": "事件"}
+
+
+class LineRow(BaseModel):
+    """One aided unit or event of lines.csv."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    department: str
+    name: str
+    id_number: str
+    staff_no: str
+    event: str
+    event_date: str
+    standards: str
+    cash: Decimal
+    goods_value: Decimal
+    total: Decimal
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in LINE_KINDS.values():
+            raise ValueError("慰问对象应为“单位”或“事件”")
+        return v
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return eighteen_digit_id(v) if v else ""
+
+    @field_validator("cash", "goods_value", "total")
+    @classmethod
+    def _yuan(cls, v: Decimal) -> Decimal:
+        if not v.is_finite() or v < 0 or v != v.quantize(Decimal("0.01")):
+            raise ValueError("金额应为不小于 0、最多两位小数的数")
+        return v
+
+    @model_validator(mode="after")
+    def _whole(self) -> LineRow:
+        if self.cash + self.goods_value != self.total:
+            raise ValueError("合计不等于现金加物资折价")
+        if self.kind == "事件" and not (self.id_number or self.staff_no):
+            raise ValueError("事件要有身份证号或工号")
+        if self.kind == "事件" and not self.event_date:
+            raise ValueError("事件要有日期")
+        if not self.name:
+            raise ValueError("名称为空")
+        return self
+
+
 class PaymentRow(BaseModel):
     """One aided household of allocation.csv."""
 

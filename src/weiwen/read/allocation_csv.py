@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from weiwen.core.errors import WeiwenError
-from weiwen.model.payment import (COLUMNS, GUARDED, LATER, PERSON_COLUMNS, PERSON_GUARDED, PaymentRow, PersonRow,
-                                  unguard)
+from weiwen.model.payment import (COLUMNS, GUARDED, LATER, LINE_COLUMNS, LINE_GUARDED, PERSON_COLUMNS, PERSON_GUARDED,
+                                  LineRow, PaymentRow, PersonRow, unguard)
 
 _SHOWN_ROWS = 5  # rows named in the message; the count says how many more
 
@@ -51,6 +51,19 @@ def read_persons_csv(path: Path, *, code: str) -> PersonList:
                                  "weiwen allocate 写出的 persons.csv")
     return PersonList(path=path, data=data, rows=_rows(path, code, reader, header, PERSON_COLUMNS, PERSON_GUARDED,
                                                        PersonRow))
+
+
+@dataclass
+class LineList:
+    path: Path
+    data: bytes
+    rows: list[LineRow]
+
+
+def read_lines_csv(path: Path, *, code: str) -> LineList:
+    """Every row of lines.csv (the aided units or events of a campaign that is not of households)."""
+    data, header, reader = _open(path, code, LINE_COLUMNS, frozenset(), "lines.csv", "weiwen allocate 写出的 lines.csv")
+    return LineList(path=path, data=data, rows=_rows(path, code, reader, header, LINE_COLUMNS, LINE_GUARDED, LineRow))
 
 
 def _open(path: Path, code: str, columns: tuple[tuple[str, str], ...], later: frozenset[str], name: str,

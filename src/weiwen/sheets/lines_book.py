@@ -28,7 +28,7 @@ from weiwen.decision import Decision, LeftOut
 from weiwen.engine.amounts import yuan
 from weiwen.model.frames import goods_column
 from weiwen.model.recipients import RecipientKind
-from weiwen.sheets.payment_csv import write_payment_csv, write_persons_csv
+from weiwen.sheets.payment_csv import write_lines_csv, write_payment_csv, write_persons_csv
 from weiwen.summary import summary
 from weiwen.sheets.printed import Formats, Rows, display_lines, heights_of, page_numbers, sheet_name, small_book, titled_sheet
 
@@ -53,14 +53,16 @@ def _money(fen: int) -> float:
 
 def write_line_outputs(decision: Decision, out_dir: Path, title: str) -> list[Path]:
     """Every output of a unit or event campaign: its workbook, allocation.csv and persons.csv (for
-    payment and the ledger, as for households) and summary.json."""
+    payment, as for households), lines.csv (what the ledger records of units and events) and summary.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
     book = write_line_book(decision, out_dir, title)
     csv_path, persons_path, summary_path = out_dir / "allocation.csv", out_dir / "persons.csv", out_dir / "summary.json"
     write_payment_csv(csv_path, decision.table)
     write_persons_csv(persons_path, decision.table, decision.members)
+    lines_path = out_dir / "lines.csv"
+    write_lines_csv(lines_path, decision.table, decision.events, decision.kind.value)
     write_text_atomic(summary_path, jsonout.dumps(summary(decision)))
-    return [book, csv_path, persons_path, summary_path]
+    return [book, csv_path, persons_path, lines_path, summary_path]
 
 
 def write_line_book(decision: Decision, out_dir: Path, title: str) -> Path:

@@ -13,7 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weiwen.core.atomic import write_atomic
-from weiwen.model.payment import COLUMNS, GUARDED, HEADER, PERSON_COLUMNS
+from weiwen.engine.amounts import yuan
+from weiwen.engine.limits import member_keys
+from weiwen.model.payment import (COLUMNS, FORMULA_START, GUARDED, HEADER, LINE_COLUMNS, LINE_GUARDED, LINE_KINDS,
+                                  PERSON_COLUMNS)
 from weiwen.model.recipients import CODE_AFFIXES
 
 # The decision table's columns each field of the file is made from.
@@ -51,6 +54,34 @@ def write_persons_csv(path: Path, table: pd.DataFrame, members: pd.DataFrame) ->
                          _guarded(pa.array(members["name"], type=pa.large_string())), role])
     data = ("\ufeff" + buf.getvalue()).encode("utf-8") + body
     write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_lines_csv(path: Path, table: pd.DataFrame, events: pd.DataFrame | None, kind: str) -> None:
+    """lines.csv (:data:`weiwen.model.payment.LINE_COLUMNS`): every aided unit or event of ``table``,
+    with an event's 工号, type and date from ``events`` (model.frames.EVENTS) — what the ledger records."""
+    facts = events.set_index("household") if events is not None else None
+    ids = list(table["head_id"])
+    if facts is not None:  # a line with only a 工号 takes the ID another line gives that 工号 (engine.limits)
+        ids = [m.id_number for m in member_keys([i or None for i in ids],
+                                                  [str(facts.loc[h, "staff_no"]) for h in table["household"]])]
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    out.writerow(h for _, h in LINE_COLUMNS)
+    for r, id_number in zip(table.itertuples(index=False), ids, strict=True):
+        e = facts.loc[r.household] if facts is not None else None
+        day = "" if e is None or pd.isna(e["event_date"]) else pd.Timestamp(e["event_date"]).date().isoformat()
+        row = {"kind": LINE_KINDS[kind], "department": r.village, "name": r.head_name, "id_number": id_number,
+               "staff_no": "" if e is None else str(e["staff_no"]), "event": "" if e is None else str(e["event"]),
+               "event_date": day, "standards": r.applied_names,
+               "cash": f"{yuan(int(r.cash_fen)):.2f}", "goods_value": f"{yuan(int(r.goods_fen)):.2f}",
+               "total": f"{yuan(int(r.total_fen)):.2f}"}
+        out.writerow(_guard_text(str(row[k])) if k in LINE_GUARDED else row[k] for k, _ in LINE_COLUMNS)
+    data = ("\ufeff" + buf.getvalue()).encode("utf-8")
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _guard_text(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _columns(t: pd.DataFrame) -> list[pa.Array]:
