@@ -50,6 +50,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ROSTERS = sorted((ROOT / "samples" / "rosters").glob("*.xlsx"))
 SHIPPED_RULES = ROOT / "rules" / "spring.yaml"
+UNIT_LIST = ROOT / "samples" / "一线单位" / "慰问单位名单.xlsx"
+EVENT_ROSTER = ROOT / "samples" / "工会慰问" / "职工慰问登记表.xlsx"
 
 A4 = (595.28, 841.89)  # points
 PAPER_SLACK = 2.0  # points either way
@@ -299,6 +301,22 @@ def campaign() -> Part:
         other = "sqlite:///县总工会台账.db"
         part.run("ledger", "init", "--ledger", other)
         part.run("ledger", "record", "十二个村的名单.csv", "--org", "县总工会", "--campaign", "2027", "--ledger", other)
+    return part
+
+
+@functools.cache
+def other_recipients() -> Part:
+    """The two campaigns whose recipients are not households, on the bundled examples: the
+    front-line unit list (allocate, budget) and the union's event roster (allocate, budget)."""
+    part = Part(_folder("单位和事件"))
+    (part.folder / "规则").mkdir()
+    for rules, roster, name in ((ROOT / "rules" / "frontline.yaml", UNIT_LIST, "一线"),
+                                (ROOT / "rules" / "union-events.yaml", EVENT_ROSTER, "工会")):
+        shutil.copy(rules, part.folder / "规则" / f"{name}.yaml")
+        shutil.copy(roster, part.folder / f"{name}名单.xlsx")
+        part.written_by_test.update({part.folder / "规则" / f"{name}.yaml", part.folder / f"{name}名单.xlsx"})
+        part.run("allocate", f"{name}名单.xlsx", "--rules", f"规则/{name}.yaml", "-o", f"{name}结果")
+        part.run("budget", f"{name}名单.xlsx", "--rules", f"规则/{name}.yaml", "-o", f"{name}预算")
     return part
 
 

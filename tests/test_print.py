@@ -43,6 +43,7 @@ from tests.printing import (
     campaign,
     compact,
     faulty_rosters,
+    other_recipients,
     render,
     runs_text,
     twelve_villages,
@@ -50,7 +51,7 @@ from tests.printing import (
     visible_sheets,
 )
 
-POINTS = {"公示名单": 10.0, "签领表": 10.0, "慰问明细": 8.0}
+POINTS = {"公示名单": 10.0, "签领表": 10.0, "慰问明细": 8.0, "发放清单": 10.0, "登记册": 10.0}
 OTHER_POINTS = 8.0  # the office's own sheets: 汇总, 未纳入, 经费预算, 错误清单, 审批表, 代发 …
 # A full page of a list carries at least this many households (A4, at the sizes above): more pages
 # than that are rows made needlessly tall (12 villages must not take 92 pages).
@@ -92,6 +93,8 @@ def kind_of(book: Path, sheet: str) -> str:
             return kind
     if sheet == "慰问明细":
         return "慰问明细"
+    if sheet.startswith("发放清单") or sheet == "登记册":  # signed for, like a 签领表
+        return sheet.split("-")[0]
     if "审批表" in book.name or sheet == "审批表":
         return "审批表"
     if sheet == "填写说明":
@@ -156,8 +159,8 @@ def inspect(printed: Printed, ws, villages: Iterable[str]) -> Sheet:  # type: ig
 
 # --- printing the season ---------------------------------------------------------------------------------
 
-def _what_to_print(twelve: Part, faulty: Part, camp: Part) -> dict[Path, set[str]]:
-    books: dict[Path, set[str] | None] = {}
+def _what_to_print(twelve: Part, faulty: Part, camp: Part, others: Part) -> dict[Path, set[str]]:
+    books: dict[Path, set[str] | None] = {book: None for book in others.books()}
     for book in twelve.books():
         if "花名册" not in book.parent.name:  # the generated rosters are input, not print-outs
             books[book] = None
@@ -174,14 +177,14 @@ def _what_to_print(twelve: Part, faulty: Part, camp: Part) -> dict[Path, set[str
 
 
 @pytest.fixture(scope="module")
-def season() -> tuple[Part, Part, Part]:
-    return twelve_villages(), faulty_rosters(), campaign()
+def season() -> tuple[Part, Part, Part, Part]:
+    return twelve_villages(), faulty_rosters(), campaign(), other_recipients()
 
 
 @pytest.fixture(scope="module")
-def villages(season: tuple[Part, Part, Part]) -> dict[Path, list[str]]:
+def villages(season: tuple[Part, Part, Part, Part]) -> dict[Path, list[str]]:
     """The villages of each allocate output folder."""
-    twelve, _, camp = season
+    twelve, _, camp, _ = season
     out = {}
     for part in (twelve, camp):
         folder = part.folder / "核定结果"
@@ -190,7 +193,7 @@ def villages(season: tuple[Part, Part, Part]) -> dict[Path, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def sheets(season: tuple[Part, Part, Part], villages: dict[Path, list[str]],
+def sheets(season: tuple[Part, Part, Part, Part], villages: dict[Path, list[str]],
            tmp_path_factory: pytest.TempPathFactory) -> list[Sheet]:
     books = _what_to_print(*season)
     printed = render(books, tmp_path_factory.mktemp("print"))
@@ -214,7 +217,7 @@ def report(faults: list[str], what: str) -> None:
 
 # --- the checks -------------------------------------------------------------------------------------------
 
-def test_weiwen_ran_every_command_as_expected(season: tuple[Part, Part, Part]) -> None:
+def test_weiwen_ran_every_command_as_expected(season: tuple[Part, Part, Part, Part]) -> None:
     faults = [f"{s.command}: exit {s.code} (expected {'/'.join(map(str, s.expected))})\n"
               f"    {(s.stderr or s.stdout).strip()[-600:]}"
               for part in season for s in part.said if not s.as_expected]
@@ -307,7 +310,7 @@ def test_lists_fill_their_pages(sheets: list[Sheet]) -> None:
 
 
 def test_every_page_of_a_village_says_what_and_whose_it_is(sheets: list[Sheet],
-                                                            season: tuple[Part, Part, Part]) -> None:
+                                                            season: tuple[Part, Part, Part, Part]) -> None:
     title = _campaign_title(season[0])
     faults = []
     for s in sheets:
@@ -349,7 +352,7 @@ def test_each_village_has_its_publicity_list_and_sign_sheet(sheets: list[Sheet],
     report(faults, "villages without their own 公示名单 or 签领表")
 
 
-def test_forms_are_one_page(sheets: list[Sheet], season: tuple[Part, Part, Part]) -> None:
+def test_forms_are_one_page(sheets: list[Sheet], season: tuple[Part, Part, Part, Part]) -> None:
     faults = []
     for s in sheets:
         if s.kind in ("审批表", "填写说明") and len(s.pages) != 1:

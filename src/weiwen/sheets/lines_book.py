@@ -106,8 +106,8 @@ def _unit_book(book: rx.FastExcel, d: Decision, title: str) -> None:
                  "现金（元）": _money(part["cash_fen"].sum()), "合计（元）": _money(part["total_fen"].sum()),
                  "签收人": "", "签收日期": ""}
         heads = list(rows[0]) if rows else list(total)
-        widths = [6.0, 24.0, 26.0, 11.0, 11.0, 14.0, 12.0]
-        lines = np.array([max(display_lines(str(r["慰问单位"]), 24), display_lines(str(r["慰问物资"]), 26))
+        widths = [5.0, 20.0, 20.0, 10.0, 10.0, 12.0, 10.0]  # portrait A4 at 100%: signed, so printed at 11 pt
+        lines = np.array([max(display_lines(str(r["慰问单位"]), 20), display_lines(str(r["慰问物资"]), 20))
                           for r in [*rows, total]], dtype=np.int64)
         heights = heights_of(lines, 3, least=30)  # room to sign; the data start under title, subtitle, header
         titled_sheet(book, sheet_name(f"发放清单-{dept}", used), Rows(heads, [*rows, total]),
@@ -142,11 +142,12 @@ def _event_book(book: rx.FastExcel, d: Decision, title: str) -> None:
              "慰问物资": _goods_total(table, goods), "合计（元）": _money(table["total_fen"].sum()), "领取人签字": "",
              "备注": ""}
     heads = list(total)
-    widths = [5.0, 9.0, 8.0, 7.0, 20.0, 11.0, 11.0, 12.0, 10.0, 20.0, 10.0, 11.0, 22.0]
+    widths = [4.0, 8.0, 7.0, 6.0, 19.0, 9.0, 10.5, 10.0, 9.0, 11.0, 9.0, 10.0, 14.0]  # landscape A4 at about 100%
     formats = [fmt.center, fmt.wrap, fmt.text, fmt.text, fmt.text, fmt.wrap, fmt.text, fmt.wrap, fmt.amount, fmt.wrap,
                fmt.amount, fmt.text, fmt.wrap]
-    notes = [max(display_lines(str(r["备注"]), 22), display_lines(str(r["慰问标准"]), 12),
-                 display_lines(str(r["慰问事由"]), 11)) for r in [*rows, total]]
+    notes = [max(display_lines(str(r["备注"]), 14), display_lines(str(r["慰问标准"]), 10),
+                 display_lines(str(r["慰问事由"]), 9), display_lines(str(r["慰问物资"]), 11),
+                 display_lines(str(r["部门"]), 8)) for r in [*rows, total]]
     heights = heights_of(np.array(notes, dtype=np.int64), 3, least=28)
     titled_sheet(book, sheet_name("登记册", used), Rows(heads, [*rows, total]), f"{title} 慰问登记册", fmt, formats,
                  widths, subtitles=(SIGN_OFF,), footer=f"&C{page_numbers(False)}", heights=heights)
