@@ -17,7 +17,7 @@ The rule: no run of two or more ASCII letters, except this small allowlist:
   and the real option names of the commands (``--ledger``); a command name alone is not allowed;
 - file extensions and formats a clerk meets (xlsx, xls, xlsm, csv, json; and yaml, yml, txt, db
   as the extension after a dot), and the product names SQLite, PostgreSQL, Excel and WPS;
-- the machine files that stay English: allocation.csv, persons.csv, summary.json, manifest.json,
+- the machine files that stay English: allocation.csv, persons.csv, lines.csv, summary.json, manifest.json,
   decision.arrow;
 - the page codes of headers and footers (&P, &N …);
 - what a person types but does not read as words: environment variables (WEIWEN_LEDGER), a
@@ -49,7 +49,7 @@ from tests.printing import Part, Said, campaign, cron_run, faulty_rosters, on_sc
 from weiwen.cli import app
 
 ALLOWED = {"weiwen", "xlsx", "xls", "xlsm", "csv", "json", "sqlite", "postgresql", "excel", "wps"}
-MACHINE_FILES = ("allocation.csv", "persons.csv", "summary.json", "manifest.json", "decision.arrow", "weiwen.jsonl")
+MACHINE_FILES = ("allocation.csv", "persons.csv", "lines.csv", "summary.json", "manifest.json", "decision.arrow", "weiwen.jsonl")
 WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 AFTER_A_DOT = re.compile(r"\.(?:ya?ml|txt|db|key)\b", re.I)  # extensions of the files a clerk names or opens
 PAGE_CODES = re.compile(r"&(?:[PNDTAFZGBIUESXYLCRK]|\"[^\"]*\"|[0-9]+|K[0-9A-Fa-f]{6})")

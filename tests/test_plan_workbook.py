@@ -225,7 +225,7 @@ def _row_of(ws: object, column: int, value: str) -> int:
 
 def test_workbook_holds_what_the_plan_says(township: Path) -> None:
     wb = openpyxl.load_workbook(township)
-    assert wb.sheetnames[:9] == ["活动", "标准", "物资", "分档", "名额", "排除", "方案合计", "类别", "分片"]
+    assert wb.sheetnames[:10] == ["活动", "标准", "物资", "分档", "名额", "排除", "方案合计", "类别", "次数限制", "分片"]
     ws = wb["标准"]
     rows = [[c.value for c in row][:9] for row in ws.iter_rows(min_row=2, max_row=5)]
     assert rows[0][:5] == ["dibao", "低保家庭", "低保", None, "组合包"]

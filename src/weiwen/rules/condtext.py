@@ -21,7 +21,10 @@ ever evaluated.  ``docs/plan-workbook.md`` documents the grammar for clerks:
   brackets ``（）`` or ``()`` group.
 
 Full-width and half-width signs are the same; spaces are ignored; 岁, 人 and 级 after a number
-are allowed (``年龄≥80岁``).
+are allowed (``年龄≥80岁``).  ``全部`` alone means every line of the list (``listed: true``).
+
+Length: the parser, the renderer and the canonical form are one grammar read and written; apart,
+a change to one would not be seen by the others (the round trip is tested as one).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ A rules file is YAML whose every scalar is read as text; pydantic then turns tex
 exact values (money as ``Decimal`` quantised to the fen, dates as ``date``).  Unknown keys
 are errors.  Conditions are structured data, never code.  ``docs/rules.md`` documents every
 key; ``weiwen rules schema`` prints the JSON Schema generated from these models.
+
+Length: the models and the checks across them (packages, combination scope, what a unit list or
+an event roster can mean) are one language; split, a check would live away from the keys it reads.
 """
 
 from __future__ import annotations

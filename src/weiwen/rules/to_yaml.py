@@ -17,13 +17,14 @@ from weiwen.rules.schema import Rules
 
 
 STANDARD_ORDER = ("code", "name", "when", "per", "cash", "goods", "tiers", "goods_once", "parts", "stacking", "stated", "note")
-TOP_ORDER = ("campaign", "budget", "categories", "combination", "cap", "exclusions", "quotas", "ledger", "run", "publicity",
-             "standards")
+TOP_ORDER = ("campaign", "budget", "categories", "combination", "cap", "exclusions", "quotas", "limits", "ledger", "run",
+             "publicity", "standards")
 
 
 def rules_yaml(rules: Rules, *, source: str = "") -> str:
     data = _plain(rules.model_dump(by_alias=True, exclude_defaults=True))
-    data = {k: data[k] for k in TOP_ORDER if k in data}
+    # A key TOP_ORDER does not list yet still goes out (before the standards): never dropped.
+    data = {k: data[k] for k in (*TOP_ORDER[:-1], *(k for k in data if k not in TOP_ORDER), "standards") if k in data}
     data["standards"] = [_standard(s) for s in data["standards"]]
     head = "# 慰问方案（weiwen 规则文件）" + (f"：由 {source} 转换而来" if source else "") + "\n# 各键的说明见 docs/rules.md。\n\n"
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
