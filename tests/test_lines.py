@@ -287,3 +287,12 @@ def test_a_ledger_is_refused_for_units_until_it_records_them(tmp_path: Path) -> 
     r = runner.invoke(app, ["allocate", str(UNIT_LIST), "--campaign", "frontline", "-o", str(tmp_path / "o"),
                             "--ledger", f"sqlite:///{tmp_path / 'l.db'}"])
     assert r.exit_code != 0 and "台账" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("path,example", [(UNIT_LIST, "frontline"), (EVENT_ROSTER, "union-events")])
+def test_a_list_given_without_its_campaign_says_which_campaign_it_needs(path: Path, example: str) -> None:
+    r = runner.invoke(app, ["validate", str(path), "--json"])
+    assert r.exit_code == 2, r.output
+    report = json.loads(r.stdout)
+    assert [e["code"] for e in report["errors"]] == ["list-needs-campaign"]
+    assert f"--campaign {example}" in report["errors"][0]["hint"]

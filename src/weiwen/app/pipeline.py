@@ -16,7 +16,6 @@ from weiwen.dedupe import Group, find_duplicates, ledger_groups
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
 from weiwen.roster.lines import load_lines
 from weiwen.model.recipients import RecipientKind
-from weiwen.core.errors import WeiwenError
 from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs

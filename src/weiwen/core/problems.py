@@ -120,6 +120,8 @@ _kind("name-missing", E, "缺少姓名", "姓名为空。")
 # --- unit lists and event rosters (campaigns whose recipients are not households) --------
 _kind("list-header-not-found", E, "找不到表头", "在前 {scanned} 行中找不到{what}的表头（需要{needs}这几列）。",
       "请确认这是本活动的名单，表头写在前几行；列名可以用 weiwen 认识的别名（见 docs/rules.md）。")
+_kind("list-needs-campaign", E, "要指定活动", "这是{what}，不是各村的户花名册：要按慰问单位或职工事件的活动核对。",
+      "请用 --campaign 或 --rules 指定这样的活动，例如 --campaign {example}；写法见 docs/rules.md“慰问对象不是户的活动”。")
 _kind("unit-name-missing", E, "缺少单位名称", "慰问单位的名称为空。")
 _kind("department-missing", E, "缺少部门", "{what}为空。", "发放清单按部门分开，请填写负责的部门。")
 _kind("unit-duplicate", E, "单位重复", "慰问单位“{value}”在同一部门下出现了不止一次（另见：{others}）。",

@@ -29,6 +29,7 @@ from weiwen.roster.layout import HEADER_SCAN_ROWS, find_layout
 from weiwen.model.frames import PERSONS, check, empty_persons
 from weiwen.roster.build import SheetRoster, build_roster
 from weiwen.model.recipients import RecipientKind
+from weiwen.roster.line_fields import EXAMPLE_CAMPAIGN, WHAT, list_kind
 from weiwen.model.vocab import Vocabulary, load_vocabulary
 
 
@@ -212,6 +213,11 @@ def _load_one(path: Path, *, sheet: str | None, vocab: Vocabulary, today: date
         if layout is None:
             no_header.append(raw.name)
             continue
+        if list_kind(raw, vocab) is RecipientKind.PERSON:  # 姓名, 身份证号 and an event with its date: not households
+            problems.append(P.make("list-needs-campaign", file=read.display, sheet=raw.name,
+                                   what=WHAT[RecipientKind.PERSON], example=EXAMPLE_CAMPAIGN[RecipientKind.PERSON]))
+            summary.readable = False
+            continue
         roster = build_roster(raw, layout, vocab, today)
         raw.rows = []  # the cells are in the roster frame now; let them go before the next sheet
         rosters.append(roster)
@@ -225,9 +231,15 @@ def _load_one(path: Path, *, sheet: str | None, vocab: Vocabulary, today: date
         # Instructions or summary sheets beside the roster are normal: say so, no more.
         problems.extend(P.make("sheet-no-table", file=read.display, sheet=name) for name in no_header)
     elif read.readable:
-        problems.extend(P.make("header-not-found", file=read.display, sheet=name, scanned=scanned)
-                        for name in no_header)
-        if not no_header and not any(p.code == "sheet-not-found" for p in problems):
+        by_name = {raw.name: raw for raw in read.sheets}
+        for name in no_header:
+            kind = list_kind(by_name[name], vocab)  # a unit list or an event roster given without its campaign
+            if kind is not None:
+                problems.append(P.make("list-needs-campaign", file=read.display, sheet=name, what=WHAT[kind],
+                                       example=EXAMPLE_CAMPAIGN[kind]))
+            else:
+                problems.append(P.make("header-not-found", file=read.display, sheet=name, scanned=scanned))
+        if not no_header and not any(p.code in ("sheet-not-found", "list-needs-campaign") for p in problems):
             problems.append(P.make("file-no-data", file=read.display))
         summary.readable = False
     return summary, rosters, problems
