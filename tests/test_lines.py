@@ -296,3 +296,16 @@ def test_a_list_given_without_its_campaign_says_which_campaign_it_needs(path: Pa
     report = json.loads(r.stdout)
     assert [e["code"] for e in report["errors"]] == ["list-needs-campaign"]
     assert f"--campaign {example}" in report["errors"][0]["hint"]
+
+
+def test_every_line_not_paid_is_in_the_workbook_with_its_reason(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "单位.xlsx", [UNIT_HEADERS, [1, "城关卡点", "治安大队", ""], [2, "城关卡点", "治安大队", ""],
+                                                [3, "东关卡点", "", ""], [4, "西关卡点", "交警大队", ""]])
+    r = runner.invoke(app, ["allocate", str(path), "--campaign", "frontline", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 1, r.output  # rows with errors: the others are decided, the exit code says so
+    assert "47 个单位" in r.output and "47 户" not in r.output  # the plan's count, in units
+    book = openpyxl.load_workbook(tmp_path / "o" / "发放清单.xlsx")
+    assert book.sheetnames == ["汇总", "发放清单-交警大队", "未纳入"]
+    rows = [[c.value for c in row] for row in book["未纳入"].iter_rows(min_row=4) if row[0].value]
+    assert [(r[3], r[4]) for r in rows] == [("城关卡点", "第 2 行"), ("城关卡点", "第 3 行"), ("东关卡点", "第 4 行")]
+    assert "牵头部门为空" in rows[2][5]

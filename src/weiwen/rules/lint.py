@@ -218,10 +218,11 @@ def stated_differences(loaded: LoadedRules, lines: Iterable[tuple[str, int, Deci
         s = rules.standards[index[code]]
         if s.stated is None:
             continue
-        unit = "人" if s.per_person_only and s.parts is None else "户"
+        unit, noun = {"unit": ("个单位", "单位数"), "person": ("人次", "人次")}.get(
+            rules.campaign.recipients, ("人", "人数") if s.per_person_only and s.parts is None else ("户", "户数"))
         if s.stated.count is not None and s.stated.count != count:
             out.add("rules-stated-differs", ("standards", index[code], "stated", "count"),
-                    what=f"“{s.name}”的{'人数' if unit == '人' else '户数'}", stated=f"{s.stated.count} {unit}",
+                    what=f"“{s.name}”的{noun}", stated=f"{s.stated.count} {unit}",
                     actual=f"{count} {unit}", diff=f"{count - s.stated.count:+d} {unit}")
         if s.stated.total is not None and s.stated.total != amount:
             out.add("rules-stated-differs", ("standards", index[code], "stated", "total"),

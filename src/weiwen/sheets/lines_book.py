@@ -115,6 +115,7 @@ def _unit_book(book: rx.FastExcel, d: Decision, title: str) -> None:
                      [fmt.center, fmt.wrap, fmt.wrap, fmt.amount, fmt.amount, fmt.text, fmt.text], widths,
                      subtitles=(f"牵头部门：{dept}            {SIGN_OFF}",), landscape=False,
                      footer=f"&C{page_numbers(False)}", heights=heights)
+    _left_out_sheet(book, fmt, used, d, title, "慰问单位")
 
 
 def _goods_total(part: pd.DataFrame, goods: list[tuple[str, str]]) -> str:
@@ -156,6 +157,7 @@ def _event_book(book: rx.FastExcel, d: Decision, title: str) -> None:
         if kind == "不同意" and not held:
             continue
         _held_sheet(book, fmt, used, name, held, title)
+    _left_out_sheet(book, fmt, used, d, title, "姓名")
 
 
 def _note(reason: str) -> str:
@@ -165,6 +167,27 @@ def _note(reason: str) -> str:
 
 def _lines(texts: pd.Series, width: float) -> np.ndarray:
     return np.array([display_lines(t, width) for t in texts], dtype=np.int64)
+
+
+def _left_out_sheet(book: rx.FastExcel, fmt: Formats, used: set[str], d: Decision, title: str, who: str) -> None:
+    """The lines not paid for another reason (an error in the row, a ledger record, an exclusion):
+    every line of the list is accounted for in the workbook, paid or not and why."""
+    out = [x for x in d.left_out if x.kind not in ("待决定", "不同意")]
+    if not out:
+        return
+    files = {x.file for x in out}
+    rows = [{"序号": str(k), "类型": x.kind, "部门": x.village, who: x.name,
+             "位置": (f"{Path(x.file).name} " if len(files) > 1 else "") + f"第 {x.row} 行", "原因": x.reason}
+            for k, x in enumerate(out, 1)]
+    heads = ["序号", "类型", "部门", who, "位置", "原因"]
+    widths = [5.0, 9.0, 10.0, 18.0, 12.0, 60.0]
+    lines = np.array([max(display_lines(str(r["原因"]), 60), display_lines(str(r[who]), 18)) for r in rows], dtype=np.int64)
+    heights = heights_of(lines, 3, least=20)
+    row_formats = {3 + k: fmt.wrap for k in range(len(rows))}
+    rows.append(dict.fromkeys(heads, ""))  # the last row bare (the writer's quirk, weiwen.sheets.printed)
+    titled_sheet(book, sheet_name("未纳入", used), Rows(heads, rows), f"{title} 未纳入", fmt, None, widths,
+                 subtitles=("名单上没有发放的行和原因：改正错误后重新核定；“台账中已有记录”的不再发放。",),
+                 footer=f"&C{page_numbers(False)}", heights=heights, row_formats=row_formats)
 
 
 def _held_sheet(book: rx.FastExcel, fmt: Formats, used: set[str], name: str, held: list[LeftOut], title: str) -> None:
