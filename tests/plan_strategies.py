@@ -152,13 +152,25 @@ def _leaf(draw: st.DrawFn, categories: tuple[str, ...] = ()) -> dict[str, Any]:
     return {"column": column, **draw(_bounds(0, 20_000, decimals=True, eq=False))}  # a column has no eq
 
 
+@st.composite
+def _line_leaf(draw: st.DrawFn, kinds: tuple[str, ...], categories: tuple[str, ...]) -> dict[str, Any]:
+    """A condition leaf a unit list or an event roster can answer (schema.UNIT_CONDITIONS, PERSON_CONDITIONS)."""
+    kind = draw(st.sampled_from(kinds))
+    if kind == "listed":
+        return {"listed": True}
+    if kind == "village":
+        return {"village": draw(_names(VILLAGES))}
+    return draw(_leaf(categories).filter(lambda c: kind in c))
+
+
 @cache
-def conditions(depth: int = 3, categories: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
-    """A condition tree (as a dict) at most ``depth`` levels deep."""
-    leaf = _leaf(categories)
+def conditions(depth: int = 3, categories: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    """A condition tree (as a dict) at most ``depth`` levels deep; ``kinds``: only these leaf kinds
+    (a unit list's or an event roster's; empty: any)."""
+    leaf = _line_leaf(kinds, categories) if kinds else _leaf(categories)
     if depth <= 1:
         return leaf
-    sub = conditions(depth - 1, categories)
+    sub = conditions(depth - 1, categories, kinds)
     return st.one_of(
         leaf, leaf,
         st.lists(sub, min_size=2, max_size=3).map(lambda cs: {"all": cs}),
@@ -243,6 +255,25 @@ def _standard(draw: st.DrawFn, code: str, person_scope: bool, categories: tuple[
             d["stated"]["count"] = draw(st.integers(0, 500))
         if stated != "count":
             d["stated"]["total"] = draw(money(500_000))
+    return d
+
+
+LINE_KINDS = {"unit": ("category", "column", "village", "listed"),
+              "person": ("category", "column", "village", "age", "sex", "listed")}
+
+
+@st.composite
+def _line_standard(draw: st.DrawFn, code: str, recipients: str, categories: tuple[str, ...]) -> dict[str, Any]:
+    """A standard of a unit list or an event roster: paid per line, no tiers, no package."""
+    d: dict[str, Any] = {"code": code, "name": draw(safe_text(STANDARD_NAMES)),
+                         "when": draw(conditions(2, categories, LINE_KINDS[recipients]))}
+    d["cash"] = draw(money(1000))
+    if draw(st.booleans()):
+        d["goods"] = draw(GOODS)
+    if draw(st.integers(0, 3)) == 0:
+        d["stacking"] = True
+    if draw(st.integers(0, 2)) == 0:
+        d["stated"] = {"count": draw(st.integers(0, 500))}
     return d
 
 
@@ -354,10 +385,12 @@ PUBLICITY = st.builds(
 def plan_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """A valid plan as the plain dict a rules file holds."""
     categories = draw(_categories())
-    scope = draw(st.sampled_from(["household", "household", "person"]))
+    recipients = draw(st.sampled_from(["household"] * 4 + ["unit", "person"]))
+    scope = draw(st.sampled_from(["household", "household", "person"])) if recipients == "household" else "household"
     codes = draw(st.lists(CODE, min_size=1, max_size=6, unique=True))
     cats = tuple(categories)
-    standards = [draw(_standard(code, scope == "person", cats)) for code in codes]
+    standards = [draw(_standard(code, scope == "person", cats)) if recipients == "household"
+                 else draw(_line_standard(code, recipients, cats)) for code in codes]
 
     combination: dict[str, Any] = {"mode": draw(st.sampled_from(["highest", "priority", "all"])), "scope": scope}
     if draw(st.integers(0, 3)) < (3 if combination["mode"] == "priority" else 1):
@@ -370,12 +403,18 @@ def plan_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "combination": combination,
         "cap": draw(st.none() | money(3000)),
         "exclusions": draw(_exclusions()),
-        "quotas": draw(QUOTAS),
+        "quotas": draw(QUOTAS) if recipients == "household" else None,
         "ledger": {"lookback_months": draw(st.integers(0, 120))},
         "run": draw(RUN),
         "publicity": draw(PUBLICITY),
         "standards": standards,
     }
+    if recipients != "household":
+        d["campaign"]["recipients"] = recipients
+    if recipients == "person" and draw(st.integers(0, 2)):
+        events = list(cats) + CATEGORIES
+        d["limits"] = [{"event": draw(_names(events, 1, 2)), "per_year": draw(st.integers(1, 4))}
+                       for _ in range(draw(st.integers(1, 3)))]
     # leave some sections out altogether: their defaults apply
     for key in ("categories", "cap", "exclusions", "quotas", "ledger", "run", "publicity"):
         if draw(st.integers(0, 5)) == 0:
@@ -428,6 +467,9 @@ def features(plan: Rules) -> set[str]:
     condition kinds ('not', 'any', 'all', 'category', …), 'column_in', 'column_equals',
     'column_range', 'range_two_bounds', 'eq', and a few more."""
     out: set[str] = set()
+    out.add(f"recipients_{plan.campaign.recipients}")
+    if plan.limits:
+        out.add("limits")
     if plan.combination.scope == "person":
         out.add("scope_person")
     if plan.combination.order is not None:

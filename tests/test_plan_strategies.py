@@ -12,7 +12,8 @@ from tests.plan_strategies import features, plans
 from weiwen.rules.schema import Condition, Rules
 
 REQUIRED = {"parts", "tiers", "tier_goods_empty", "goods_once", "scope_person", "priority_order", "split",
-            "quotas", "not", "any", "column_in", "column_range", "range_two_bounds", "eq", "stated", "ids_file"}
+            "quotas", "not", "any", "column_in", "column_range", "range_two_bounds", "eq", "stated", "ids_file",
+            "recipients_unit", "recipients_person", "limits", "listed"}
 FORBIDDEN = set("、，,;；()（）【】[]「」=＝<>＜＞≤≥且或非")
 
 
