@@ -196,12 +196,17 @@ def test_an_event_roster_without_id_or_staff_number_columns_is_refused(tmp_path:
 
 
 def test_a_unit_list_names_its_mistakes(tmp_path: Path) -> None:
+    headers = [*UNIT_HEADERS, "联系电话", "银行账号"]
     path = write_xlsx(tmp_path / "单位.xlsx", [
-        UNIT_HEADERS, [1, "城关卡点", "治安大队", ""], [2, "城关卡点", "治安大队", ""], [3, "", "交警大队", ""],
-        [4, "东关卡点", "", ""], [5, "城关卡点", "交警大队", "另一个部门的同名卡点"]])
+        headers, [1, "城关卡点", "治安大队", "", "13800138000", ""], [2, "城关卡点", "治安大队", "", "", ""],
+        [3, "", "交警大队", "", "", ""], [4, "东关卡点", "", "", "", ""],
+        [5, "城关卡点", "交警大队", "另一个部门的同名卡点", "1380013", "6222 0000 0000 0000 001"],
+        [6, "西关卡点", "交警大队", "", 13800138000.0, ""]])
     codes = _codes(path, "frontline.yaml")
-    assert {(2, "unit-duplicate"), (3, "unit-duplicate"), (4, "unit-name-missing"), (5, "department-missing")} <= set(codes)
+    assert {(2, "unit-duplicate"), (3, "unit-duplicate"), (4, "unit-name-missing"), (5, "department-missing"),
+            (6, "phone-invalid"), (6, "bank-luhn"), (7, "phone-numeric-cell")} <= set(codes), codes
     assert (6, "unit-duplicate") not in codes  # the same name under another department is another unit
+    assert not any(code.startswith("id-") for _, code in codes)  # no ID column is asked of a unit list
 
 
 def test_a_list_that_is_not_of_the_campaigns_kind_is_refused(tmp_path: Path) -> None:
@@ -263,6 +268,17 @@ def test_validate_allocate_budget_and_run_on_a_unit_list(tmp_path: Path) -> None
     assert r.exit_code == 0, r.output
     latest = json.loads(next((tmp_path / "输出").rglob("manifest.json")).read_text(encoding="utf-8"))
     assert latest
+
+
+def test_run_on_an_event_roster(tmp_path: Path) -> None:
+    plan = tmp_path / "方案" / "工会.yaml"
+    plan.parent.mkdir()
+    plan.write_text((RULES / "union-events.yaml").read_text(encoding="utf-8").replace(
+        "  recipients: person ", f"  rosters: {EVENT_ROSTER}\n  recipients: person "), encoding="utf-8")
+    r = runner.invoke(app, ["run", str(plan), "--out", str(tmp_path / "输出")])
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in (tmp_path / "输出").rglob("慰问登记册.xlsx")]
+    assert [p.name for p in (tmp_path / "输出").rglob("经费预算.xlsx")]
 
 
 def test_allocate_an_event_roster_writes_the_register_and_the_decisions(tmp_path: Path) -> None:

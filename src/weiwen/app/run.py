@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 
 from weiwen import __version__
 
+from weiwen.model.recipients import RecipientKind
 from weiwen.core import jsonout
 from weiwen.budget import figures
 from weiwen.dedupe import find_duplicates
@@ -182,7 +183,11 @@ def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path
         write_text_atomic(work / "校验报告.json", jsonout.dumps(intake.to_json()))
         log("validate", f"校验：{intake.rows} 人，错误 {len(intake.errors)} 条。", rows=intake.rows,
             errors=len(intake.errors))
-    if "duplicates" in steps:
+    if "duplicates" in steps and decision.kind is not RecipientKind.HOUSEHOLD:
+        # A member with several events is listed several times by design; a unit or an event listed
+        # twice is already an error of the intake (unit-duplicate, event-duplicate).
+        log("duplicates", "查重：单位名单和事件登记表的重复已在校验中检查（同一单位、同一人同一天的同一事由）。", groups=0)
+    elif "duplicates" in steps:
         groups = find_duplicates(intake.frame)
         write_duplicates(work / "重复核查.xlsx", groups)
         counts["duplicate_groups"] = len(groups)
@@ -190,9 +195,12 @@ def _steps(loaded: LoadedRules, vocab: Vocabulary, files: list[Path], work: Path
             code = ExitCode.PROBLEMS
         log("duplicates", f"查重：{len(groups)} 组。", groups=len(groups))
     counts.update({"households": len(decision.table), "total": str(decision.total)})
+    if decision.kind is not RecipientKind.HOUSEHOLD:  # what the count counts (cli.batch names it)
+        counts["kind"] = decision.kind.value
     if "allocate" in steps:
         write_outputs(decision, work / "核定结果", rules.campaign.name)
-        log("allocate", f"核定：{len(decision.table)} 户，合计 {decision.total} 元。",
+        noun = {RecipientKind.UNIT: "个单位", RecipientKind.PERSON: "人次"}.get(decision.kind, "户")
+        log("allocate", f"核定：{len(decision.table)} {noun}，合计 {decision.total} 元。",
             households=len(decision.table), total=str(decision.total))
     if "budget" in steps:
         write_budget(work / "预算" / "经费预算.xlsx", figures(decision), rules.campaign.name)

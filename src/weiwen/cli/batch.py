@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from weiwen.model.recipients import COUNT_LABEL, RecipientKind
 from rich.markup import escape
 
 from weiwen.cli.common import ChineseHelpCommand, ChineseHelpGroup, JsonOpt, guarded, out_console, output_file
@@ -44,8 +46,11 @@ _COUNTS = {"rows": ("行数", ""), "valid_rows": ("合格行数", ""), "errors":
 def counts_zh(counts: dict[str, object]) -> str:
     """weiwen run's counts as a clerk reads them: 行数 169，合格行数 169，错误 0 条……合计 51340.00 元."""
     said = []
+    kind = RecipientKind(str(counts.get("kind", RecipientKind.HOUSEHOLD.value)))
     for key, value in counts.items():
-        name, unit = _COUNTS.get(key, (key, ""))
+        if key == "kind":
+            continue
+        name, unit = (COUNT_LABEL[kind], "") if key == "households" else _COUNTS.get(key, (key, ""))
         said.append(f"{name} {value}{unit}")
     return "，".join(said)
 
