@@ -130,9 +130,11 @@ RANGE_DOMAINS = {"age": (0, 100), "disability_grade": (1, 4), "household_size": 
 
 
 @st.composite
-def _leaf(draw: st.DrawFn, categories: tuple[str, ...] = ()) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["category", "age", "sex", "disability_grade", "household_size", "village",
-                                 "township", "relation", "column"]))
+def _leaf(draw: st.DrawFn, categories: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+    kind = draw(st.sampled_from(kinds or ("category", "age", "sex", "disability_grade", "household_size", "village",
+                                          "township", "relation", "column")))
+    if kind == "listed":
+        return {"listed": True}
     if kind == "category":
         return {"category": draw(_names(list(categories) + CATEGORIES))}
     if kind in RANGE_DOMAINS:
@@ -152,22 +154,11 @@ def _leaf(draw: st.DrawFn, categories: tuple[str, ...] = ()) -> dict[str, Any]:
     return {"column": column, **draw(_bounds(0, 20_000, decimals=True, eq=False))}  # a column has no eq
 
 
-@st.composite
-def _line_leaf(draw: st.DrawFn, kinds: tuple[str, ...], categories: tuple[str, ...]) -> dict[str, Any]:
-    """A condition leaf a unit list or an event roster can answer (schema.UNIT_CONDITIONS, PERSON_CONDITIONS)."""
-    kind = draw(st.sampled_from(kinds))
-    if kind == "listed":
-        return {"listed": True}
-    if kind == "village":
-        return {"village": draw(_names(VILLAGES))}
-    return draw(_leaf(categories).filter(lambda c: kind in c))
-
-
 @cache
 def conditions(depth: int = 3, categories: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
     """A condition tree (as a dict) at most ``depth`` levels deep; ``kinds``: only these leaf kinds
     (a unit list's or an event roster's; empty: any)."""
-    leaf = _line_leaf(kinds, categories) if kinds else _leaf(categories)
+    leaf = _leaf(categories, kinds)  # kinds: a unit list's or an event roster's (schema.UNIT_CONDITIONS …)
     if depth <= 1:
         return leaf
     sub = conditions(depth - 1, categories, kinds)

@@ -175,7 +175,8 @@ def make_version_1_ledger(url: str) -> bytes:
 def test_a_version_1_ledger_is_migrated_in_place_once(ledger_url: str, tmp_path: Path) -> None:
     make_version_1_ledger(ledger_url)
     ledger = Ledger.open(ledger_url, "王会计")
-    assert scalar(ledger, "SELECT value FROM meta WHERE name = 'schema_version'") == "2"
+    assert scalar(ledger, "SELECT value FROM meta WHERE name = 'schema_version'") == "3"  # through 2, in one step
+    assert scalar(ledger, "SELECT count(*) FROM lines") == 0
     with ledger.engine.connect() as conn:
         persons = {r.name: (r.role, r.status, r.person, r.id_masked) for r in conn.execute(sa.text(
             "SELECT p.name, p.role, p.status, p.person, p.id_masked FROM persons p JOIN records r ON r.id = p.record_id"))}
@@ -185,7 +186,7 @@ def test_a_version_1_ledger_is_migrated_in_place_once(ledger_url: str, tmp_path:
                        "乙": ("户主", "void", ledger.person_hash(V1_VOID), mask_id(V1_VOID))}
     assert [(a, o) for a, o, _, _ in log] == [("migrate", "王会计")]
     assert json.loads(log[0].before) == {"schema_version": 1}
-    assert json.loads(log[0].after)["schema_version"] == 2
+    assert json.loads(log[0].after)["schema_version"] == 3
     assert ledger.verify() == (1, [])
     code, said = verify_cli(ledger_url)
     assert code == 0 and "完好" in said
