@@ -10,7 +10,6 @@ docs/hostile.md are from 30 trials of 2–8 processes)."""
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
 import sys
