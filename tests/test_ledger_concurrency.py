@@ -6,7 +6,7 @@ every process ends with a documented exit code — never 4 (a unique violation o
 The processes are forked from the test (so they start at once, with weiwen already imported) and
 wait at a barrier, then each runs ``weiwen ledger record`` on the same allocation.  Nothing here
 measures time.  ``WEIWEN_LEDGER_TRIALS`` sets how many trials (default 5; the figures in
-docs/hostile.md are from 30 trials of 2–8 processes)."""
+docs/hostile.md are from 60 trials of 2–8 processes)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,22 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from typer.testing import CliRunner
 
-from tests import test_ledger
+from tests import ledger_server, test_ledger
 from tests.conftest import make_id
 from tests.test_ledger_v2 import write_allocation
 from weiwen.cli import app
 from weiwen.ledger.schema import runs
 from weiwen.ledger.store import KEY_ENV, Ledger
 
-# The fixtures of tests/test_ledger.py: a fresh ledger on SQLite and on a throw-away PostgreSQL server.
+# tests/test_ledger.py's fresh ledger on SQLite and on PostgreSQL, on the server this module shares
+# with the other ledger test modules (tests/ledger_server.py).
 ledger_url = test_ledger.ledger_url
-postgres_url = test_ledger.postgres_url
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return ledger_server.shared_url()
+
 
 TRIALS = int(os.environ.get("WEIWEN_LEDGER_TRIALS", "5"))
 DOCUMENTED = {0, 1, 3}  # ledger record: recorded or already recorded / conflicts / ledger busy

@@ -338,11 +338,16 @@ class Ledger:
         members = [(r, who) for r, who in households if r.code in recorded]
         taken = self._taken(conn, campaign, [self._hash(i) for _, who in members for i, _, role in who
                                              if role == "成员"])
+        have = set()  # (record, person) already there: the run was recorded with its members (or they were added)
+        for start in range(0, len(recorded), 500):
+            chunk = list(recorded.values())[start:start + 500]
+            have.update(conn.execute(sa.select(persons.c.record_id, persons.c.person).where(
+                persons.c.record_id.in_(chunk), persons.c.status == "active")).all())
         added: list[dict[str, object]] = []
         for r, who in members:
             for i, name, role in who:
                 h = self._hash(i)
-                if role != "成员":
+                if role != "成员" or (recorded[r.code], h) in have:
                     continue
                 if h in taken:
                     result.conflicts.append(Conflict(mask_id(r.id_number), r.head_name, r.village, *taken[h]))
