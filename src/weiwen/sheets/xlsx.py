@@ -61,10 +61,13 @@ class Workbook(xlsxwriter.Workbook):
         return sheet
 
     def quoted(self, cell_format: Format | None) -> Format:
-        """``cell_format`` (made by this workbook's ``add_format``) with the quote prefix added."""
+        """``cell_format`` with the quote prefix added (a format not made by this workbook's
+        ``add_format``, whose properties are unknown here, is left as it is: the cell is text all the same)."""
         key = id(cell_format)
         if key not in self._quoted:
-            given = {} if cell_format is None else self._properties[key]
+            given = {} if cell_format is None else self._properties.get(key)
+            if given is None:
+                return cell_format  # type: ignore[return-value]
             self._quoted[key] = self.add_format({**given, "quote_prefix": True})
         return self._quoted[key]
 
