@@ -317,8 +317,9 @@ def test_serialisation_failures_are_retried_a_bounded_number_of_times(tmp_path: 
     assert attempts() == 3 and count(ledger) == 10
 
     failures[:] = ["40001"] * 3
-    with pytest.raises(DBAPIError):
+    with pytest.raises(WeiwenError) as busy:  # the third failure: the ledger is busy, exit code 3
         ledger.record(allocation_csv(tmp_path / "b.csv", range(20, 30)), "镇民政办", "spring-2027")
+    assert busy.value.exit_code == 3 and "稍后再运行" in busy.value.message
     assert attempts() == 3 and failures == []
 
     failures[:] = ["23505"]

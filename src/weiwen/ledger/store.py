@@ -33,7 +33,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.core.ids import check_digit, mask_id, normalize_id
@@ -45,6 +45,8 @@ from weiwen.ledger.settings import BUSY_SECONDS, KEY_ENV, resolve_url
 from weiwen.model.payment import PaymentRow
 from weiwen.read.allocation_csv import read_allocation_csv, read_persons_csv
 
+ATTEMPTS = 3  # how many times a recording transaction is tried (HAZARDS row 56: bounded)
+RETRIED = ("40001", "40P01")  # PostgreSQL: serialisation failure, deadlock detected — try the transaction again
 LOCK_ID = 7_262_026  # PostgreSQL: the advisory lock every write transaction takes (one writer at a time)
 OPERATOR_ENV = "WEIWEN_OPERATOR"
 
@@ -236,18 +238,27 @@ class Ledger:
     def record(self, csv_path: Path, org: str, campaign: str, operator: str | None = None,
                version: int | None = None) -> RecordResult:
         """Record every household of an allocation.csv, and every person of persons.csv beside it, in
-        one transaction (retried a bounded number of times on a serialisation failure or deadlock).
+        one transaction, tried at most ``ATTEMPTS`` times: again after a serialisation failure or a
+        deadlock (PostgreSQL 40001, 40P01; the last one is exit code 3), and again after a unique
+        index refused a row (23505) — another writer recorded the same run or person first, and the
+        next attempt, seeing its rows, finds the run already recorded or the person a conflict.
         A household any of whose persons is already recorded in this campaign (in any role) is a
         conflict and is not recorded.  The same file again adds nothing — except the members, when
         it was recorded before without its persons.csv.  ``version``: the approved list version
         this records; it replaces the records of the version approved before it."""
-        for attempt in range(3):
+        for attempt in range(ATTEMPTS):
             try:
                 return self._record(csv_path, org, campaign, operator, version)
             except DBAPIError as exc:
-                code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-                if code not in ("40001", "40P01") or attempt == 2:
+                last = attempt == ATTEMPTS - 1
+                if _unique_violation(exc) and not last:
+                    continue  # another writer recorded this run (or one of its persons) first: seen next time
+                if _sqlstate(exc) not in RETRIED:
                     raise
+                if last:
+                    raise WeiwenError(f"台账正被其他任务同时写入，试了 {ATTEMPTS} 次仍未写成，本次没有记入任何记录；"
+                                      "请稍后再运行同一命令（已记入的不会重复记入）。", code="ledger-locked",
+                                      exit_code=ExitCode.LOCKED) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _record(self, csv_path: Path, org: str, campaign: str, operator: str | None,
@@ -327,11 +338,16 @@ class Ledger:
         members = [(r, who) for r, who in households if r.code in recorded]
         taken = self._taken(conn, campaign, [self._hash(i) for _, who in members for i, _, role in who
                                              if role == "成员"])
+        have = set()  # (record, person) already there: the run was recorded with its members (or they were added)
+        for start in range(0, len(recorded), 500):
+            chunk = list(recorded.values())[start:start + 500]
+            have.update(conn.execute(sa.select(persons.c.record_id, persons.c.person).where(
+                persons.c.record_id.in_(chunk), persons.c.status == "active")).all())
         added: list[dict[str, object]] = []
         for r, who in members:
             for i, name, role in who:
                 h = self._hash(i)
-                if role != "成员":
+                if role != "成员" or (recorded[r.code], h) in have:
                     continue
                 if h in taken:
                     result.conflicts.append(Conflict(mask_id(r.id_number), r.head_name, r.village, *taken[h]))
@@ -438,6 +454,18 @@ class Ledger:
         except OperationalError as exc:
             _raise_if_locked(exc)
             raise
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def _unique_violation(exc: DBAPIError) -> bool:
+    """A unique index refused a row (PostgreSQL SQLSTATE 23505; SQLite's UNIQUE constraint)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    name = getattr(exc.orig, "sqlite_errorname", "")
+    return _sqlstate(exc) == "23505" or name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
 def _raise_if_locked(exc: DBAPIError) -> None:

@@ -28,6 +28,7 @@ from weiwen.core.atomic import fit_name, write_atomic, write_text_atomic
 from weiwen.read.workbook import read_roster_file
 from weiwen.roster.layout import cell_text
 from weiwen.core.text import display_lines, strip_control
+from weiwen.sheets.xlsx import FORMULA_LIKE
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
@@ -132,9 +133,12 @@ def _open_copy(path: Path) -> openpyxl.Workbook:
 
 
 def _set_text(cell: object, value: str) -> None:
-    """Write ``value`` as a text cell, whatever it starts with (no formula, no link)."""
+    """Write ``value`` as a text cell, whatever it starts with (no formula, no link); text that
+    starts like a formula also gets Excel's quote prefix (weiwen.sheets.xlsx.FORMULA_LIKE)."""
     cell.value = strip_control(value)  # type: ignore[attr-defined]
     cell.data_type = "s"  # type: ignore[attr-defined]
+    if cell.value.startswith(FORMULA_LIKE):  # type: ignore[attr-defined]
+        cell.quotePrefix = True  # type: ignore[attr-defined]
 
 
 LIST_HEADERS = ("级别", "工作表", "单元格", "行", "列", "问题", "说明", "建议")

@@ -75,19 +75,23 @@ class Formats:
         self.sub = f().set_font_size(11).set_align("vcenter").set_text_wrap()
         self.head = (f().set_bold().set_border("thin").set_align("center").set_align("vcenter").set_text_wrap()
                      .set_background_color("#DDEBF7"))
-        self.text = f().set_border("thin").set_align("vcenter")
-        self.center = f().set_border("thin").set_align("center").set_align("vcenter")
-        self.wrap = f().set_border("thin").set_align("vcenter").set_text_wrap()
+        # Formats of cells that may hold text from a roster carry Excel's quote prefix (HAZARDS row 38):
+        # the writer sets formats by column, so a name like "=1+1" gets it with the rest of its column
+        # (on a number it changes nothing: Excel and LibreOffice keep it a number).
+        self.text = f().set_border("thin").set_align("vcenter").set_quote_prefix()
+        self.center = f().set_border("thin").set_align("center").set_align("vcenter").set_quote_prefix()
+        self.wrap = f().set_border("thin").set_align("vcenter").set_text_wrap().set_quote_prefix()
         self.money = f().set_border("thin").set_align("vcenter").set_num_format(MONEY)
         self.amount = f().set_border("thin").set_align("vcenter").set_num_format(AMOUNT)  # the header says （元）
         self.qty = f().set_border("thin").set_align("vcenter").set_num_format("#,##0.###")
-        self.total = f().set_bold().set_border("thin").set_align("vcenter").set_background_color("#F2F2F2")
+        self.total = (f().set_bold().set_border("thin").set_align("vcenter").set_background_color("#F2F2F2")
+                      .set_quote_prefix())
         # Whole-row formats, for tables without column formats (the public list): text and amounts
         # alike, centred and wrapped; rows after the table then print without any rule.
         self.cell = (f().set_border("thin").set_align("center").set_align("vcenter").set_text_wrap()
-                     .set_num_format(AMOUNT))
+                     .set_num_format(AMOUNT).set_quote_prefix())
         self.cell_total = (f().set_bold().set_border("thin").set_align("center").set_align("vcenter").set_text_wrap()
-                           .set_num_format(AMOUNT).set_background_color("#F2F2F2"))
+                           .set_num_format(AMOUNT).set_background_color("#F2F2F2").set_quote_prefix())
 
 
 @dataclass

@@ -1,4 +1,12 @@
-"""Workbook writing with XlsxWriter, set up so data can never become a formula or a link."""
+"""Workbook writing with XlsxWriter, set up so data can never become a formula or a link.
+
+Text is written as text (no string becomes a formula, a link or a number), and a text cell that
+starts like a formula (= + - @, a tab, CR, NUL or {=; HAZARDS row 38) also carries Excel's quote
+prefix (``quotePrefix="1"`` on its cell format, what typing a leading ' gives): should someone
+retype or copy the cell in Excel, it stays text.  :class:`Workbook` does this for every string
+a worksheet writes — ``write``, ``write_string``, ``write_row``, ``merge_range`` — with a copy of
+the cell's format that adds the prefix, so no writer has to remember it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,11 @@ import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 FIXED_TIME = datetime(2000, 1, 1)  # document timestamps fixed: same inputs, same bytes
 # The formats every printed table shares: its title above, its header row (wrapped, light blue).
@@ -16,8 +26,54 @@ TITLE = {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter", 
 HEAD = {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True, "bg_color": "#DDEBF7"}
 
 
+# A text cell starting with one of these could be read as a formula by a spreadsheet program.
+FORMULA_LIKE = ("=", "+", "-", "@", "\t", "\r", "\0", "{=")
+
+
+class QuotingWorksheet(Worksheet):
+    """A worksheet whose text cells that start like a formula get the quote prefix (see the module)."""
+
+    quoted: Any = None  # the workbook's Workbook.quoted, set when the sheet is added
+
+    def _write_string(self, row: int, col: int, string: str, cell_format: Format | None = None) -> Any:
+        # XlsxWriter's one place where every string cell is stored (write, write_string, write_row, merge_range).
+        if string.startswith(FORMULA_LIKE) and self.quoted is not None:
+            cell_format = self.quoted(cell_format)
+        return super()._write_string(row, col, string, cell_format)
+
+
+class Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook whose sheets quote text that starts like a formula."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._properties: dict[int, dict[str, Any]] = {}
+        self._quoted: dict[int, Format] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_format(self, properties: dict[str, Any] | None = None) -> Format:
+        made = super().add_format(properties)
+        self._properties[id(made)] = dict(properties or {})
+        return made
+
+    def add_worksheet(self, name: str | None = None, worksheet_class: Any = None) -> Worksheet:
+        sheet = super().add_worksheet(name, worksheet_class or QuotingWorksheet)
+        sheet.quoted = self.quoted
+        return sheet
+
+    def quoted(self, cell_format: Format | None) -> Format:
+        """``cell_format`` with the quote prefix added (a format not made by this workbook's
+        ``add_format``, whose properties are unknown here, is left as it is: the cell is text all the same)."""
+        key = id(cell_format)
+        if key not in self._quoted:
+            given = {} if cell_format is None else self._properties.get(key)
+            if given is None:
+                return cell_format  # type: ignore[return-value]
+            self._quoted[key] = self.add_format({**given, "quote_prefix": True})
+        return self._quoted[key]
+
+
 def new_workbook(path: Path, *, constant_memory: bool = False) -> xlsxwriter.Workbook:
-    wb = xlsxwriter.Workbook(
+    wb = Workbook(
         str(path),
         {
             "strings_to_formulas": False,
