@@ -49,3 +49,16 @@ def test_a_sheet_that_fails_its_crc_is_corrupt_not_laid_out() -> None:
 def test_the_crc_check_does_not_refuse_a_sound_workbook() -> None:
     res = read_roster_file(CORPUS / "sample-1.xlsx")
     assert res.readable and res.sheets and len(res.sheets[0].rows) > 50
+
+
+def test_a_damaged_xls_prints_nothing_on_stdout(tmp_path: Path) -> None:
+    """xlrd wrote its remarks on a damaged .xls ("WARNING *** file size (10254) not 512 + multiple of
+    sector size") to stdout, in the middle of ``weiwen validate --json``.  The real command, in a child
+    process: its stdout is the JSON document and nothing else."""
+    path = tmp_path / "花名册.xls"
+    path.write_bytes((CORPUS / "found-xlrd-warning.xls").read_bytes())
+    done = subprocess.run([sys.executable, "-m", "weiwen", "validate", "--json", str(path)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode in (1, 2), done.stderr[-2000:]
+    doc = json.loads(done.stdout)  # fails on any line before the document
+    assert doc["files"] and "WARNING" not in done.stdout
