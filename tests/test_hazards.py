@@ -144,3 +144,25 @@ def test_row_55_a_damaged_ledger_file_is_refused_not_reinitialised(tmp_path: Pat
     assert done.returncode == 2 and "已损坏" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert db.read_bytes() == garbage
+
+
+def test_row_19_blank_rows_are_skipped_and_said_and_formatted_empty_rows_make_nobody(tmp_path: Path) -> None:
+    """HAZARD 19: two blank rows inside the table are skipped and reported; 3,000 rows that carry only
+    a format below it (a sheet whose used range Excel stretched) make no phantom persons."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    ws.append(ROWS[0])
+    ws.append(ROWS[1])
+    ws.append([])
+    ws.append([])
+    ws.append(ROWS[2])
+    fill = openpyxl.styles.PatternFill("solid", fgColor="FFFF00")
+    for r in range(6, 3006):
+        ws.cell(row=r, column=1).fill = fill
+        ws.cell(row=r, column=2).number_format = "@"
+    wb.save(tmp_path / "r.xlsx")
+    intake = load_rosters([tmp_path / "r.xlsx"], jobs=1)
+    assert list(intake.frame["name"]) == ["王建国", "李秀英"]
+    blank = [p for p in intake.problems if p.code == "rows-skipped-blank"]
+    assert blank and blank[0].row == 3 and "第 3-4 行" in blank[0].message
