@@ -166,3 +166,29 @@ def test_row_19_blank_rows_are_skipped_and_said_and_formatted_empty_rows_make_no
     assert list(intake.frame["name"]) == ["王建国", "李秀英"]
     blank = [p for p in intake.problems if p.code == "rows-skipped-blank"]
     assert blank and blank[0].row == 3 and "第 3-4 行" in blank[0].message
+
+
+@pytest.mark.parametrize("header", ["公民身份号码", "身份证号（18位）", "身份证号(18位)", "身份证\n号码", " 身份证号码 "])
+def test_row_14_header_variants_are_matched(tmp_path: Path, header: str) -> None:
+    """HAZARD 14: the ID column under the names villages give it (full- and half-width brackets, a line
+    break, spaces) is found; so is 姓 名 with a space."""
+    path = write_xlsx(tmp_path / "r.xlsx", [["姓 名", header, "类别"], ["王建国", make_id(), "低保"]])
+    intake = load_rosters([path], jobs=1)
+    assert list(intake.frame["id_number"]) == [make_id()]
+    assert not [p for p in intake.errors]
+
+
+def test_row_14_a_missing_required_column_names_what_is_needed(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "r.xlsx", [["姓名", "住址", "类别"], ["王建国", "三组", "低保"]])
+    said = [p for p in load_rosters([path], jobs=1).errors if p.code == "header-not-found"]
+    assert said and "身份证号" in said[0].message and "姓名" in said[0].message
+
+
+def test_row_15_a_duplicate_header_is_an_error_naming_both_columns(tmp_path: Path) -> None:
+    """HAZARD 15: two 身份证号 columns: weiwen cannot know which to use, and says so with both columns."""
+    path = write_xlsx(tmp_path / "r.xlsx", [["姓名", "身份证号", "身份证号", "类别"],
+                                             ["王建国", make_id(), make_id(seq="124"), "低保"]])
+    intake = load_rosters([path], jobs=1)
+    dup = [p for p in intake.errors if p.code == "header-duplicate"]
+    assert dup and dup[0].row == 1 and "B 列" in dup[0].message and "C 列" in dup[0].message
+    assert intake.exit_code != 0
