@@ -23,7 +23,8 @@ Run (docs/hostile.md, 覆盖率引导的模糊测试)::
         -runs=100000 -max_total_time=1200 -timeout=20 -rss_limit_mb=3000 -artifact_prefix=/tmp/fuzz-found/
 
 The first folder receives the inputs libFuzzer finds interesting; tests/fuzz/corpus is the seed corpus
-(read only).  tests/fuzz/long_run.sh runs two such fuzzers on one corpus and restarts them after each
+(read only).  ``python tests/fuzz/fuzz_readers.py --replay FOLDER...`` reads a corpus uninstrumented
+(under ``coverage run``: the coverage it reaches).  tests/fuzz/long_run.sh runs two such fuzzers on one corpus and restarts them after each
 finding.  tests/fuzz/runaways/ keeps the inputs that still make a reader take all memory (python-calamine
 lays an .xls grid out 65,536 columns wide and aborts): they join the corpus when each file is read under
 a memory limit.  ``python tests/fuzz/fuzz_readers.py FILE...`` replays saved inputs.  ``check`` is also
@@ -156,7 +157,26 @@ def mutate(data: bytes, max_size: int, seed: int) -> bytes:
     return atheris.Mutate(data, max_size)
 
 
+def replay(folders: list[str]) -> None:
+    """Read every file of ``folders`` as the fuzzer does, uninstrumented, and print the findings: with
+    ``coverage run``, the line and branch coverage a corpus reaches (docs/hostile.md)."""
+    reader = Reader()
+    files = sorted(p for f in folders for p in Path(f).iterdir() if p.is_file())
+    found = 0
+    for path in files:
+        data = path.read_bytes()
+        try:
+            reader.check(data, fuzz_suffix(data))
+        except Exception as exc:  # noqa: BLE001 - every finding is printed, then the next file
+            found += 1
+            print(f"{path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(f"{len(files)} files, {found} findings")
+
+
 def main(argv: list[str]) -> None:
+    if argv[1:2] == ["--replay"]:
+        replay(argv[2:])
+        return
     import atheris
 
     with atheris.instrument_imports(include=["weiwen", "xlrd", "defusedxml", "csv"]):

@@ -9,6 +9,8 @@ executions and more) is a manual step: docs/hostile.md, 覆盖率引导的模糊
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -62,14 +64,21 @@ def test_the_suffix_follows_the_content() -> None:
     assert any(chosen) and not all(chosen)
 
 
+def _memory_cap() -> None:
+    """At most 4 GB of address space for the fuzzer: an input that makes a reader take all memory fails
+    the run instead of the machine."""
+    resource.setrlimit(resource.RLIMIT_AS, (4_000_000_000, 4_000_000_000))
+
+
 def test_a_short_coverage_guided_run_finds_nothing(tmp_path: Path) -> None:
     """1,000 executions of the fuzzer from the corpus (its new inputs go to a scratch folder): exit 0,
     no crash, timeout or leak saved.  A finding fails with libFuzzer's report and the input's path."""
     work, found = tmp_path / "work", tmp_path / "found"
     work.mkdir()
     found.mkdir()
+    env = {**os.environ, "PYTHONHASHSEED": "0", "RUST_BACKTRACE": "0"}  # the same run each time
     done = subprocess.run([sys.executable, str(HARNESS), str(work), str(CORPUS), "-runs=1000", "-seed=2027",
                            "-timeout=30", "-rss_limit_mb=3000", f"-artifact_prefix={found}/"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, preexec_fn=_memory_cap)
     assert done.returncode == 0 and not list(found.iterdir()), done.stderr[-4000:]
     assert "Done 1000 runs" in done.stderr
