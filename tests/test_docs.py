@@ -300,3 +300,27 @@ def test_the_example_campaigns_are_found_from_anywhere() -> None:
     """rules/ is the checkout's copy; setup.py copies it into installed packages (bundled_rules)."""
     assert {p.name for p in bundled_rules().glob("*.yaml")} == {p.name for p in (ROOT / "rules").glob("*.yaml")}
     assert find_campaign("county", cwd=ROOT / "docs") == bundled_rules() / "county.yaml"
+
+
+# --- docs/hazards.md against the tests --------------------------------------------------------------------
+
+def test_every_test_named_in_the_hazards_map_exists() -> None:
+    """docs/hazards.md maps each row of the hazards list to tests as `tests/x.py::test_name`: each named
+    test must exist, so that a renamed or deleted test cannot leave the map pointing at nothing."""
+    import ast
+
+    text = (ROOT / "docs" / "hazards.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text))
+    assert len(named) >= 100, "the map names fewer tests than it did when it was written"
+    defined: dict[str, set[str]] = {}
+    missing = []
+    for file, name in sorted(named):
+        if file not in defined:
+            path = ROOT / file
+            tree = ast.parse(path.read_text(encoding="utf-8")) if path.is_file() else None
+            defined[file] = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)} if tree else set()
+        if name not in defined[file]:
+            missing.append(f"{file}::{name}")
+    assert not missing, "docs/hazards.md names tests that do not exist:\n  " + "\n  ".join(missing)
+    rows = {int(n) for n in re.findall(r"^\| (\d+) \|", text, flags=re.M)}
+    assert rows == set(range(1, 60)), "docs/hazards.md must have a line for each of the 59 rows"

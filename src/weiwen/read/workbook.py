@@ -160,7 +160,11 @@ def _read(path: Path, sheet: str | None, shown: str) -> ReadResult:
 def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
     shown = res.display
     try:
-        wb = calamine.CalamineWorkbook.from_path(str(path))
+        if _EXT_FORMAT.get(path.suffix.lower()) is res.format:
+            wb = calamine.CalamineWorkbook.from_path(str(path))
+        else:  # calamine picks its reader by the extension: an .xlsx renamed .xls is opened by content
+            with path.open("rb") as fh:
+                wb = calamine.CalamineWorkbook.from_filelike(fh)
     except calamine.PasswordError:
         res.problems.append(P.make("file-encrypted", file=shown))
         res.format = None
