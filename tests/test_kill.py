@@ -60,6 +60,16 @@ SWITCH = r"写出中/.* -> (?!.*\.weiwen)"  # a rename out of the staging folder
 STATE = ".weiwen"
 MINE = {"我的说明.txt": b"\xe6\x88\x91", "我的/记录.txt": b"keep"}  # the user's own files in the output folder
 HANG = 180  # seconds: only to fail rather than hang
+SWITCH_RENAMES = 7  # files of set B (set A has 6)
+LONG = TRIALS >= 100  # the long run: every step once, then at random
+
+
+def sweep(steps: int, *, switch: bool) -> list[tuple[str, int]]:
+    """In the long run, the kill points tried first: before every file-system step, before every
+    rename of the switch."""
+    if not LONG:
+        return []
+    return [("step", n) for n in range(1, steps + 1)] + [("switch", j) for j in range(1, SWITCH_RENAMES + 1) if switch]
 
 
 def where(command: str, trial: int, how: str) -> str:
@@ -81,13 +91,17 @@ def tree(folder: Path) -> frozenset[str]:
 class Trial:
     """One subprocess, killed at the moment ``how`` says (or left to finish when it ends first)."""
 
-    def __init__(self, rng: random.Random, typical: float, steps: int, events: int, *, switch: bool) -> None:
+    def __init__(self, rng: random.Random, typical: float, steps: int, events: int, *, switch: bool,
+                 sweep: list[tuple[str, int]]) -> None:
         modes = ["delay", "event", "step", *(["switch"] if switch else [])]
         self.mode = rng.choice(modes)
         self.delay = rng.uniform(0, typical)
         self.k = rng.randint(1, events)
         self.n = rng.randint(1, steps)
-        self.j = rng.randint(1, 8)
+        self.j = rng.randint(1, SWITCH_RENAMES)
+        if sweep:  # the long run first kills at every step once
+            self.mode, point = sweep.pop(0)
+            self.n = self.j = point
 
     @property
     def how(self) -> str:
@@ -134,9 +148,17 @@ class Trial:
         return proc.returncode == -signal.SIGKILL, time.monotonic() - started, said
 
 
-def files_of(folder: Path, *, skip: Callable[[str], bool] = lambda name: False) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not skip(p.relative_to(folder).as_posix())}
+def report(command: str, modes: Counter[str], states: Counter[str], started: float, held: str) -> None:
+    """One line for docs/hostile.md's figures (shown with pytest -s)."""
+    killed = TRIALS - modes["finished first"]
+    print(f"\n{command}: seed {SEED}, {TRIALS} trials, {killed} killed; kill points {dict(sorted(modes.items()))}; "
+          f"states after the kill {dict(sorted(states.items()))}; {held}; {time.monotonic() - started:.0f} s")
+
+
+def files_of(folder: Path, *, skip: Callable[[str], bool] = lambda name: False) -> dict[str, str]:
+    """Each file's SHA-256 (compared, they compare the bytes)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+            for p in sorted(folder.rglob("*")) if p.is_file() and not skip(p.relative_to(folder).as_posix())}
 
 
 def temporary(folder: Path) -> list[str]:
@@ -150,7 +172,7 @@ def outside_state(name: str) -> bool:
     return name.split("/")[0] == STATE or name in MINE or TMP_NAME.fullmatch(name.rsplit("/", 1)[-1]) is not None
 
 
-Sets = dict[str, tuple[list[str], dict[str, bytes], Path]]
+Sets = dict[str, tuple[list[str], dict[str, str], Path]]
 
 
 @pytest.fixture(scope="module")
@@ -193,9 +215,10 @@ def test_allocate_killed_at_random_leaves_all_old_or_all_new(tmp_path: Path, set
         os.utime(stale, (time.time() - 60, time.time() - 60))
     planted = temporary(out)
     current, typical, states, modes = "A", 2.5, Counter(), Counter()
+    points, started = sweep(20, switch=True), time.monotonic()
     for trial in range(1, TRIALS + 1):
         new = "B" if current == "A" else "A"
-        t = Trial(rng, typical, steps=22, events=20, switch=True)
+        t = Trial(rng, typical, steps=20, events=20, switch=True, sweep=points)
         label = where("allocate", trial, t.how)
         killed, took, said = t.run([*sets[new][0], "-o", str(out)], tmp_path, out)
         if not killed:
@@ -207,8 +230,8 @@ def test_allocate_killed_at_random_leaves_all_old_or_all_new(tmp_path: Path, set
         left = [n for n in temporary(out) if not n.startswith(f"{STATE}/")]
         assert set(left) <= set(planted), label  # nothing temporary outside the hidden folder
         if (out / STATE / "提交.json").is_file():  # killed while renaming the finished set into place
-            state = "switching"
-            assert seen != sets[current][1] and seen != sets[new][1], label  # it really was half done
+            state = ("switching: none renamed yet" if seen == sets[current][1] else
+                     "switching: all renamed" if seen == sets[new][1] else "switching: half renamed")
             if rng.random() < 0.5:
                 settle(out)  # as a reader of the set does (publish, approve, payment, ledger record)
                 assert files_of(out, skip=outside_state) == sets[new][1], label
@@ -223,14 +246,14 @@ def test_allocate_killed_at_random_leaves_all_old_or_all_new(tmp_path: Path, set
         states[state] += 1
         # The next run (sometimes right away, always after a half-done switch) finishes what was
         # left and writes its own set exactly.
-        if state == "switching" or rng.random() < 0.3 or trial == TRIALS:
+        if state.startswith("switching") or rng.random() < 0.3 or trial == TRIALS:
             again = rng.choice("AB")
             allocate_in(out, sets[again][0], f"{label}, then a run of {again}")
             assert files_of(out, skip=outside_state) == sets[again][1], label
             current = again
             planted = []
     assert {n: (out / n).read_bytes() for n in MINE} == MINE
-    print(f"\nallocate: seed {SEED}, {TRIALS} kills, kill points {dict(modes)}, states {dict(states)}, 0 mixed sets")
+    report("allocate", modes, states, started, "0 mixed sets")
 
 
 def test_allocate_killed_mid_switch_is_finished_by_the_next_run(tmp_path: Path, sets: Sets) -> None:
@@ -261,14 +284,14 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield work
 
 
-def complete(folder: Path, reference: dict[str, bytes], label: str) -> None:
+def complete(folder: Path, reference: dict[str, str], label: str) -> None:
     """A run folder with its manifest, every output listed with its digest, the bytes of an
     uninterrupted run."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     listed = {o["path"]: o["sha256"] for o in manifest["outputs"]}
     found = files_of(folder, skip=lambda n: n == "manifest.json")
     assert set(listed) == set(found), label
-    assert all(hashlib.sha256(found[n]).hexdigest() == listed[n] for n in listed), label
+    assert all(listed[n].startswith(found[n]) for n in listed), label
     assert found == reference, label
 
 
@@ -279,9 +302,10 @@ def test_run_killed_at_random_keeps_the_latest_folder_complete(office: Path) -> 
     assert first.exit_code == 0, first.output
     reference = files_of(Path(json.loads(first.stdout)["folder"]), skip=lambda n: n == "manifest.json")
     typical, states, modes = 3.0, Counter(), Counter()
+    points, started = sweep(14, switch=False), time.monotonic()
     for trial in range(1, TRIALS + 1):
         before = latest_folder(root)
-        t = Trial(rng, typical, steps=14, events=24, switch=False)
+        t = Trial(rng, typical, steps=14, events=24, switch=False, sweep=points)
         label = where("run", trial, t.how)
         killed, took, said = t.run(["run", "spring"], office, root)
         if not killed:
@@ -301,8 +325,7 @@ def test_run_killed_at_random_keeps_the_latest_folder_complete(office: Path) -> 
             assert latest_folder(root) == Path(json.loads(again.stdout)["folder"]).resolve(), label
             assert not list(root.glob(".*.partial")) and temporary(root) == [], label
             complete(latest_folder(root), reference, label)
-    print(f"\nrun: seed {SEED}, {TRIALS} kills, kill points {dict(modes)}, latest {dict(states)}, "
-          "0 incomplete folders")
+    report("run", modes, states, started, "最新结果.txt always at a complete folder")
 
 
 # --- ledger record ------------------------------------------------------------------------------------
@@ -341,10 +364,10 @@ def test_ledger_record_killed_at_random_records_all_or_nothing(tmp_path: Path,
     Ledger.create(None)
     db = tmp_path / "weiwen-ledger.db"
     csv = big_allocation_csv(tmp_path / "allocation.csv")
-    typical, states, modes = 2.0, Counter(), Counter()
+    typical, states, modes, started = 2.0, Counter(), Counter(), time.monotonic()
     for trial in range(1, TRIALS + 1):
         campaign = f"spring-{trial}"  # each trial records the file afresh
-        t = Trial(rng, typical, steps=1, events=6, switch=False)
+        t = Trial(rng, typical, steps=1, events=6, switch=False, sweep=[])
         if t.mode == "step":  # SQLite renames nothing: kill late instead, where the transaction is
             t.mode, t.delay = "delay", rng.uniform(0.6 * typical, typical)
         label = where("ledger record", trial, t.how)
@@ -365,5 +388,4 @@ def test_ledger_record_killed_at_random_records_all_or_nothing(tmp_path: Path,
         assert again.exit_code == 0, f"{label}, then again: {again.output}"
         assert ("已经记过账了" in again.stdout) == bool(runs), label
         assert ledger_counts(db, campaign) == ("ok", 1, HOUSEHOLDS, HOUSEHOLDS, 0), label
-    print(f"\nledger record: seed {SEED}, {TRIALS} kills, kill points {dict(modes)}, states {dict(states)}, "
-          "0 partial records")
+    report("ledger record", modes, states, started, "integrity_check ok, 0 partial records, 0 duplicates")
