@@ -389,3 +389,16 @@ def test_ledger_record_killed_at_random_records_all_or_nothing(tmp_path: Path,
         assert ("已经记过账了" in again.stdout) == bool(runs), label
         assert ledger_counts(db, campaign) == ("ok", 1, HOUSEHOLDS, HOUSEHOLDS, 0), label
     report("ledger record", modes, states, started, "integrity_check ok, 0 partial records, 0 duplicates")
+
+
+def test_a_second_allocate_into_a_folder_being_written_exits_3(tmp_path: Path, sets: Sets) -> None:
+    """Two writers never switch sets into one folder at once: the second exits 3 and changes nothing."""
+    from filelock import FileLock
+
+    out = tmp_path / "结果"
+    shutil.copytree(sets["A"][2], out)
+    before = files_of(out)
+    with FileLock(str(out / STATE / "锁")):  # as an allocate writing there holds it
+        result = runner.invoke(app, [*sets["B"][0], "-o", str(out)])
+    assert result.exit_code == 3 and "另一个 weiwen 正在向文件夹" in result.stderr, result.output
+    assert files_of(out) == before
