@@ -10,19 +10,20 @@ system, and switches the finished set into place:
    (:data:`weiwen.core.atomic.TMP_NAME`) in the folder and its first level of subfolders are
    removed when they are older than this writer;
 2. every writer writes into ``.weiwen/写出中/`` (mirroring the folder's layout);
-3. the commit: every staged file and folder is fsynced, then the journal ``.weiwen/提交.json``
+3. the commit: the staging folders are fsynced (each file was synced as it was written: writers
+   write through :mod:`weiwen.core.atomic`), then the journal ``.weiwen/提交.json``
    (the files to move in, and the files of the previous set the new one does not have) is written
    atomically — from here on the new set is decided; each file is renamed into place (JSON files
    last), the old set's leftovers are deleted, and the journal becomes the set's list
    ``.weiwen/输出清单.json`` in one rename.
 
 The guarantee, exactly: a writer killed at any moment leaves, in the folder outside ``.weiwen``,
-either the complete previous set or — once its journal is written — the new set, except that a
-kill during step 3's renames (after every file was written and synced) leaves some files renamed
-and the journal in place.  That state is never visible to a weiwen command: the next ``allocate``
+the complete previous set, or the complete new set, or — only when killed during step 3, after
+every file was written and synced, a matter of milliseconds — the journal with some of the new
+files renamed in.  That last state is never what a weiwen command sees: the next ``allocate``
 into the folder, and every reader of a set (:func:`settle`, called by ``publish``/``approve``/
-``payment`` and ``ledger record``), finishes the switch before anything else.  A clerk opening
-the folder in those few milliseconds could see a mix, until the next weiwen command settles it.
+``payment`` and ``ledger record``), first finishes the switch, which gives the complete new set.
+A clerk opening the folder in those milliseconds could see a mix, until the next weiwen command.
 Files of the previous set that the new set does not have (the sign sheet of a village no longer
 listed, last time's year comparison) are deleted in the switch: the folder then holds exactly the
 new set and the user's own files.  Files written before this mechanism existed (no
@@ -83,7 +84,8 @@ def output_set(target: Path, *, inputs: Sequence[Path] = ()) -> Iterator[OutputS
     try:
         started = time.time()
         _settle_locked(target)
-        remove_stale_tmp([target, *(p for p in target.iterdir() if p.is_dir() and p.name != STATE)], before=started)
+        remove_stale_tmp([target, state, *(p for p in target.iterdir() if p.is_dir() and p.name != STATE)],
+                         before=started)  # the journal's own, too
         staging = state / STAGING
         staging.mkdir(mode=0o750)
         try:
@@ -151,20 +153,30 @@ def _commit(target: Path, inputs: Sequence[Path]) -> None:
             raise WeiwenError(f"{blocking} 是一个文件，挡住了要写出的文件夹：请移走它，或换一个 -o 文件夹。")
     previous = set(_listed(state))
     stale = sorted(n for n in previous - set(files) if (target / n).resolve() not in kept)
-    for p in [*staging.rglob("*"), staging]:
-        _fsync(p)
+    for folder in [*(p for p in staging.rglob("*") if p.is_dir()), staging]:
+        _fsync(folder)  # the files' names in the staging folders (each file synced itself when written)
     doc = {"格式": FORMAT, "文件": files, "删除": stale}
     write_text_atomic(state / JOURNAL, json.dumps(doc, ensure_ascii=False, indent=1))
     _fsync(state)
     _finish(target)
 
 
+def _names(doc: object, key: str, target: Path) -> list[str]:
+    """The file names a journal or list holds under ``key``: only names inside ``target`` (a file
+    someone edited to say ``../../x`` moves or deletes nothing outside the folder)."""
+    assert isinstance(doc, dict)
+    names = [str(n) for n in doc[key]]
+    inside = target.resolve()
+    if not all(".." not in PurePosixPath(n).parts and (target / n).resolve().is_relative_to(inside) for n in names):
+        raise ValueError("not a name inside the folder")
+    return names
+
+
 def _listed(state: Path) -> list[str]:
     """The files of the set last switched in (none when there is no readable list)."""
     try:
-        doc = json.loads((state / LISTED).read_text(encoding="utf-8"))
-        return [str(n) for n in doc["文件"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        return _names(json.loads((state / LISTED).read_text(encoding="utf-8")), "文件", state.parent)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
         return []
 
 
@@ -174,8 +186,8 @@ def _finish(target: Path) -> None:
     staging = state / STAGING
     try:
         doc = json.loads((state / JOURNAL).read_text(encoding="utf-8"))
-        files, stale = [str(n) for n in doc["文件"]], [str(n) for n in doc["删除"]]
-    except (OSError, ValueError, KeyError, TypeError):  # not a journal weiwen wrote: nothing was decided
+        files, stale = _names(doc, "文件", target), _names(doc, "删除", target)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):  # not a journal weiwen wrote: nothing decided
         (state / JOURNAL).unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
         return
@@ -188,7 +200,8 @@ def _finish(target: Path) -> None:
             touched.add(dst.parent)
     for name in stale:
         gone = target / name
-        gone.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # in use, or a folder now: left, the switch goes on
+            gone.unlink(missing_ok=True)
         for folder in gone.parents:  # a folder the old set had and the new one has not
             if folder == target or not folder.is_relative_to(target):
                 break
@@ -203,14 +216,11 @@ def _finish(target: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
-    """Flush a file, or a folder's entries (POSIX only: Windows cannot open a folder this way)."""
-    if path.is_dir():
-        if os.name != "posix":
-            return
-        fd = os.open(path, os.O_RDONLY)
-    else:
-        fd = os.open(path, os.O_RDONLY)
+def _fsync(folder: Path) -> None:
+    """Flush a folder's entries (POSIX only: Windows cannot open a folder this way)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
