@@ -22,6 +22,7 @@ from weiwen.changes import (Listed, compare, count_changes, left_out_reasons, li
 from weiwen.core import jsonout
 from weiwen.core.atomic import sha256_file, write_text_atomic
 from weiwen.core.errors import ExitCode, WeiwenError
+from weiwen.core.output_set import settle
 from weiwen.decision import Decision
 from weiwen.read.allocation_csv import read_allocation_csv
 from weiwen.sheets.changes_book import write_changes_book
@@ -80,6 +81,8 @@ def write_manifest(folder: Path, *, campaign: str, title: str, version: int, dig
 def read_manifest(folder: Path, *, check_files: bool = True) -> Manifest:
     """The manifest of a version's folder; with ``check_files``, every output file must still have its digest."""
     path = folder / MANIFEST
+    if folder.is_dir():
+        settle(folder)  # an allocate killed while switching its files in: finish the switch first
     if folder.exists() and not folder.is_dir():
         raise WeiwenError(f"{folder} 是一个文件：请写 weiwen allocate --ledger 写出的核定结果文件夹（其中有 {MANIFEST}）。",
                           code="manifest-missing", exit_code=ExitCode.USAGE)

@@ -20,6 +20,7 @@ from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs
 from weiwen.core.ids import mask_id
+from weiwen.core.output_set import output_set
 from weiwen.core.problems import Problem, Severity
 from weiwen.rules import LoadedRules, campaign_vocabulary, with_campaign_categories
 from weiwen.rules.lint import check
@@ -130,7 +131,11 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
     With a ledger the folder is a version of the campaign's list (:mod:`weiwen.app.campaign`): the
     version is registered (``reason`` says why it differs from an approved one), titles carry its
     number, sign sheets wait for approval, a change list against the posted version and
-    manifest.json are written.  ``compare_with``: an earlier allocation.csv to compare with, per household."""
+    manifest.json are written.  ``compare_with``: an earlier allocation.csv to compare with, per household.
+
+    All of it is written into a hidden staging folder and switched into ``output`` as one set at
+    the end (:func:`weiwen.core.output_set.output_set`): a new writer only has to write into the
+    folder it is given.  The files of the previous set the new one lacks are deleted then."""
     with second_process(paths) as helper, no_cyclic_gc():
         intake, decision = load_and_decide(paths, loaded, vocab, sheet=sheet, ledger_url=ledger_url, progress=progress)
         if decision is None or (strict and intake.errors) or not intake.valid_rows:
@@ -145,19 +150,25 @@ def allocate_campaign(paths: list[Path], loaded: LoadedRules, vocab: Vocabulary 
             title = f"{title}（第{version.number}版）"
         if writing is not None:
             writing()
-        written = write_outputs(decision, output, title, inputs=paths, helper=helper, sign_sheets=version is None)
-    if version is not None:
-        book, version.change_counts = write_change_list(ledger, decision, current or [], output,
-                                                        loaded.rules.campaign.name, version.number)
-        if book is not None:
-            version.changes_book = book
-            written.append(book)
-    if compare_with is not None:
-        written.append(write_year_comparison(decision, compare_with, output, title))
-    if version is not None:
-        written.append(write_manifest(output, campaign=loaded.rules.campaign.code, title=loaded.rules.campaign.name,
-                                      version=version.number, digest=version.digest, inputs=files,
-                                      rules_digest=loaded.digest, written=written, goods=decision.goods))
+        # Every writer writes into the staging folder; the set is switched into ``output`` once,
+        # at the end, as a whole (weiwen.core.output_set): a kill leaves all old or all new.
+        with output_set(output, inputs=paths) as staged:
+            folder = staged.folder
+            written = write_outputs(decision, folder, title, inputs=paths, helper=helper, sign_sheets=version is None)
+            if version is not None:
+                book, version.change_counts = write_change_list(ledger, decision, current or [], folder,
+                                                                loaded.rules.campaign.name, version.number)
+                if book is not None:
+                    version.changes_book = staged.final([book])[0]
+                    written.append(book)
+            if compare_with is not None:
+                written.append(write_year_comparison(decision, compare_with, folder, title))
+            if version is not None:
+                written.append(write_manifest(folder, campaign=loaded.rules.campaign.code,
+                                              title=loaded.rules.campaign.name, version=version.number,
+                                              digest=version.digest, inputs=files, rules_digest=loaded.digest,
+                                              written=written, goods=decision.goods))
+        written = staged.final(written)
     return Allocated(intake, decision, written, version)
 
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -33,7 +34,7 @@ from weiwen.budget import figures
 from weiwen.dedupe import find_duplicates
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.sheets.decision_book import write_outputs
-from weiwen.core.atomic import sha256_file, write_atomic, write_text_atomic
+from weiwen.core.atomic import remove_stale_tmp, sha256_file, write_atomic, write_text_atomic
 from weiwen.sheets.budget_book import write_budget
 from weiwen.sheets.duplicates_book import write_duplicates
 from weiwen.app.pipeline import load_and_decide
@@ -118,6 +119,7 @@ def _run(loaded: LoadedRules, vocab: Vocabulary, root: Path, log: RunLog, if_cha
         n += 1
     for stale in root.glob(".*.partial"):  # left by a run that was killed; we hold the lock
         shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_tmp([root], before=time.time())  # a pointer file's, when a run was killed switching it
     work = root / f".{final.name}.partial"
     work.mkdir(mode=0o750)
     for note in found.notes:

@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from weiwen.core.errors import ExitCode, WeiwenError
 from weiwen.core.ids import check_digit, mask_id, normalize_id
+from weiwen.core.output_set import settle
 from weiwen.ledger import auditlog
 from weiwen.ledger.exchange import hashed_list
 from weiwen.ledger.schema import (SCHEMA_VERSION, meta, metadata, migrate_from_1, migrate_from_2, persons, records,
@@ -263,6 +264,7 @@ class Ledger:
 
     def _record(self, csv_path: Path, org: str, campaign: str, operator: str | None,
                 version: int | None) -> RecordResult:
+        settle(csv_path.parent)  # an allocate killed while switching its files in: finish the switch first
         payments = read_allocation_csv(csv_path, code="ledger-input")
         persons_csv = payments.path.with_name("persons.csv")
         people = read_persons_csv(persons_csv, code="ledger-input").rows if persons_csv.is_file() else None

@@ -77,6 +77,9 @@ def write_outputs(decision: Decision, out_dir: Path, title: str, inputs: Sequenc
                   helper: ProcessPoolExecutor | None = None, *, sign_sheets: bool = True) -> list[Path]:
     """Write every output into ``out_dir``; refuse to overwrite any of ``inputs``.  ``helper`` is
     a :func:`second_process` already started (one is started here if it is needed and missing).
+    Each file is written atomically; allocate passes a staging folder here and switches the whole
+    set into the user's folder afterwards (:mod:`weiwen.core.output_set`), so files written here
+    never stand beside the previous run's.
 
     The public list is always written (it is posted before the list is approved).  Without
     ``sign_sheets`` (a list version that is not yet approved) no sign sheet is written; instead
