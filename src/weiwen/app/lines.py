@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from weiwen.core.output_set import settle
 from weiwen.engine.limits import Event, Member, member_keys
 from weiwen.ledger.lines import LineKey, LinesRecorded, line_key, record_lines, recorded_lines
 from weiwen.ledger.store import Ledger, RecordResult
@@ -53,6 +54,7 @@ def record_allocation(file: Path, org: str, campaign: str, ledger_url: str | Non
     units or events (lines.csv beside it: what is recorded then), into the ledger."""
     folder = file if file.is_dir() else file.parent
     ledger = Ledger.open(ledger_url, operator)
+    settle(folder)  # an allocate killed while switching its files in: finish the switch first
     if (folder / "lines.csv").is_file():
         return record_lines(ledger, folder / "lines.csv", org, campaign, operator)
     return ledger.record(file, org, campaign, operator)
