@@ -29,7 +29,8 @@ from weiwen.core.errors import system_reason
 from weiwen.read import parted
 from weiwen.read.parted import PartedSheet
 from weiwen.read.sheet_xml import SheetMarks, SheetTooLarge, scan_sheet, sheet_parts
-from weiwen.read.sniff import Format, sniff
+from weiwen.read.ole import OleDamaged, check_ole
+from weiwen.read.sniff import Format, MemberLies, check_member, sniff
 from weiwen.read.xls_marks import XlsMarks
 
 Cell = object  # str | float | int | bool | datetime | date | time | timedelta | None
@@ -86,6 +87,10 @@ def read_roster_file(path: Path, sheet: str | None = None, display: str | None =
     except SheetTooLarge as exc:
         res = ReadResult(path=path, display=shown)
         res.problems.append(P.make("sheet-too-large", file=shown, detail=exc.where))
+        return res
+    except (MemberLies, OleDamaged) as exc:  # the container's own tables lie: checked before any reader
+        res = ReadResult(path=path, display=shown)
+        res.problems.append(P.make("file-corrupt", file=shown, reason=str(exc)))
         return res
     except BaseException as exc:  # noqa: BLE001 - see the docstring: the file is damaged, not weiwen
         res = ReadResult(path=path, display=shown)
@@ -149,12 +154,35 @@ def _read(path: Path, sheet: str | None, shown: str) -> ReadResult:
         res.problems.append(
             P.make("file-ext-mismatch", file=shown, ext=path.suffix, actual=fmt.value)
         )
+    if fmt is Format.XLS:
+        try:
+            ole = check_ole(path)  # raises OleDamaged: a chain that loops or leaves the file
+        except OSError as exc:
+            return fail("file-unreadable", reason=system_reason(exc))
+        if ole.encrypted:
+            return fail("file-encrypted")
+    elif fmt is Format.XLSX:
+        _check_members(path, _read_before_sheets)
     res.format = fmt
     if fmt is Format.CSV:
         _read_csv(path, res)
     else:
         _read_excel(path, res, sheet)
     return res
+
+
+def _read_before_sheets(name: str) -> bool:
+    """The members python-calamine may inflate when it opens a workbook (all but the sheets,
+    which weiwen reads itself or checks one by one, and pictures, which nobody reads)."""
+    return not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and not name.startswith("xl/media/")
+
+
+def _check_members(path: Path, which: Callable[[str], bool]) -> None:
+    """Raise :class:`MemberLies` when a member ``which`` selects inflates to more than declared."""
+    with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
+        for info in zf.infolist():
+            if which(info.filename):
+                check_member(fh, info)
 
 
 def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
@@ -188,6 +216,7 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
                 res.sheets.append(RawSheet(file=shown, name=meta.name, rows=got.rows, merged=got.merged,
                                            marks=got.marks))
                 continue
+            own.check_sheet(meta.name)  # calamine inflates it from the file: not more than it declares
             try:
                 found = own.start(meta.name)
                 sh = wb.get_sheet_by_name(meta.name)
@@ -248,6 +277,16 @@ class _OwnReads:
         sst = self.zip.getinfo(_SHARED_STRINGS).file_size if _SHARED_STRINGS in names else 0
         n = parted.part_count(size, sst)
         return parted.read_in_parts(self.path, member, sheet, n) if n > 1 else None
+
+    def check_sheet(self, sheet: str) -> None:
+        """Before calamine inflates the sheet ``sheet`` from the file: raise :class:`MemberLies`
+        when its XML (every sheet's, when which member holds it is not known) inflates to more
+        than its headers declare."""
+        if self.xls is not None:
+            return
+        member = self.parts.get(sheet)
+        _check_members(self.path, (lambda name: name == member) if member is not None
+                       else (lambda name: not _read_before_sheets(name) and not name.startswith("xl/media/")))
 
     def start(self, sheet: str) -> Callable[[], SheetMarks]:
         if self.failure is not None:
