@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -103,15 +104,17 @@ _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _INFLATE_BLOCK = 1 << 20
 
 
-def check_member(fh: BinaryIO, info: zipfile.ZipInfo) -> None:
+def check_member(fh: BinaryIO, info: zipfile.ZipInfo, watch: Callable[[bytes], None] | None = None) -> None:
     """Raise :class:`MemberLies` when ``info``'s data in the open zip file ``fh`` holds more than
-    ``info.file_size`` bytes once inflated.  Memory: one block in, one block out."""
+    ``info.file_size`` bytes once inflated; ``watch`` is given the inflated data block by block
+    (whatever it raises stops the check).  Memory: one block in, one block out (1 MB each)."""
     declared = info.file_size
-    if info.compress_type == zipfile.ZIP_STORED:
-        if info.compress_size > declared:
-            raise MemberLies(f"压缩包条目 {info.filename} 的实际大小超过声明的 {declared} 字节")
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if stored and info.compress_size > declared:
+        raise MemberLies(f"压缩包条目 {info.filename} 的实际大小超过声明的 {declared} 字节")
+    if stored and watch is None:
         return
-    if info.compress_type != zipfile.ZIP_DEFLATED:
+    if not stored and info.compress_type != zipfile.ZIP_DEFLATED:
         return  # Deflate64 and others: Python cannot inflate them; the declared sizes' limits apply
     fh.seek(info.header_offset)
     head = fh.read(_LOCAL_HEADER.size)
@@ -120,6 +123,11 @@ def check_member(fh: BinaryIO, info: zipfile.ZipInfo) -> None:
     fields = _LOCAL_HEADER.unpack(head)
     fh.seek(info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10])
     left, produced = info.compress_size, 0
+    if stored:
+        while left > 0 and (block := fh.read(min(_INFLATE_BLOCK, left))):
+            left -= len(block)
+            watch(block)  # type: ignore[misc]
+        return
     inflate = zlib.decompressobj(-15)
     while left > 0 and not inflate.eof:
         block = fh.read(min(_INFLATE_BLOCK, left))
@@ -129,10 +137,12 @@ def check_member(fh: BinaryIO, info: zipfile.ZipInfo) -> None:
         data = block
         while data and not inflate.eof:
             try:
-                out = inflate.decompress(data, declared + 1 - produced)
+                out = inflate.decompress(data, min(_INFLATE_BLOCK, declared + 1 - produced))
             except zlib.error:
                 return  # damaged data: the readers say so; it cannot inflate to more than this
             produced += len(out)
             if produced > declared:
                 raise MemberLies(f"压缩包条目 {info.filename} 解压后超过声明的 {declared} 字节")
+            if watch is not None:
+                watch(out)
             data = inflate.unconsumed_tail

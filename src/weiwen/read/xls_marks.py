@@ -8,6 +8,7 @@ thread beside calamine.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import xlrd
@@ -24,7 +25,8 @@ class XlsMarks:
 
     def of(self, sheet: str) -> SheetMarks:
         if self.book is None:
-            self.book = xlrd.open_workbook(str(self.path), formatting_info=True, on_demand=True)
+            # xlrd writes its warnings ("_locate_stream(Workbook): seen") to stdout, into --json output
+            self.book = xlrd.open_workbook(str(self.path), formatting_info=True, on_demand=True, logfile=io.StringIO())
         found = self.book.sheet_by_name(sheet)
         marks = SheetMarks(hidden_rows=sorted(r for r, info in found.rowinfo_map.items() if info.hidden))
         for r in range(found.nrows):
