@@ -144,6 +144,12 @@ def test_a_sheet_calamine_reads_whole_is_bounded_too(tmp_path: Path, monkeypatch
     assert [p.code for p in read_roster_file(path).problems] == ["sheet-too-large"]
 
 
+def test_a_far_row_in_the_middle_of_a_piece_is_found() -> None:
+    watch = ExtentWatch()
+    with pytest.raises(SheetTooLarge, match="9999999 行"):
+        watch.feed(b'<row r="2"><c r="A9999999"><v>1</v></c></row><row r="3"><c r="A3"><v>1</v></c></row>')
+
+
 def test_a_narrow_tall_sheet_passes_the_watch() -> None:
     watch = ExtentWatch()
     watch.feed(b'<row r="1000000"><c r="Z1000000" t="n"><v>1</v></c></row>')

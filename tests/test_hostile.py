@@ -109,9 +109,9 @@ def test_damaged_files_are_not_read_as_rosters(read: dict[str, dict[str, object]
 
 
 @pytest.mark.parametrize("name", ["far-cell.xlsx", "no-sheet-part.xlsx", "big-field.csv", "whole-merge.xlsx",
-                                  "encrypted-flag.xlsx", "shifted.csv"])
+                                  "encrypted-flag.xlsx", "shifted.csv", "ole-dir-loop.xls", "zip-lying-sheet.xlsx"])
 def test_the_command_line_says_it_in_chinese(name: str, tmp_path: Path) -> None:
-    data = dict(cases(SEED, 30))[name]
+    data = dict(cases(SEED, 40))[name]
     path = tmp_path / name
     path.write_bytes(data)
     done = subprocess.run([str(WEIWEN), "validate", str(path), "--json"], capture_output=True, text=True, timeout=60)

@@ -213,9 +213,10 @@ MAX_COLUMNS = 702  # ZZ: no roster is wider; a cell beyond it only makes the she
 _REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
 # A literal start ('r="'), so the search runs at memchr speed: 0.04 s per 64 MB of sheet XML (the
 # general form, with optional spaces and a tag prefix, took 0.75 s); rows' r="" hold digits only.
-# Two letters are looked for, not three: as cheap, and a cell beyond Z is where a width begins.
-_WIDE = (re.compile(rb'r="[A-Z]{2,3}[0-9]'), re.compile(rb"r='[A-Z]{2,3}[0-9]"))
-_TWO_LETTERS = re.compile(rb"""r=["']([A-Z]{2,3})[0-9]""")
+# Looked for: a column of two letters or more (beyond Z, where a width begins) or a row number of
+# seven digits or more (from row 1,000,000): as cheap as the three letters looked for before.
+_FAR = (re.compile(rb'r="[A-Z](?:[A-Z]{1,2}[0-9]|[0-9]{7})'), re.compile(rb"r='[A-Z](?:[A-Z]{1,2}[0-9]|[0-9]{7})"))
+_ANY_REF = re.compile(rb"""r=["']([A-Z]{1,3})([0-9]+)["']""")
 _LAST_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{0,3})([0-9]{1,12})["']""")
 _NARROW = 26  # the width of a sheet whose cells all stay within A-Z
 
@@ -245,22 +246,26 @@ class ExtentWatch:
     cell lies beyond column ZZ, or the rows so far times the widest column so far pass
     :data:`MAX_GRID_CELLS` (calamine lays each part out as a full grid of that many cells).
 
-    Per piece: one search for a two-letter column reference (a roster within A-Z has none; 0.04 s
-    per 64 MB), and the reference of the piece's last cell or row (a sheet's rows ascend: the last
-    is the farthest so far).  Only a piece that has two-letter columns has all its references
-    looked at."""
+    Per piece: one search for a reference with a two-letter column or a seven-digit row (a roster
+    within A-Z and under a million rows has none; 0.04 s per 64 MB), and the reference of the
+    piece's last cell or row (a sheet's rows ascend: the last is the farthest so far).  Only a
+    piece where the search finds one has all its references looked at, so a far row written in the
+    middle of a piece is found too (rows under a million times 26 columns stay within the bound)."""
 
     def __init__(self) -> None:
         self.rows = 0
         self.cols = _NARROW
 
     def feed(self, piece: bytes) -> None:
-        if any(p.search(piece) is not None for p in _WIDE):
-            for m in _TWO_LETTERS.finditer(piece):
-                letters = m.group(1)
+        if any(p.search(piece) is not None for p in _FAR):
+            for m in _ANY_REF.finditer(piece):
+                letters, digits = m.group(1), m.group(2)
                 if len(letters) == 3:
                     raise SheetTooLarge(f"有单元格超出第 {MAX_COLUMNS} 列（ZZ 列）")
-                self.cols = max(self.cols, (letters[0] - 64) * 26 + letters[1] - 64)
+                if len(letters) == 2:
+                    self.cols = max(self.cols, (letters[0] - 64) * 26 + letters[1] - 64)
+                if len(digits) >= 7:
+                    self.rows = max(self.rows, int(digits))
         at = max(piece.rfind(b' r="'), piece.rfind(b" r='"))
         last = _LAST_REF.match(piece, at) if at >= 0 else None
         if last is not None:
