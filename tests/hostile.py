@@ -8,8 +8,11 @@ mutations of the sample rosters.  Every case is derived from the sample rosters 
 the seed alone: the same seed gives the same files.
 
 ``python -m tests.hostile SEED COUNT FOLDER`` reads every case through the library as ``weiwen
-validate`` does and prints one JSON line per case (name, problem codes, persons, seconds); a case
-that kills the process (a native abort) is the last name printed before it died.  The test suite
+validate`` does and prints one JSON line per case (name, problem codes, persons, seconds), and at
+the end the peak memory of the run (``peak_kb``); a case that kills the process (a native abort)
+is the last name printed before it died.  Crafted containers that lie about themselves (OLE chains
+that loop, zip members larger than declared: :func:`crafted_ole`, :func:`lying_zip`) are among
+the cases.  The test suite
 runs a time-boxed slice (tests/test_hostile.py); the long run is documented in docs/hostile.md.
 """
 
@@ -19,14 +22,18 @@ import io
 import json
 import random
 import re
+import resource
+import struct
 import sys
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "samples" / "rosters").glob("*.xlsx"))
+XLS = ROOT / "tests" / "fixtures" / "golden.xls"  # a genuine BIFF8 workbook: 512-byte sectors, one FAT sector
 SHEET = "xl/worksheets/sheet1.xml"
 ID = "110101199003071234"  # a valid-looking ID: it must never appear whole in any message
 PHONE = "13800138000"
@@ -88,6 +95,123 @@ def _crafted(base: bytes) -> Iterator[tuple[str, bytes]]:
     yield "gbk.csv", (head + f"1,王楼村,001,张三,{ID},男\n").encode("gb18030")
     yield "utf16.csv", (head + f"1,王楼村,001,张三,{ID},男\n").encode("utf-16")
     yield "nul.csv", b"\x00" * 1000
+    yield "zip-lying-sheet.xlsx", lying_zip(base)
+    yield "zip-lying-sheet-crc.xlsx", lying_zip(base, good_crc=True)
+    yield "zip-lying-strings.xlsx", lying_zip(base, "xl/sharedStrings.xml")
+    yield from crafted_ole(XLS.read_bytes())
+
+
+def _ole(data: bytes) -> tuple[bytearray, list[int], int]:
+    """The file as a bytearray, its FAT (sector -> next sector), and the byte offset of the FAT
+    sector (the fixture has one, listed first in the header's DIFAT)."""
+    b = bytearray(data)
+    fat_at = 512 + struct.unpack_from("<I", b, 0x4C)[0] * 512
+    return b, list(struct.unpack_from("<128I", b, fat_at)), fat_at
+
+
+def _ole_chain(fat: list[int], start: int) -> list[int]:
+    out = []
+    while start < len(fat) and start not in out:
+        out.append(start)
+        start = fat[start]
+    return out
+
+
+def _stream_start(b: bytes, name: str, fat: list[int]) -> int:
+    dir_chain = _ole_chain(fat, struct.unpack_from("<I", b, 0x30)[0])
+    for s in dir_chain:
+        for k in range(4):
+            e = b[512 + s * 512 + k * 128:][:128]
+            if e[:struct.unpack_from("<H", e, 64)[0]].decode("utf-16-le").rstrip("\0") == name:
+                return struct.unpack_from("<I", e, 116)[0]
+    raise KeyError(name)
+
+
+def _set_fat(b: bytearray, fat_at: int, sector: int, value: int) -> None:
+    struct.pack_into("<I", b, fat_at + 4 * sector, value)
+
+
+def crafted_ole(xls: bytes) -> Iterator[tuple[str, bytes]]:
+    """Legacy .xls (OLE/CFB) files whose allocation tables lie: a sector chain that loops back
+    (the workbook stream, the directory, the mini-stream's allocation table), a DIFAT that names
+    itself as its own next sector, and a chain pointing far past the end of the file.  A reader
+    that follows a chain without remembering where it has been grows without end (#19: 3.5 KB,
+    6.6 GB in 5 s)."""
+    b, fat, fat_at = _ole(xls)
+    book = _ole_chain(fat, _stream_start(b, "Workbook", fat))
+    loop = bytearray(b)
+    _set_fat(loop, fat_at, book[-1], book[0])
+    yield "ole-fat-loop.xls", bytes(loop)
+    loop = bytearray(b)
+    _set_fat(loop, fat_at, book[0], book[0])
+    yield "ole-fat-self.xls", bytes(loop)
+    loop = bytearray(b)
+    dirs = _ole_chain(fat, struct.unpack_from("<I", b, 0x30)[0])
+    _set_fat(loop, fat_at, dirs[-1], dirs[0])
+    yield "ole-dir-loop.xls", bytes(loop)
+    loop = bytearray(b)
+    minifat = struct.unpack_from("<I", b, 0x3C)[0]
+    _set_fat(loop, fat_at, minifat, minifat)
+    yield "ole-minifat-loop.xls", bytes(loop)
+    loop = bytearray(b)
+    extra = len(loop) // 512 - 1  # a DIFAT sector appended at the end, naming itself as the next one
+    loop += struct.pack("<127I", *([0xFFFFFFFF] * 127)) + struct.pack("<I", extra)
+    struct.pack_into("<III", loop, 0x2C, 109 + 127 * 50_000, *struct.unpack_from("<II", loop, 0x30))
+    struct.pack_into("<II", loop, 0x44, extra, 50_000)
+    yield "ole-difat-loop.xls", bytes(loop)
+    far = bytearray(b)
+    _set_fat(far, fat_at, book[1], 40_000_000)
+    yield "ole-past-end.xls", bytes(far)
+    # A password record (FILEPASS, 0x002F) right after the workbook globals' BOF: an .xls with an
+    # open password, in the XOR obfuscation of old Excel versions (6 bytes), followed by an
+    # INTERFACEHDR so the records after it stay in place: together they fill the three records replaced.
+    book_at = 512 + book[0] * 512
+    at = book_at + 4 + struct.unpack_from("<H", b, book_at + 2)[0]
+    enc = bytearray(b)
+    records = struct.pack("<HHHHH", 0x002F, 6, 0, 0x1234, 0x5678) + struct.pack("<HHH", 0x00E1, 2, 0x04B0)
+    enc[at:at + len(records)] = records
+    yield "xls-password.xls", bytes(enc)
+
+
+def lying_zip(base: bytes, member: str = SHEET, real: int = 1 << 30, good_crc: bool = False) -> bytes:
+    """The roster with the XML of ``member`` (its sheet, or its shared strings) replaced by about
+    ``real`` bytes of highly compressible XML whose local and central headers both declare 1 KB:
+    a bomb that the declared sizes do not show (#19: 2 MB, 2.2 GB).  With ``good_crc`` the CRC is
+    that of the first 1 KB, so a reader that stops at the declared size finds nothing wrong.
+    Made in milliseconds: a block compressed once after a full flush is the same bytes every time."""
+    ns = b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    if member == SHEET:
+        head, tail = b'<?xml version="1.0"?><worksheet' + ns + b"><sheetData>", b"</sheetData></worksheet>"
+        item = b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + b"0" * 4000 + b"</t></is></c></row>"
+    else:
+        head, tail = b'<?xml version="1.0"?><sst' + ns + b">", b"</sst>"
+        item = b"<si><t>" + b"0" * 4000 + b"</t></si>"
+    block = item * 256
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    again = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+    sheet = first + again * max(1, real // len(block)) + comp.compress(tail) + comp.flush()
+    declared = 1024
+    crc = zlib.crc32((head + block)[:declared]) if good_crc else zlib.crc32(b"")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in _members(base):
+            if info.filename != member:
+                z.writestr(zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0)), data)
+    data = bytearray(out.getvalue())
+    # Append the sheet by hand, with sizes that lie (1 KB declared) in both headers.
+    cd_at = data.find(b"PK\x01\x02")
+    eocd_at = data.rfind(b"PK\x05\x06")
+    entries, central = bytes(data[:cd_at]), bytes(data[cd_at:eocd_at])
+    name = member.encode()
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(sheet), declared, len(name), 0)
+    offset = len(entries)
+    entries += local + name + sheet
+    central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(sheet), declared,
+                           len(name), 0, 0, 0, 0, 0, offset) + name
+    count = struct.unpack_from("<H", data, eocd_at + 10)[0] + 1
+    eocd = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(central), len(entries), 0)
+    return entries + central + eocd
 
 
 def _inner(base: bytes, rng: random.Random) -> bytes:
@@ -161,6 +285,10 @@ def main(seed: int, count: int, folder: Path, batch: int = 50) -> None:
                               "said": [p.message + p.hint + (p.value or "") for p in mine]},
                              ensure_ascii=False), flush=True)
             path.unlink()
+    # The peak memory of this process and of the children it waited for (a legacy .xls is read in
+    # a forked child under weiwen's budget): kilobytes, as Linux reports them.
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(json.dumps({"peak_kb": peak}), flush=True)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,9 @@ _kind("file-unsupported", E, "不支持的文件类型", "无法识别的文件�
       "支持的格式：.xlsx、.xlsm、.xls、.csv。")
 _kind("file-too-large", E, "文件过大", "文件解压后过大（{detail}），为防止恶意文件已拒绝读取。",
       "如确为正常花名册，请按乡镇或村拆分后分别处理。")
+_kind("file-over-budget", E, "读取超出内存或时间上限",
+      "读取这个文件用尽了{what}上限（{limit}），已停止读取；文件可能已损坏或是被故意构造的。",
+      "请用 Excel/WPS 打开确认，另存为 .xlsx 后重新报送；其他文件照常读取。")
 _kind("sheet-too-large", E, "工作表范围异常", "工作表的单元格范围异常大（{detail}），读取要占用极大的内存，为防止损坏或恶意文件已拒绝读取。",
       "请用 Excel/WPS 打开，删除数据以外的行和列后另存；必要时请报送单位重新发送。")
 _kind("file-ext-mismatch", W, "扩展名与内容不符", "文件扩展名为 {ext}，但内容实际是 {actual} 格式，已按 {actual} 读取。",

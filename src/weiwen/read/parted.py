@@ -48,8 +48,9 @@ from weiwen.read.sheet_xml import (
     SheetMarks,
     SheetTooLarge,
     check_extent,
-    check_width,
+    ExtentWatch,
     after_last_row,
+    calamine_errors,
     merged_ranges,
     pieces,
 )
@@ -102,7 +103,10 @@ def read_in_one_part(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedShee
     :func:`check_extent`, and a flipped bit can make a cell reference that lays out 512 GB (found by
     tests/fuzz/fuzz_readers.py; the process aborted)."""
     try:
-        xml = zf.read(member)
+        # Never more than declared: ``zf.read`` inflates all the data there is before cutting it to
+        # the declared size (a member declared as 1 KB that holds 500 MB took 1 GB here, #19).
+        with zf.open(member) as stream:
+            xml = stream.read(zf.getinfo(member).file_size)
     except NotImplementedError:  # a compression zipfile does not implement (Deflate64): calamine reads it
         return None
     try:
@@ -118,7 +122,7 @@ def read_in_one_part(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedShee
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
             for name, data in _carried(zf):
                 out.writestr(name, data)
-            out.writestr(member, xml[:m.start()] + _NO_MERGES + xml[m.start():])
+            out.writestr(member, xml[:m.start()] + _NO_MERGES + calamine_errors(xml[m.start():]))
         buf.seek(0)
         with calamine.CalamineWorkbook.from_filelike(buf) as wb:
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
@@ -229,11 +233,12 @@ class _Cutter:
             part: _Part | None = None
             prefix = closing = b""
             size, last = 0, b""
+            extent = ExtentWatch()
             with zf.open(info) as stream:
                 for piece in pieces(stream, PIECE):
                     if self.stop:
                         return
-                    check_width(piece)
+                    extent.feed(piece)  # before calamine lays a part out: bounded rows x columns
                     self.scanner.feed(piece)
                     last = piece
                     if part is None:  # the first piece: everything before the rows is every part's prefix
@@ -246,7 +251,7 @@ class _Cutter:
                         closing = b"</" + p + b"sheetData></" + p + b"worksheet>"
                         part = self._open(others)
                         part.write(prefix)
-                        part.write(piece[m.end():])
+                        part.write(calamine_errors(piece[m.end():]))
                         size = len(piece)
                         continue
                     if size >= target and len(self.futures) < self.parts - 1 and _ROW_WITH_NUMBER.match(piece):
@@ -255,7 +260,7 @@ class _Cutter:
                         part = self._open(others)
                         part.write(prefix)
                         size = 0
-                    part.write(piece)
+                    part.write(calamine_errors(piece))
                     size += len(piece)
             if part is None:
                 raise ValueError("empty sheet XML")

@@ -96,6 +96,20 @@ class MarkScanner:
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\sref\s*=\s*[\"']([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?[\"']")
 
 
+_ERROR_CELL = re.compile(rb"""<((?:\w+:)?)c\b[^>]*?\st\s*=\s*["']e["'][^>]*>.*?</\1c>""", re.S)
+_UNSUPPORTED = re.compile(rb"(<(?:\w+:)?v>)\s*#(?!(?:N/A|DIV/0!|NAME\?|NULL!|NUM!|REF!|VALUE!)\s*<)[^<]*(</(?:\w+:)?v>)")
+
+
+def calamine_errors(xml: bytes) -> bytes:
+    """``xml`` with every error value python-calamine does not know (``#GETTING_DATA``, ``#SPILL!``,
+    ``#CALC!`` …: it refuses the whole sheet over one of them) written as ``#N/A``.  The marks
+    (found in the XML as it was) report each at its cell with its own text; calamine reads an
+    error cell as a blank either way.  A sheet without ``t="e"`` is returned as it is."""
+    if b't="e"' not in xml and b"t='e'" not in xml:
+        return xml
+    return _ERROR_CELL.sub(lambda m: _UNSUPPORTED.sub(rb"\1#N/A\2", m.group(0)), xml)
+
+
 def merged_ranges(tail: bytes) -> list[tuple[int, int, int, int]]:
     """The merged ranges (r0, c0, r1, c1; 0-based, inclusive) listed in ``tail``, the part of a
     sheet's XML after its rows, in the order written (as calamine reports them)."""
@@ -199,7 +213,12 @@ MAX_COLUMNS = 702  # ZZ: no roster is wider; a cell beyond it only makes the she
 _REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
 # A literal start ('r="'), so the search runs at memchr speed: 0.04 s per 64 MB of sheet XML (the
 # general form, with optional spaces and a tag prefix, took 0.75 s); rows' r="" hold digits only.
-_WIDE = (re.compile(rb'r="[A-Z]{3}[0-9]'), re.compile(rb"r='[A-Z]{3}[0-9]"))
+# Looked for: a column of two letters or more (beyond Z, where a width begins) or a row number of
+# seven digits or more (from row 1,000,000): as cheap as the three letters looked for before.
+_FAR = (re.compile(rb'r="[A-Z](?:[A-Z]{1,2}[0-9]|[0-9]{7})'), re.compile(rb"r='[A-Z](?:[A-Z]{1,2}[0-9]|[0-9]{7})"))
+_ANY_REF = re.compile(rb"""r=["']([A-Z]{1,3})([0-9]+)["']""")
+_LAST_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{0,3})([0-9]{1,12})["']""")
+_NARROW = 26  # the width of a sheet whose cells all stay within A-Z
 
 
 class SheetTooLarge(Exception):  # not a ValueError: no reader may fall back to laying the grid out anyway
@@ -222,10 +241,38 @@ def check_extent(xml: bytes) -> None:
         raise SheetTooLarge(f"单元格延伸到第 {rows} 行、第 {cols} 列，按此排布需要约 {rows * cols / 1e8:.1f} 亿格")
 
 
-def check_width(piece: bytes) -> None:
-    """A cheap look at one piece of a large sheet: a cell beyond column ZZ."""
-    if any(p.search(piece) is not None for p in _WIDE):
-        raise SheetTooLarge(f"有单元格超出第 {MAX_COLUMNS} 列（ZZ 列）")
+class ExtentWatch:
+    """The cheap look at a large sheet read piece by piece (in row order): refuses it as soon as a
+    cell lies beyond column ZZ, or the rows so far times the widest column so far pass
+    :data:`MAX_GRID_CELLS` (calamine lays each part out as a full grid of that many cells).
+
+    Per piece: one search for a reference with a two-letter column or a seven-digit row (a roster
+    within A-Z and under a million rows has none; 0.04 s per 64 MB), and the reference of the
+    piece's last cell or row (a sheet's rows ascend: the last is the farthest so far).  Only a
+    piece where the search finds one has all its references looked at, so a far row written in the
+    middle of a piece is found too (rows under a million times 26 columns stay within the bound)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.cols = _NARROW
+
+    def feed(self, piece: bytes) -> None:
+        if any(p.search(piece) is not None for p in _FAR):
+            for m in _ANY_REF.finditer(piece):
+                letters, digits = m.group(1), m.group(2)
+                if len(letters) == 3:
+                    raise SheetTooLarge(f"有单元格超出第 {MAX_COLUMNS} 列（ZZ 列）")
+                if len(letters) == 2:
+                    self.cols = max(self.cols, (letters[0] - 64) * 26 + letters[1] - 64)
+                if len(digits) >= 7:
+                    self.rows = max(self.rows, int(digits))
+        at = max(piece.rfind(b' r="'), piece.rfind(b" r='"))
+        last = _LAST_REF.match(piece, at) if at >= 0 else None
+        if last is not None:
+            self.rows = max(self.rows, int(last.group(2)))
+        if self.rows * self.cols > MAX_GRID_CELLS:
+            raise SheetTooLarge(f"单元格延伸到第 {self.rows} 行、至少第 {self.cols} 列，按此排布需要约 "
+                                f"{self.rows * self.cols / 1e8:.1f} 亿格")
 
 
 def _cell_at(ref: bytes | None) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ as UTF-8 (with or without BOM) or GB18030, never guessed otherwise.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import struct
 import zipfile
@@ -26,10 +27,11 @@ import xlrd
 
 from weiwen.core import problems as P
 from weiwen.core.errors import system_reason
-from weiwen.read import parted
+from weiwen.read import budget, parted
 from weiwen.read.parted import PartedSheet
-from weiwen.read.sheet_xml import SheetMarks, SheetTooLarge, scan_sheet, sheet_parts
-from weiwen.read.sniff import Format, sniff
+from weiwen.read.sheet_xml import ExtentWatch, SheetMarks, SheetTooLarge, scan_sheet, sheet_parts
+from weiwen.read.ole import OleDamaged, check_ole
+from weiwen.read.sniff import OLE_MAGIC, Format, MemberLies, check_member, sniff
 from weiwen.read.xls_marks import XlsMarks
 
 Cell = object  # str | float | int | bool | datetime | date | time | timedelta | None
@@ -76,9 +78,32 @@ def read_roster_file(path: Path, sheet: str | None = None, display: str | None =
     damaged or crafted file may make a library raise anything (KeyError for a missing part,
     IndexError, csv.Error, xlrd's AssertionError) or make python-calamine panic (a
     ``PanicException``, which is not an ``Exception``); each becomes ``file-corrupt`` for this
-    file, and the other files are read as usual.
+    file, and the other files are read as usual.  What a container declares is checked before
+    any reader follows it (an .xls's sector chains, an .xlsx's real member sizes, sheets' grids),
+    and a legacy .xls is read in a child process under a memory and time budget
+    (:mod:`weiwen.read.budget`): ``file-over-budget`` when it runs out.
     """
     shown = display or str(path)
+    if _is_ole(path) and budget.available():  # see weiwen.read.budget: a legacy .xls in a child, bounded
+        try:
+            return budget.run(_read_at_boundary, path, sheet, shown)
+        except budget.OverBudget as exc:
+            res = ReadResult(path=path, display=shown)
+            what = "内存" if exc.what == "memory" else "时间"
+            res.problems.append(P.make("file-over-budget", file=shown, what=what, limit=exc.limit))
+            return res
+    return _read_at_boundary(path, sheet, shown)
+
+
+def _is_ole(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(OLE_MAGIC)) == OLE_MAGIC
+    except OSError:
+        return False  # the reader says what is wrong with it
+
+
+def _read_at_boundary(path: Path, sheet: str | None, shown: str) -> ReadResult:
     try:
         res = _read(path, sheet, shown)
     except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
@@ -86,6 +111,10 @@ def read_roster_file(path: Path, sheet: str | None = None, display: str | None =
     except SheetTooLarge as exc:
         res = ReadResult(path=path, display=shown)
         res.problems.append(P.make("sheet-too-large", file=shown, detail=exc.where))
+        return res
+    except (MemberLies, OleDamaged) as exc:  # the container's own tables lie: checked before any reader
+        res = ReadResult(path=path, display=shown)
+        res.problems.append(P.make("file-corrupt", file=shown, reason=str(exc)))
         return res
     except BaseException as exc:  # noqa: BLE001 - see the docstring: the file is damaged, not weiwen
         res = ReadResult(path=path, display=shown)
@@ -119,6 +148,12 @@ def _read(path: Path, sheet: str | None, shown: str) -> ReadResult:
         return res
 
     if not path.exists():
+        if path.is_symlink():  # a link to nothing, or links that lead back to themselves
+            try:
+                path.stat()
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return fail("file-unreadable", reason=f"{system_reason(exc)}（{shown} 是指向自身的链接）")
         return fail("file-not-found", path=shown)
     if path.is_dir():
         return fail("file-is-directory", path=shown)
@@ -149,12 +184,37 @@ def _read(path: Path, sheet: str | None, shown: str) -> ReadResult:
         res.problems.append(
             P.make("file-ext-mismatch", file=shown, ext=path.suffix, actual=fmt.value)
         )
+    if fmt is Format.XLS:
+        try:
+            ole = check_ole(path)  # raises OleDamaged: a chain that loops or leaves the file
+        except OSError as exc:
+            return fail("file-unreadable", reason=system_reason(exc))
+        if ole.encrypted:
+            return fail("file-encrypted")
+    elif fmt is Format.XLSX:
+        _check_members(path, _read_before_sheets)
     res.format = fmt
     if fmt is Format.CSV:
         _read_csv(path, res)
     else:
         _read_excel(path, res, sheet)
     return res
+
+
+def _read_before_sheets(name: str) -> bool:
+    """The members python-calamine may inflate when it opens a workbook (all but the sheets,
+    which weiwen reads itself or checks one by one, and pictures, which nobody reads)."""
+    return not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and not name.startswith("xl/media/")
+
+
+def _check_members(path: Path, which: Callable[[str], bool], sheets: bool = False) -> None:
+    """Raise :class:`MemberLies` when a member ``which`` selects inflates to more than declared;
+    with ``sheets``, :class:`SheetTooLarge` when its cells reach too far (an :class:`ExtentWatch`
+    looks at the inflated XML on the way)."""
+    with zipfile.ZipFile(path) as zf, path.open("rb") as fh:
+        for info in zf.infolist():
+            if which(info.filename):
+                check_member(fh, info, ExtentWatch().feed if sheets else None)
 
 
 def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
@@ -192,6 +252,7 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
                 res.sheets.append(RawSheet(file=shown, name=meta.name, rows=got.rows, merged=got.merged,
                                            marks=got.marks))
                 continue
+            own.check_sheet(meta.name)  # calamine inflates it from the file: not more than it declares
             try:
                 found = own.start(meta.name)
                 sh = wb.get_sheet_by_name(meta.name)
@@ -252,6 +313,18 @@ class _OwnReads:
         sst = self.zip.getinfo(_SHARED_STRINGS).file_size if _SHARED_STRINGS in names else 0
         n = parted.part_count(size, sst)
         return parted.read_in_parts(self.path, member, sheet, n) if n > 1 else None
+
+    def check_sheet(self, sheet: str) -> None:
+        """Before calamine inflates the sheet ``sheet`` from the file and lays it out: raise
+        :class:`MemberLies` when its XML (every sheet's, when which member holds it is not known)
+        inflates to more than its headers declare, :class:`SheetTooLarge` when its cells reach
+        too far (a sheet of 16-48 MB of XML, or one whose read in parts failed, comes here)."""
+        if self.xls is not None:
+            return
+        member = self.parts.get(sheet)
+        _check_members(self.path, (lambda name: name == member) if member is not None
+                       else (lambda name: not _read_before_sheets(name) and not name.startswith("xl/media/")),
+                       sheets=True)
 
     def start(self, sheet: str) -> Callable[[], SheetMarks]:
         if self.failure is not None:
