@@ -43,6 +43,7 @@ from pathlib import Path
 
 import python_calamine as calamine
 
+from weiwen.read.sniff import check_member
 from weiwen.read.sheet_xml import (
     MarkScanner,
     SheetMarks,
@@ -107,6 +108,10 @@ def read_in_one_part(zf: zipfile.ZipFile, member: str, sheet: str) -> PartedShee
         # the declared size (a member declared as 1 KB that holds 500 MB took 1 GB here, #19).
         with zf.open(member) as stream:
             xml = stream.read(zf.getinfo(member).file_size)
+    except zipfile.BadZipFile:  # the CRC does not match: a member longer than declared is said as such
+        if zf.fp is not None:
+            check_member(zf.fp, zf.getinfo(member))
+        raise
     except NotImplementedError:  # a compression zipfile does not implement (Deflate64): calamine reads it
         return None
     try:
