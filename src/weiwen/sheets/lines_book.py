@@ -143,15 +143,19 @@ def _event_book(book: rx.FastExcel, d: Decision, title: str) -> None:
              "慰问物资": _goods_total(table, goods), "合计（元）": _money(table["total_fen"].sum()), "领取人签字": "",
              "备注": ""}
     heads = list(total)
-    widths = [4.0, 8.0, 7.0, 6.0, 19.0, 9.0, 10.5, 10.0, 9.0, 11.0, 9.0, 10.0, 14.0]  # landscape A4 at about 100%
-    formats = [fmt.center, fmt.wrap, fmt.text, fmt.text, fmt.text, fmt.wrap, fmt.text, fmt.wrap, fmt.amount, fmt.wrap,
-               fmt.amount, fmt.text, fmt.wrap]
-    notes = [max(display_lines(str(r["备注"]), 14), display_lines(str(r["慰问标准"]), 10),
+    widths = [4.0, 8.0, 7.0, 6.0, 19.0, 9.0, 10.5, 10.0, 10.5, 11.0, 10.5, 9.0, 16.0]  # landscape A4 at about 100%
+    notes = [max(display_lines(str(r["备注"]), 16), display_lines(str(r["慰问标准"]), 10),
                  display_lines(str(r["慰问事由"]), 9), display_lines(str(r["慰问物资"]), 11),
                  display_lines(str(r["部门"]), 8)) for r in [*rows, total]]
-    heights = heights_of(np.array(notes, dtype=np.int64), 3, least=28)
-    titled_sheet(book, sheet_name("登记册", used), Rows(heads, [*rows, total]), f"{title} 慰问登记册", fmt, formats,
-                 widths, subtitles=(SIGN_OFF,), footer=f"&C{page_numbers(False)}", heights=heights)
+    heights = heights_of(np.array(notes, dtype=np.int64), 2, least=28)
+    # Row formats rather than column formats, and a bare row last: the totals row then is not the
+    # sheet's last row and keeps its height (the writer's quirk, weiwen.sheets.printed).  The sign-off
+    # line is in the footer: on every page, never a page of its own.
+    row_formats: dict[int, object] = {2 + k: fmt.cell for k in range(len(rows))}
+    row_formats[2 + len(rows)] = fmt.cell_total
+    titled_sheet(book, sheet_name("登记册", used), Rows(heads, [*rows, total, dict.fromkeys(heads, "")]),
+                 f"{title} 慰问登记册", fmt, None, widths, footer=f"&L{SIGN_OFF}&R{page_numbers(False)}",
+                 heights=heights, row_formats=row_formats)
     for kind, name in (("待决定", "待决定"), ("不同意", "不同意")):
         held = [x for x in d.left_out if x.kind == kind]
         if kind == "不同意" and not held:
@@ -203,10 +207,10 @@ def _held_sheet(book: rx.FastExcel, fmt: Formats, used: set[str], name: str, hel
     lines = np.array([max(display_lines(str(r["说明"]), 36), display_lines(str(r["本年度此前日期"]), 14))
                       for r in rows], dtype=np.int64)
     heights = heights_of(lines, 3, least=28) if rows else {}
-    row_formats = {3 + k: fmt.wrap for k in range(max(len(rows), 1))}
-    rows.append(dict.fromkeys(heads, ""))
-    rows.append({**dict.fromkeys(heads, ""), "序号": "决定人：                    日期："})
+    row_formats = {3 + k: fmt.cell for k in range(max(len(rows), 1))}
+    rows.append(dict.fromkeys(heads, ""))  # the last row bare (the writer's quirk, weiwen.sheets.printed)
     sub = ("超过方案次数限制的事件：既未发放，也未删去。请领导决定后，在登记表“是否同意”一列填“是”或“否”，再核定一次。"
            if name == "待决定" else "登记表“是否同意”填了“否”的事件，不予慰问。")
     titled_sheet(book, sheet_name(name, used), Rows(heads, rows), f"{title} {name}", fmt, None, widths,
-                 subtitles=(sub,), footer=f"&C{page_numbers(False)}", heights=heights, row_formats=row_formats)
+                 subtitles=(sub,), footer=f"&L决定人：                    日期：&R{page_numbers(False)}", heights=heights,
+                 row_formats=row_formats)
