@@ -1,11 +1,12 @@
-"""One throw-away PostgreSQL server shared by the test modules that ask for it (the ledger's state
-machine and its concurrency tests), started at the first use and stopped when the test process ends.
+"""One throw-away PostgreSQL server shared by every test module that asks for it, started at the
+first use and stopped when the test process ends.
 
-tests/test_ledger.py's ``postgres_url`` fixture starts a server for each module that uses it
-(pytest keeps a session fixture per module that defines it): about 7 s each to start and stop.
-Here a module defines its ``postgres_url`` fixture as ``shared_url()``, and the modules share one.
-The server runs as in tests/test_ledger.py: on a unix socket, trust authentication, as the user
-postgres when the tests run as root; without fsync (a test server: nothing outlives the run).
+pytest keeps a session fixture per module that defines or imports it, so a server started by the
+fixture itself would be started once per module (about 7 s each to start and stop).  Here every
+``postgres_url`` fixture (tests/test_ledger.py's, imported by the other ledger modules, and the
+state machine's) returns ``shared_url()``, and they share one: on a unix socket, trust
+authentication, as the user postgres when the tests run as root; without fsync (a test server:
+nothing outlives the run).
 """
 
 from __future__ import annotations

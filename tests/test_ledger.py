@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from tests import paused_weiwen
+from tests.ledger_server import shared_url
 from tests.conftest import make_id
 from weiwen.cli import app
 from weiwen.core.errors import WeiwenError
@@ -34,45 +32,11 @@ def allocation_csv(path: Path, seqs: range, village: str = "张庄村") -> Path:
     return path
 
 
-def _initdb() -> str | None:
-    found = shutil.which("initdb")
-    if found:
-        return found
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True):
-        return str(candidate)
-    return None
-
-
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL server on a unix socket (skipped only where none can be started)."""
-    initdb = _initdb()
-    if initdb is None:
-        if os.environ.get("WEIWEN_REQUIRE_POSTGRES") == "1":
-            pytest.fail("WEIWEN_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries were found")
-        pytest.skip("no PostgreSQL server binaries on this machine")
-    bindir = Path(initdb).resolve().parent  # /usr/local/bin may hold only links to initdb and pg_ctl
-    base = Path(tempfile.mkdtemp(prefix="weiwen-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(base, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = base / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
-                    f"-p {port} -k {base} -c listen_addresses=''", "start"], check=True, capture_output=True)
-    try:
-        subprocess.run([*as_user, str(bindir / "createdb"), "-h", str(base), "-p", str(port), "-U", "postgres",
-                        "weiwen"], check=True, capture_output=True)
-        yield f"postgresql://postgres@/weiwen?host={base}&port={port}"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+def postgres_url() -> str:
+    """A throw-away PostgreSQL server on a unix socket (skipped only where none can be started),
+    shared by every test module of the process (tests/ledger_server.py)."""
+    return shared_url()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
 from weiwen.core.ids import normalize_id
 
@@ -45,6 +47,15 @@ PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 PERSON_GUARDED = frozenset({"code", "name"})
 ROLES = ("户主", "成员")
+
+
+def _yuan(v: Decimal) -> Decimal:
+    if not v.is_finite() or v < 0 or v != v.quantize(Decimal("0.01")):
+        raise ValueError("金额应为不小于 0、最多两位小数的数")
+    return v
+
+
+Yuan = Annotated[Decimal, AfterValidator(_yuan)]  # an amount of a file: not negative, to the fen
 
 
 def eighteen_digit_id(text: str) -> str:
@@ -93,9 +104,9 @@ class LineRow(BaseModel):
     event: str
     event_date: str
     standards: str
-    cash: Decimal
-    goods_value: Decimal
-    total: Decimal
+    cash: Yuan
+    goods_value: Yuan
+    total: Yuan
 
     @field_validator("kind")
     @classmethod
@@ -108,13 +119,6 @@ class LineRow(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         return eighteen_digit_id(v) if v else ""
-
-    @field_validator("cash", "goods_value", "total")
-    @classmethod
-    def _yuan(cls, v: Decimal) -> Decimal:
-        if not v.is_finite() or v < 0 or v != v.quantize(Decimal("0.01")):
-            raise ValueError("金额应为不小于 0、最多两位小数的数")
-        return v
 
     @model_validator(mode="after")
     def _whole(self) -> LineRow:
@@ -141,9 +145,9 @@ class PaymentRow(BaseModel):
     id_number: str
     bank_card: str
     standards: str
-    cash: Decimal
-    goods_value: Decimal
-    total: Decimal
+    cash: Yuan
+    goods_value: Yuan
+    total: Yuan
     phone: str = ""
     reason: str = ""
     bank_name: str = ""
@@ -152,13 +156,6 @@ class PaymentRow(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         return eighteen_digit_id(v)
-
-    @field_validator("cash", "goods_value", "total")
-    @classmethod
-    def _yuan(cls, v: Decimal) -> Decimal:
-        if not v.is_finite() or v < 0 or v != v.quantize(Decimal("0.01")):
-            raise ValueError("金额应为不小于 0、最多两位小数的数")
-        return v
 
     @model_validator(mode="after")
     def _sum(self) -> PaymentRow:
