@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -70,3 +71,16 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[object]], *, sheet: str = "èŠ
 @pytest.fixture
 def today() -> date:
     return TODAY
+
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A working folder with the samples and the bundled rules, as an office keeps them (the cwd)."""
+    work = tmp_path / "weiwen"
+    shutil.copytree(ROOT / "samples", work / "samples")
+    shutil.copytree(ROOT / "rules", work / "rules")
+    monkeypatch.chdir(work)
+    yield work

@@ -7,6 +7,7 @@ figures measured before and after are in docs/hostile.md."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 import os
 import time
 import zipfile
@@ -109,15 +110,19 @@ def far_but_narrow(path: Path, last_row: int) -> Path:
     """A roster with a cell in column AZ and one more row at ``last_row``: within ZZ, but a grid of
     ``last_row`` x 52 cells."""
     write_xlsx(path, roster(40))
+    return edit_sheet(path, lambda xml: xml.replace(
+        b"</sheetData>", f'<row r="{last_row}"><c r="AZ{last_row}" t="inlineStr"><is><t>x</t></is></c></row>'
+                         "</sheetData>".encode()))
+
+
+def edit_sheet(path: Path, edit: Callable[[bytes], bytes]) -> Path:
+    """``path`` with its sheet's XML changed by ``edit`` (every other member as it was)."""
     with zipfile.ZipFile(path) as z:
         members = [(i, z.read(i)) for i in z.infolist()]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for info, data in members:
-            if info.filename == SHEET:
-                data = data.replace(b"</sheetData>", f'<row r="{last_row}"><c r="AZ{last_row}" t="inlineStr">'
-                                    f"<is><t>x</t></is></c></row></sheetData>".encode())
-            z.writestr(info, data)
+            z.writestr(info, edit(data) if info.filename == SHEET else data)
     path.write_bytes(out.getvalue())
     return path
 
@@ -160,20 +165,14 @@ def test_a_narrow_tall_sheet_passes_the_watch() -> None:
 
 def test_an_error_value_calamine_does_not_know_is_reported_at_its_cell(tmp_path: Path) -> None:
     """#GETTING_DATA (and #SPILL!, #CALC! …) made calamine refuse the whole sheet as damaged."""
-    path = write_xlsx(tmp_path / "r.xlsx", roster(3))
-    with zipfile.ZipFile(path) as z:
-        members = [(i, z.read(i)) for i in z.infolist()]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in members:
-            if info.filename == SHEET:
-                data = data.replace(b'<c r="F3" t="inlineStr"><is><t>\xe4\xbd\x8e\xe4\xbf\x9d</t></is></c>',
-                                    b'<c r="F3" t="e"><v>#GETTING_DATA</v></c>')
-                assert b"#GETTING_DATA" in data
-                data = data.replace(b'<c r="F4" t="inlineStr"><is><t>\xe4\xbd\x8e\xe4\xbf\x9d</t></is></c>',
-                                    b'<c r="F4" t="e"><v>#SPILL!</v></c>')
-            z.writestr(info, data)
-    path.write_bytes(out.getvalue())
+    def errors(xml: bytes) -> bytes:
+        xml = xml.replace(b'<c r="F3" t="inlineStr"><is><t>\xe4\xbd\x8e\xe4\xbf\x9d</t></is></c>',
+                          b'<c r="F3" t="e"><v>#GETTING_DATA</v></c>')
+        assert b"#GETTING_DATA" in xml
+        return xml.replace(b'<c r="F4" t="inlineStr"><is><t>\xe4\xbd\x8e\xe4\xbf\x9d</t></is></c>',
+                           b'<c r="F4" t="e"><v>#SPILL!</v></c>')
+
+    path = edit_sheet(write_xlsx(tmp_path / "r.xlsx", roster(3)), errors)
     intake = load_rosters([path], today=TODAY)
     got = {(e.row, e.cell, e.code, e.value) for e in intake.errors if e.code == "cell-error-value"}
     assert got == {(3, "F3", "cell-error-value", "#GETTING_DATA"), (4, "F4", "cell-error-value", "#SPILL!")}

@@ -7,8 +7,6 @@ workbook writer's public ``save``), or as the ledger's transaction commits (SQLA
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,13 +48,6 @@ def test_ctrl_c_in_allocate_leaves_no_partial_file(tmp_path: Path, monkeypatch: 
     assert "Traceback" not in result.output
 
 
-@pytest.fixture
-def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    work = tmp_path / "weiwen"
-    shutil.copytree(ROOT / "samples", work / "samples")
-    shutil.copytree(ROOT / "rules", work / "rules")
-    monkeypatch.chdir(work)
-    yield work
 
 
 def test_ctrl_c_in_a_run_keeps_the_previous_outputs(office: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -276,13 +276,6 @@ def test_allocate_killed_mid_switch_is_finished_by_the_next_run(tmp_path: Path, 
 
 # --- run ----------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    work = tmp_path / "weiwen"
-    shutil.copytree(ROOT / "samples", work / "samples")
-    shutil.copytree(ROOT / "rules", work / "rules")
-    monkeypatch.chdir(work)
-    yield work
 
 
 def complete(folder: Path, reference: dict[str, str], label: str) -> None:
