@@ -119,3 +119,31 @@ def test_the_command_line_says_it_in_chinese(name: str, tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and "内部错误" not in done.stderr + done.stdout
     assert not LONG_NUMBER.search(done.stdout + done.stderr)
     assert path.read_bytes() == data  # the input is never changed
+
+
+@pytest.mark.parametrize("command", ["allocate", "check-duplicates"])
+def test_allocate_and_check_duplicates_on_a_folder_of_hostile_rosters(command: str, tmp_path: Path) -> None:
+    """The other two commands that read rosters, through the real command line, on 40 cases beside a
+    sound roster: a documented exit code, no traceback, no full number; allocate writes nothing when
+    a roster cannot be read (no partial output set), and changes no input."""
+    inputs = tmp_path / "花名册"
+    inputs.mkdir()
+    made = dict(cases(SEED + 1, 40))
+    for name, data in made.items():
+        (inputs / name).write_bytes(data)
+    sound = sorted((ROOT / "samples" / "rosters").glob("*.xlsx"))[0]
+    (inputs / sound.name).write_bytes(sound.read_bytes())
+    out = tmp_path / "结果"
+    args = [str(WEIWEN), command, *sorted(str(p) for p in inputs.iterdir())]
+    if command == "allocate":
+        args += ["--campaign", "spring", "-o", str(out)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    said = done.stdout + done.stderr
+    assert done.returncode in (0, 1, 2), (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in said and "内部错误" not in said
+    assert not LONG_NUMBER.search(said)
+    if command == "allocate":  # some of the crafted files cannot be read at all: nothing is written
+        assert done.returncode == 2, done.stdout[-2000:]
+        written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+        assert not written, written[:5]
+    assert all((inputs / name).read_bytes() == data for name, data in made.items())
