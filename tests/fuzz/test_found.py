@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from weiwen.core import problems as P
 from weiwen.read.workbook import read_roster_file
 
@@ -62,3 +64,21 @@ def test_a_damaged_xls_prints_nothing_on_stdout(tmp_path: Path) -> None:
     assert done.returncode in (1, 2), done.stderr[-2000:]
     doc = json.loads(done.stdout)  # fails on any line before the document
     assert doc["files"] and "WARNING" not in done.stdout
+
+
+RUNAWAYS = Path(__file__).parent / "runaways"
+
+
+@pytest.mark.parametrize("name,code", [("calamine-137gb.xls", "file-over-budget"), ("calamine-4gb.xls", "file-corrupt"),
+                                       ("wide-16135-columns.xls", "sheet-too-large")])
+def test_the_runaway_xls_files_fuzzing_found_are_bounded(name: str, code: str) -> None:
+    """Damaged .xls files on which calamine lays a grid out as written: 137 GB asked for (the process
+    aborted), or 258 x 16,135 cells from 6.6 KB.  Read in the budgeted child (weiwen.read.budget), or
+    refused by the .xls column limit; in a subprocess here too, so that a regression fails this test
+    instead of killing the run."""
+    code_text = ("import json, sys; from pathlib import Path; from weiwen.read.workbook import read_roster_file; "
+                 "print(json.dumps([p.code for p in read_roster_file(Path(sys.argv[1])).problems]))")
+    done = subprocess.run([sys.executable, "-c", code_text, str(RUNAWAYS / name)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == [code]

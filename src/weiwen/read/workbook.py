@@ -68,6 +68,9 @@ _SHARED_STRINGS = "xl/sharedStrings.xml"
 CSV_FIELD_LIMIT = 16 << 20  # one CSV cell up to 16 MB (Python's default, 131,072 characters, is an error on a
 # long cell); cells over Excel's 32,767 characters are reported as cell-too-long, not refused with the file
 THREADED_SCAN_BYTES = 16 << 20  # a sheet XML this large is scanned on a thread while calamine parses it
+# A legacy .xls (BIFF8) has at most 256 columns (IV): a wider grid is a damaged record (calamine lays it
+# out as written: 258 x 16,135 cells from a 6.6 KB file, found by tests/fuzz; tests/fuzz/runaways).
+XLS_COLUMNS = 256
 _EXT_FORMAT = {".xlsx": Format.XLSX, ".xlsm": Format.XLSX, ".xls": Format.XLS, ".csv": Format.CSV, ".txt": Format.CSV}
 
 
@@ -256,6 +259,8 @@ def _read_excel(path: Path, res: ReadResult, wanted: str | None) -> None:
             try:
                 found = own.start(meta.name)
                 sh = wb.get_sheet_by_name(meta.name)
+                if res.format is Format.XLS and sh.width > XLS_COLUMNS:  # a damaged record: see XLS_COLUMNS
+                    raise SheetTooLarge(f"有单元格超出第 {XLS_COLUMNS} 列（.xls 最多 IV 列），文件记录已损坏")
                 rows = sh.to_python(skip_empty_area=False)
                 merged = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
                 sheet_marks = found()
