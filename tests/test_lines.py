@@ -325,3 +325,14 @@ def test_every_line_not_paid_is_in_the_workbook_with_its_reason(tmp_path: Path) 
     rows = [[c.value for c in row] for row in book["未纳入"].iter_rows(min_row=4) if row[0].value]
     assert [(r[3], r[4]) for r in rows] == [("城关卡点", "第 2 行"), ("城关卡点", "第 3 行"), ("东关卡点", "第 4 行")]
     assert "牵头部门为空" in rows[2][5]
+
+
+def test_footer_rows_of_a_unit_list_are_never_paid_as_units(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "单位.xlsx", [
+        ["序号", "单位名称", "牵头单位"], [1, "城关卡点", "治安大队"], [2, "审批服务中心", "办公室"],
+        ["", "合计", "2个单位"], ["合计", "8个单位", ""], ["制表人：张三", "", ""]])
+    intake, d = load_and_decide([path], load_rules(RULES / "frontline.yaml"))
+    assert d is not None and sorted(d.table["head_name"]) == ["城关卡点", "审批服务中心"]  # 审批… is a unit
+    footer = [p for p in intake.problems if p.code == "rows-skipped-footer"]
+    assert len(footer) == 1 and "4、5、6" in footer[0].message and "合计" in footer[0].message
+    assert not intake.errors

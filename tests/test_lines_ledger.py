@@ -121,3 +121,39 @@ def test_an_older_ledger_gains_the_lines_table(tmp_path: Path, version: int, mon
     with reopened.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(lines)).scalar() == 0
         assert conn.execute(sa.select(schema.meta.c.value).where(schema.meta.c.name == "schema_version")).scalar() == "3"
+
+
+def test_an_event_recorded_with_the_id_is_found_again_by_the_staff_number_alone(ledger_url: str,  # noqa: F811
+                                                                                tmp_path: Path) -> None:
+    Ledger.create(ledger_url)
+    first = _events(tmp_path / "四月.xlsx", [["李四", A, "2002", "教务处", "生日", "2026-04-10", ""],
+                                             ["李四", "", "2002", "教务处", "住院", "2026-04-20", ""]])
+    _run(["allocate", str(first), "--campaign", "union-events", "-o", str(tmp_path / "四月"), "--ledger", ledger_url])
+    _run(["ledger", "record", str(tmp_path / "四月"), "--org", "工会", "--campaign", "union-events-2026",
+          "--ledger", ledger_url])
+    from weiwen.app.pipeline import load_and_decide
+    from weiwen.rules import find_campaign, load_rules
+
+    # later, by 工号 only: the birthday again (paid) and a second hospitalisation (held with April's date)
+    later = _events(tmp_path / "九月.xlsx", [["李四", "", "2002", "教务处", "生日", "2026-04-10", ""],
+                                            ["李四", "", "2002", "教务处", "住院", "2026-09-01", ""]])
+    _, d = load_and_decide([later], load_rules(find_campaign("union-events")), ledger_url=ledger_url)
+    assert d is not None and len(d.table) == 0
+    by_row = {x.row: x for x in d.left_out}
+    assert by_row[2].kind == "排除" and "台账中已有记录" in by_row[2].reason
+    assert by_row[3].kind == "待决定" and [x.isoformat() for x in by_row[3].earlier] == ["2026-04-20"]
+    # and by ID only: the same
+    by_id = _events(tmp_path / "十月.xlsx", [["李四", A, "", "教务处", "生日", "2026-04-10", ""]])
+    _, d = load_and_decide([by_id], load_rules(find_campaign("union-events")), ledger_url=ledger_url)
+    assert d is not None and len(d.table) == 0 and "台账中已有记录" in d.left_out[0].reason
+
+
+def test_recording_under_another_campaign_code_is_refused(ledger_url: str, tmp_path: Path) -> None:  # noqa: F811
+    Ledger.create(ledger_url)
+    roster = _events(tmp_path / "a.xlsx", [["张伟", A, "1001", "教务处", "结婚", "2026-03-02", ""]])
+    _run(["allocate", str(roster), "--campaign", "union-events", "-o", str(tmp_path / "o")])
+    r = runner.invoke(app, ["ledger", "record", str(tmp_path / "o"), "--org", "工会", "--campaign", "工会2026",
+                            "--ledger", ledger_url])
+    assert r.exit_code == 2 and "union-events-2026" in r.output and "Traceback" not in r.output  # a usage error
+    with Ledger.open(ledger_url).engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(lines)).scalar() == 0

@@ -56,7 +56,8 @@ def record(
     慰问单位或职工事件的核定结果记入每个单位、每件事（读取同一文件夹中的 lines.csv）。
     同一文件重复记账不会新增记录；户中任何一人在同一活动中已被记账（无论当时是户主还是成员）的，列为冲突，不再记入；
     同一单位、同一人同一天的同一事由已记账的，也不再记入。
-    退出码：0 全部记入；1 有冲突；3 台账被占用。"""
+    --campaign 与结果的 summary.json 中的活动代码不一致时拒绝（否则以后认不出已经发过）。
+    退出码：0 全部记入；1 有冲突；2 文件不对或活动代码与结果不符；3 台账被占用。"""
     from weiwen.app.lines import record_allocation
     from weiwen.ledger.lines import LinesRecorded
 

@@ -195,6 +195,7 @@ lines = sa.Table(  # v3: aided units and members' events
     sa.Column("kind", sa.String(8), nullable=False),  # unit / person
     sa.Column("subject", sa.String(300), nullable=False),  # unit: 部门/名称 as written; person: the keyed hash
     sa.Column("masked", sa.String(32), nullable=False),  # person: the masked ID (or the 工号); unit: ""
+    sa.Column("alias", sa.String(64)),  # person: the keyed hash of the 工号 as well, when there is one
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("department", sa.String(128), nullable=False),
     sa.Column("event", sa.String(64), nullable=False),  # "" for a unit

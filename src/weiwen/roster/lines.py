@@ -16,6 +16,7 @@ also take every alias of ``headers.yaml``.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -101,20 +102,30 @@ def _build(sheet: RawSheet, layout: SheetLayout, kind: RecipientKind, fields: di
     cols = layout.columns
     rows: list[int] = []  # 0-based rows holding a line
     footer: list[int] = []
+    footer_text: list[str] = []
+    markers = tuple(vocab.footer_markers)
+    # A cell that reads as a footer by itself: a total (合计 3个单位), or a footer word with its colon
+    # (制表人：) — not a unit that merely starts like one (审批服务中心).
+    footer_cell = re.compile("^(?:合计|总计|小计|共计)|^(?:" + "|".join(map(re.escape, markers)) + r")\s*[:：]")
     for i in range(layout.header_index + 1, len(sheet.rows)):
         row = sheet.rows[i]
         texts = [clean(cell_text(v)) for v in row]
         if not any(t for j, t in enumerate(texts) if j != cols.get("seq")):
             continue
-        name_col = cols["name"]
-        if (name_col >= len(texts) or not texts[name_col]) and any(
-                t.startswith(m) for t in texts if t for m in vocab.footer_markers):
+        # A footer (合计 3个单位, 制表人：…) names no unit and no member: its first cell, or its name cell,
+        # starts with a footer word.  Never paid as a unit called “合计”.
+        first = next((t for t in texts if t), "")
+        name = texts[cols["name"]] if cols["name"] < len(texts) else ""
+        if footer_cell.match(first) or footer_cell.match(name) or (not name and any(
+                t.startswith(markers) for t in texts if t)):
             footer.append(i)
+            footer_text.append(" ".join(t for t in texts if t))
             continue
         rows.append(i)
     if footer:
         out.problems.append(P.make("rows-skipped-footer", file=sheet.file, sheet=sheet.name, row=footer[0] + 1,
-                                   rows="、".join(str(r + 1) for r in footer[:10]), text=""))
+                                   rows="、".join(str(r + 1) for r in footer[:10]),
+                                   text=" / ".join(footer_text)[:60]))
     excel = [i + 1 for i in rows]
 
     def values(key: str) -> list[object]:
