@@ -105,16 +105,18 @@ def _unit_book(book: rx.FastExcel, d: Decision, title: str) -> None:
         total = {"序号": "合计", "慰问单位": f"{len(part)} 个单位", "慰问物资": _goods_total(part, goods),
                  "现金（元）": _money(part["cash_fen"].sum()), "合计（元）": _money(part["total_fen"].sum()),
                  "签收人": "", "签收日期": ""}
-        heads = list(rows[0]) if rows else list(total)
-        widths = [5.0, 20.0, 20.0, 10.0, 10.0, 12.0, 10.0]  # portrait A4 at 100%: signed, so printed at 11 pt
-        lines = np.array([max(display_lines(str(r["慰问单位"]), 20), display_lines(str(r["慰问物资"]), 20))
+        heads = list(total)
+        widths = [5.0, 17.0, 25.0, 10.0, 10.0, 12.0, 9.0]  # portrait A4 at 100%: signed, so printed at 11 pt
+        lines = np.array([max(display_lines(str(r["慰问单位"]), 17), display_lines(str(r["慰问物资"]), 22))
                           for r in [*rows, total]], dtype=np.int64)
         heights = heights_of(lines, 3, least=30)  # room to sign; the data start under title, subtitle, header
-        titled_sheet(book, sheet_name(f"发放清单-{dept}", used), Rows(heads, [*rows, total]),
-                     f"{title} 发放清单", fmt,
-                     [fmt.center, fmt.wrap, fmt.wrap, fmt.amount, fmt.amount, fmt.text, fmt.text], widths,
-                     subtitles=(f"牵头部门：{dept}            {SIGN_OFF}",), landscape=False,
-                     footer=f"&C{page_numbers(False)}", heights=heights)
+        # Row formats and a bare last row: the totals row keeps its height (the writer's quirk,
+        # weiwen.sheets.printed); the sign-off line is in the footer, on every page.
+        row_formats: dict[int, object] = {3 + k: fmt.cell for k in range(len(rows))}
+        row_formats[3 + len(rows)] = fmt.cell_total
+        titled_sheet(book, sheet_name(f"发放清单-{dept}", used), Rows(heads, [*rows, total, dict.fromkeys(heads, "")]),
+                     f"{title} 发放清单", fmt, None, widths, subtitles=(f"牵头部门：{dept}",), landscape=False,
+                     footer=f"&L{SIGN_OFF}&R{page_numbers(False)}", heights=heights, row_formats=row_formats)
     _left_out_sheet(book, fmt, used, d, title, "慰问单位")
 
 
