@@ -336,3 +336,19 @@ def test_footer_rows_of_a_unit_list_are_never_paid_as_units(tmp_path: Path) -> N
     footer = [p for p in intake.problems if p.code == "rows-skipped-footer"]
     assert len(footer) == 1 and "4、5、6" in footer[0].message and "合计" in footer[0].message
     assert not intake.errors
+
+
+def test_an_unknown_event_names_the_plans_events_and_a_leaders_words_are_understood(tmp_path: Path) -> None:
+    a = make_id("110101", "19800101", "001")
+    path = _events_file(tmp_path, [[1, "甲", a, "1", "教务处", "直系亲属病逝", "2026-03-01", ""],
+                                   [2, "甲", a, "1", "教务处", "住院", "2026-03-01", ""],
+                                   [3, "甲", a, "1", "教务处", "住院", "2026-05-01", "同意"],
+                                   [4, "乙", make_id("110101", "19800202", "002"), "2", "教务处", "住院", "2026-03-01", ""],
+                                   [5, "乙", make_id("110101", "19800202", "002"), "2", "教务处", "住院", "2026-06-01", "不同意"]])
+    intake, d = load_and_decide([path], load_rules(RULES / "union-events.yaml"))
+    unknown = next(p for p in intake.problems if p.code == "event-unknown")
+    assert "是不是：直系亲属去世？" in unknown.message and "本活动的事由有：住院、结婚" in unknown.message
+    assert "三属" not in unknown.message  # never a household category
+    assert not [p for p in intake.errors if p.code == "approval-invalid"]
+    assert d is not None and sorted(d.table["row"]) == [3, 4, 5]  # 同意: paid
+    assert [(x.row, x.kind) for x in d.left_out if x.kind in ("待决定", "不同意")] == [(6, "不同意")]

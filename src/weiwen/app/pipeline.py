@@ -16,6 +16,7 @@ from weiwen.dedupe import Group, find_duplicates, ledger_groups
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
 from weiwen.roster.lines import load_lines
 from weiwen.model.recipients import RecipientKind
+from weiwen.rules.schema import Condition, Rules
 from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs
@@ -63,7 +64,27 @@ def load_campaign_rosters(paths: list[Path], loaded: LoadedRules, vocab: Vocabul
     kind = RecipientKind(c.recipients)
     if kind is RecipientKind.HOUSEHOLD:
         return load_rosters(paths, sheet=sheet, vocab=vocab, today=c.reference_date, progress=progress)
-    return load_lines(paths, kind, vocab, date.today(), sheet=sheet)
+    return load_lines(paths, kind, vocab, date.today(), sheet=sheet,
+                      event_types=plan_categories(loaded.rules))
+
+
+def plan_categories(rules: Rules) -> list[str]:
+    """The categories a plan names (declared, or in a standard's condition), in order: an event
+    roster's 事由 are these."""
+    names = list(rules.categories)
+
+    def walk(c: Condition | None) -> None:
+        if c is None:
+            return
+        names.extend(c.category or [])
+        for child in [*(c.all or []), *(c.any or []), *([c.not_] if c.not_ else [])]:
+            walk(child)
+
+    for s in rules.standards:
+        walk(s.when)
+        for p in s.parts or []:
+            walk(p.when)
+    return list(dict.fromkeys(names))
 
 
 def ledger_exclusions(intake: Intake, loaded: LoadedRules, ledger_url: str) -> tuple[dict[str, str], dict[str, str]]:

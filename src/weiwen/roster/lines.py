@@ -16,8 +16,10 @@ also take every alias of ``headers.yaml``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -37,10 +39,12 @@ from weiwen.roster.intake import FileSummary, Intake, SheetSummary
 from weiwen.roster.layout import HEADER_SCAN_ROWS, SheetLayout, cell_text
 from weiwen.roster.line_fields import NO, REQUIRED, WHAT, YES, LineField, find_line_layout, line_fields
 
+
 def load_lines(paths: list[Path], kind: RecipientKind, vocab: Vocabulary, today: date, *,
-               sheet: str | None = None) -> Intake:
+               sheet: str | None = None, event_types: Sequence[str] = ()) -> Intake:
     """Read and check the lists ``paths`` of a campaign whose recipients are ``kind`` (unit or
-    person); ``vocab`` holds the campaign's categories (the event types of an event roster)."""
+    person); ``vocab`` holds the campaign's categories (the event types of an event roster);
+    ``event_types``: the plan's event types, named when a roster's 事由 is none of them."""
     fields = line_fields(kind, vocab)
     files: list[FileSummary] = []
     problems: list[P.Problem] = []
@@ -58,7 +62,7 @@ def load_lines(paths: list[Path], kind: RecipientKind, vocab: Vocabulary, today:
             if layout is None:
                 continue
             found = True
-            frame, facts, found_problems = _build(raw, layout, kind, fields, vocab, today)
+            frame, facts, found_problems = _build(raw, layout, kind, fields, vocab, today, tuple(event_types))
             frames.append(frame)
             events.append(facts)
             problems.extend(layout.problems + found_problems)
@@ -97,7 +101,8 @@ def events_frame(records: list[dict[str, object]]) -> pd.DataFrame:
 
 
 def _build(sheet: RawSheet, layout: SheetLayout, kind: RecipientKind, fields: dict[str, LineField],
-           vocab: Vocabulary, today: date) -> tuple[pd.DataFrame, pd.DataFrame, list[P.Problem]]:
+           vocab: Vocabulary, today: date, events: tuple[str, ...] = ()
+           ) -> tuple[pd.DataFrame, pd.DataFrame, list[P.Problem]]:
     out = Collector(sheet, layout)
     cols = layout.columns
     rows: list[int] = []  # 0-based rows holding a line
@@ -157,7 +162,7 @@ def _build(sheet: RawSheet, layout: SheetLayout, kind: RecipientKind, fields: di
             for r, i_, s in zip(excel, ids, staff, strict=True):
                 if i_ is None and not s:
                     out.add("member-key-missing", r, "id_number" if "id_number" in cols else "staff_no")
-    categories, event_dates, approvals = _kind_facts(kind, values, texts, excel, out, vocab, today)
+    categories, event_dates, approvals = _kind_facts(kind, values, texts, excel, out, vocab, today, events)
     record_rows: list[dict[str, object]] = []
     phones = phone_column(values("phone"), excel, out).to_pylist()
     cards = bank_column(values("bank_card"), excel, out).to_pylist()
@@ -188,7 +193,7 @@ def _build(sheet: RawSheet, layout: SheetLayout, kind: RecipientKind, fields: di
 
 
 def _kind_facts(kind: RecipientKind, values, texts, excel: list[int], out: Collector,  # type: ignore[no-untyped-def]
-                vocab: Vocabulary, today: date) -> tuple[list[str], list[date | None], list[str]]:
+                vocab: Vocabulary, today: date, events: tuple[str, ...] = ()) -> tuple[list[str], list[date | None], list[str]]:
     """Categories (a unit's class, an event's type), event dates and the clerk's decisions."""
     n = len(excel)
     dates: list[date | None] = [None] * n
@@ -210,8 +215,7 @@ def _kind_facts(kind: RecipientKind, values, texts, excel: list[int], out: Colle
         if not t:
             out.add("event-missing", r, "event")
         elif c is None:
-            sugg = vocab.suggest_categories(t)
-            out.add("event-unknown", r, "event", t, suggest=f"是不是：{'、'.join(sugg)}？" if sugg else "")
+            out.add("event-unknown", r, "event", t, suggest=_event_hint(t, events, vocab))
         cats.append(c or "")
     for k, (r, v) in enumerate(zip(excel, values("event_date"), strict=True)):
         if is_blank(v):
@@ -226,11 +230,25 @@ def _kind_facts(kind: RecipientKind, values, texts, excel: list[int], out: Colle
         else:
             dates[k] = parsed[0]
     for k, (r, t) in enumerate(zip(excel, texts("approval"), strict=True)):
-        yes = vocab.flag(t) if t else None
+        yes = APPROVAL_WORDS.get(t, vocab.flag(t) if t else None)
         if t and yes is None:
             out.add("approval-invalid", r, "approval", t)
         approvals[k] = "" if yes is None else (YES if yes else NO)
     return cats, dates, approvals
+
+
+# What a leader writes in a 审批意见 / 是否同意 column, beside 是 and 否.
+APPROVAL_WORDS = {"同意": True, "批准": True, "同意慰问": True, "不同意": False, "不批准": False, "不予慰问": False}
+
+
+def _event_hint(text: str, events: tuple[str, ...], vocab: Vocabulary) -> str:
+    """“是不是：住院？本活动的事由有：住院、结婚……”: the plan's events, never the household categories."""
+    if not events:
+        sugg = vocab.suggest_categories(text)
+        return f"是不是：{'、'.join(sugg)}？" if sugg else ""
+    near = difflib.get_close_matches(text, events, n=2, cutoff=0.3) or [e for e in events if e in text or text in e]
+    listed = f"本活动的事由有：{'、'.join(events)}。"
+    return (f"是不是：{'、'.join(near)}？" if near else "") + listed
 
 
 def _duplicates(frame: pd.DataFrame, facts: pd.DataFrame, kind: RecipientKind) -> list[P.Problem]:
