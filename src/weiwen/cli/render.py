@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from weiwen.core import problems as P
-from weiwen.model.recipients import COUNT_LABEL
+from weiwen.model.recipients import COUNT_LABEL, RecipientKind
 
 if TYPE_CHECKING:  # only named in annotations: importing them would load pandas at every start
     from weiwen.app.campaign import Versioned
@@ -100,7 +100,12 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
     findings(console, d.findings)
     kinds = Counter(x.kind for x in d.left_out)
     if kinds:
-        console.print("未纳入：" + "，".join(f"{k} {n} 条" for k, n in kinds.items()) + "（详见“未纳入”表）")
+        sheets = ["未纳入"]
+        if d.kind is not RecipientKind.HOUSEHOLD:  # held events have sheets of their own
+            sheets = [k for k in ("待决定", "不同意") if k in kinds] + (
+                ["未纳入"] if set(kinds) - {"待决定", "不同意"} else [])
+        where = "、".join(f"“{s}”" for s in sheets)
+        console.print("未纳入：" + "，".join(f"{k} {n} 条" for k, n in kinds.items()) + f"（详见{where}表）")
     if intake.errors:
         console.print(f"[yellow]花名册有 {len(intake.errors)} 条错误，相关行未参与核定；"
                       "可用 weiwen validate --report 生成标注副本发回修改。[/]", markup=True)

@@ -234,7 +234,7 @@ _kind("rules-exclusion-column-missing", W, "无法按列排除", "名单无法�
       "如方案要求排除这些对象，请在花名册中增加“{header}”列并填写。")
 _kind("rules-category-uncovered", W, "花名册类别无标准涉及",
       "花名册中有 {count} 人的类别含“{category}”，但没有任何标准涉及这一类别（他们只有在符合其他标准时才会得到慰问）。")
-_kind("rules-standard-unused", W, "标准无人享受", "标准“{standard}”没有任何户享受{why}。")
+_kind("rules-standard-unused", W, "标准无人享受", "标准“{standard}”没有任何{who}享受{why}。")
 _kind("rules-tier-outside", W, "符合条件但不在任何档内",
       "{count} 人符合标准“{standard}”的条件，但{by}不在任何一档内（{detail}），这些人按这项标准得到 0 元。")
 _kind("rules-stated-differs", W, "与方案写明的数不符", "{what}：方案写明 {stated}，按花名册核定为 {actual}（相差 {diff}）。",

@@ -171,7 +171,7 @@ def check(loaded: LoadedRules, vocab: Vocabulary, rosters: RosterFacts | None = 
         for category, count in sorted(rosters.categories.items(), key=lambda kv: (-kv[1], kv[0])):
             if category and category not in covered and category in vocab.categories:
                 out.add("rules-category-uncovered", None, category=category, count=count)
-    else:
+    elif rules.campaign.recipients == "household":  # units and events: the household categories are not theirs
         bundled = [c for c in vocab.categories if c not in covered and c not in rules.categories]
         if bundled:
             out.add("rules-bundled-uncovered", None, categories="、".join(bundled))
@@ -194,13 +194,16 @@ def after_decision(loaded: LoadedRules, households: dict[str, int], outside: dic
     """What only the decision shows: a standard nobody received (``households``: code -> households
     paid), persons who meet a standard's condition but no tier (``outside``: code -> (persons, detail))."""
     out = _Findings(loaded)
+    kind = loaded.rules.campaign.recipients
     for i, s in enumerate(loaded.rules.standards):
-        if households.get(s.code, 0) == 0:
+        # An event roster lists the events of a month or so: a standard no event of it meets is usual.
+        if households.get(s.code, 0) == 0 and kind != "person":
             beaten = (lost or {}).get(s.code, 0)
             how = "优先顺序" if loaded.rules.combination.mode == "priority" else "最高标准"
             why = (f"（符合这项标准的 {beaten} 户都按{how}享受了其他标准）" if beaten
                    else "（有户被排除或超出名额，请查看“未纳入”表）" if excluded else "")
-            out.add("rules-standard-unused", ("standards", i), standard=s.name, why=why)
+            out.add("rules-standard-unused", ("standards", i), standard=s.name, why=why,
+                    who="个单位" if kind == "unit" else "户")
         count, detail = outside.get(s.code, (0, ""))
         if count:
             by = "、".join(BY_ZH[p.tiers.by] for p in s.pieces if p.tiers is not None) or "档次"
