@@ -40,9 +40,14 @@ def table(title: str, columns: list[tuple[str, str]] | tuple[str, ...]) -> Table
     return t
 
 
+LINE_NOUN = {RecipientKind.HOUSEHOLD: ("人数", "人"), RecipientKind.UNIT: ("单位数", "个单位"),
+             RecipientKind.PERSON: ("行数", "行")}
+
+
 def validation(console: Console, intake: Intake, *, show: int, reports: list[Path]) -> None:
-    files = table("花名册校验结果", ("文件", "工作表", ("人数", "right"), ("合格", "right"), ("错误", "right"),
-                                      ("警告", "right")))
+    head, unit = LINE_NOUN[intake.kind]
+    files = table("花名册校验结果" if intake.kind is RecipientKind.HOUSEHOLD else "名单校验结果",
+                  ("文件", "工作表", (head, "right"), ("合格", "right"), ("错误", "right"), ("警告", "right")))
     for f in intake.files:
         if not f.sheets:
             files.add_row(escape(f.path), "—", "0", "0", str(f.errors), "0", style="red" if not f.readable else None)
@@ -70,7 +75,7 @@ def validation(console: Console, intake: Intake, *, show: int, reports: list[Pat
             console.print(f"[dim]提示 {escape(p.location_zh())}：{escape(p.message)}[/]", markup=True)
 
     console.print(
-        f"共 {len(intake.files)} 个文件，{intake.rows} 人，合格 {intake.valid_rows} 人；"
+        f"共 {len(intake.files)} 个文件，{intake.rows} {unit}，合格 {intake.valid_rows} {unit}；"
         f"错误 {len(errors)} 条，警告 {len(warnings)} 条。"
     )
     for path in reports:

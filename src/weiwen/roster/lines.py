@@ -66,8 +66,7 @@ def load_lines(paths: list[Path], kind: RecipientKind, vocab: Vocabulary, today:
             frames.append(frame)
             events.append(facts)
             problems.extend(layout.problems + found_problems)
-            summary.sheets.append(SheetSummary(name=raw.name, rows=len(frame), valid=int(frame["valid"].sum()),
-                                               errors=sum(p.severity is P.Severity.ERROR for p in found_problems)))
+            summary.sheets.append(SheetSummary(name=raw.name))
         if read.readable and not found:
             needs = "、".join(f"“{fields[k].label}”" for k in REQUIRED[kind])
             problems.extend(P.make("list-header-not-found", file=read.display, sheet=raw.name,
@@ -84,8 +83,20 @@ def load_lines(paths: list[Path], kind: RecipientKind, vocab: Vocabulary, today:
     if bad and len(frame):
         hit = [(f, s, int(r)) in bad for f, s, r in zip(frame["file"], frame["sheet"], frame["row"], strict=True)]
         frame["valid"] = frame["valid"].to_numpy(dtype=bool) & ~np.asarray(hit, dtype=bool)
+    _count(files, frame, problems)
     return Intake(files=files, frame=check(PERSONS, frame), problems=problems, kind=kind,
                   events=check(EVENTS, facts) if kind is RecipientKind.PERSON else None)
+
+
+def _count(files: list[FileSummary], frame: pd.DataFrame, problems: list[P.Problem]) -> None:
+    """Each sheet's lines, valid lines, errors and warnings, once every check (duplicates too) is in."""
+    for f in files:
+        for sh in f.sheets:
+            mine = frame[(frame["file"] == f.path) & (frame["sheet"] == sh.name)] if len(frame) else frame
+            sh.rows, sh.valid = len(mine), int(mine["valid"].sum()) if len(mine) else 0
+            said = [p for p in problems if p.file == f.path and p.sheet == sh.name]
+            sh.errors = sum(p.severity is P.Severity.ERROR for p in said)
+            sh.warnings = sum(p.severity is P.Severity.WARNING for p in said)
 
 
 def events_frame(records: list[dict[str, object]]) -> pd.DataFrame:
