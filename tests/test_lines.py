@@ -258,7 +258,8 @@ def test_validate_allocate_budget_and_run_on_a_unit_list(tmp_path: Path) -> None
     assert not (out / "公示名单.xlsx").exists()
     r = runner.invoke(app, ["budget", str(UNIT_LIST), "--campaign", "frontline", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    assert (out / "经费预算.xlsx").is_file()
+    budget = openpyxl.load_workbook(out / "经费预算.xlsx")
+    assert "分牵头部门汇总" in budget.sheetnames and "分村汇总" not in budget.sheetnames
     plan = tmp_path / "方案" / "一线.yaml"
     plan.parent.mkdir()
     doc = (RULES / "frontline.yaml").read_text(encoding="utf-8").replace(
@@ -320,6 +321,8 @@ def test_every_line_not_paid_is_in_the_workbook_with_its_reason(tmp_path: Path) 
     r = runner.invoke(app, ["allocate", str(path), "--campaign", "frontline", "-o", str(tmp_path / "o")])
     assert r.exit_code == 1, r.output  # rows with errors: the others are decided, the exit code says so
     assert "47 个单位" in r.output and "47 户" not in r.output  # the plan's count, in units
+    r = runner.invoke(app, ["budget", str(path), "--campaign", "frontline", "-o", str(tmp_path / "b")])
+    assert "未纳入：行有错误 3 条（不在预算之内" in r.output  # the budget says what it leaves out
     book = openpyxl.load_workbook(tmp_path / "o" / "发放清单.xlsx")
     assert book.sheetnames == ["汇总", "发放清单-交警大队", "未纳入"]
     rows = [[c.value for c in row] for row in book["未纳入"].iter_rows(min_row=4) if row[0].value]

@@ -64,6 +64,7 @@ def budget(
     else:
         render.budget(out_console(), b, target, loaded.rules.campaign.name)
         render.findings(out_console(), decision.findings)
+        render.left_out(out_console(), decision, budget=True)  # the budget leaves them out: say so
     raise typer.Exit(int(ExitCode.PROBLEMS if intake.errors else ExitCode.OK))
 
 

@@ -103,14 +103,7 @@ def decision(console: Console, d: Decision, outputs: list[Path], intake: Intake)
     shown.add_row("合计", str(len(d.table)), str(d.cash), str(d.goods_value), str(d.total), style="bold")
     console.print(shown)
     findings(console, d.findings)
-    kinds = Counter(x.kind for x in d.left_out)
-    if kinds:
-        sheets = ["未纳入"]
-        if d.kind is not RecipientKind.HOUSEHOLD:  # held events have sheets of their own
-            sheets = [k for k in ("待决定", "不同意") if k in kinds] + (
-                ["未纳入"] if set(kinds) - {"待决定", "不同意"} else [])
-        where = "、".join(f"“{s}”" for s in sheets)
-        console.print("未纳入：" + "，".join(f"{k} {n} 条" for k, n in kinds.items()) + f"（详见{where}表）")
+    left_out(console, d)
     if intake.errors:
         console.print(f"[yellow]花名册有 {len(intake.errors)} 条错误，相关行未参与核定；"
                       "可用 weiwen validate --report 生成标注副本发回修改。[/]", markup=True)
@@ -184,6 +177,19 @@ def rules_findings(console: Console, loaded: LoadedRules, problems: list[P.Probl
     findings(console, sorted(problems, key=lambda p: order[p.severity]), notes=True)
     errors = sum(p.severity is P.Severity.ERROR for p in problems)
     console.print("没有发现错误。" if not errors else f"发现 {errors} 处错误，weiwen allocate 将拒绝核定。")
+
+
+def left_out(console: Console, d: Decision, *, budget: bool = False) -> None:
+    """未纳入：行有错误 3 条，待决定 1 条（详见…表）: what the figures leave out, and where it is listed."""
+    kinds = Counter(x.kind for x in d.left_out)
+    if not kinds:
+        return
+    sheets = ["未纳入"]
+    if d.kind is not RecipientKind.HOUSEHOLD:  # held events have sheets of their own
+        sheets = [k for k in ("待决定", "不同意") if k in kinds] + (["未纳入"] if set(kinds) - {"待决定", "不同意"} else [])
+    where = "、".join(f"“{s}”" for s in sheets)
+    said = f"不在预算之内，详见 weiwen allocate 写出的{where}表" if budget else f"详见{where}表"
+    console.print("未纳入：" + "，".join(f"{k} {n} 条" for k, n in kinds.items()) + f"（{said}）")
 
 
 def budget(console: Console, b: BudgetFigures, target: Path, name: str) -> None:

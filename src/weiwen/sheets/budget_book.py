@@ -226,20 +226,23 @@ def _villages_sheet(wb: Any, f: dict[str, Any], b: BudgetFigures, title: str, ta
 
     The 乡镇(街道) column shows each roster's township, else the campaign's (campaign.township); when
     neither is known anywhere the column is left out rather than printed full of dashes."""
-    ws = wb.add_worksheet("分村汇总")
+    group = GROUP_LABEL[b.kind]
+    households = b.kind is RecipientKind.HOUSEHOLD
+    sheet = "分村汇总" if households else f"分{group}汇总"
+    ws = wb.add_worksheet(sheet)
     towns: dict[str, list[tuple[str, str, int, int, Decimal, Decimal]]] = {}
     for row in b.villages:
         towns.setdefault(row[0] or b.township, []).append(row)
     known = any(towns)  # some township is known
     unknown = "（未填乡镇）"
     money = _money_width([b.total, b.cash, b.goods_value])
-    heads = [GROUP_LABEL[b.kind], COUNT_LABEL[b.kind], "享受人数", "现金（元）", "物资折价（元）", "合计（元）"]
+    heads = [group, COUNT_LABEL[b.kind], "享受人数" if households else "计发次数", "现金（元）", "物资折价（元）", "合计（元）"]
     widths = [16, 7, 9, money, money, money]
     if known:
         heads, widths = ["乡镇(街道)", *heads], [14, *widths]
     c0 = 1 if known else 0  # the village column
     last_col = len(heads) - 1
-    r = table(ws, heads, widths, f"{title} 分村(社区)汇总表")
+    r = table(ws, heads, widths, f"{title} 分{group}汇总表")
     first = r
 
     def figures(r: int, rows: list[tuple[str, str, int, int, Decimal, Decimal]], total: bool) -> None:
@@ -270,16 +273,16 @@ def _villages_sheet(wb: Any, f: dict[str, Any], b: BudgetFigures, title: str, ta
     figures(r, b.villages, total=True)
     r += 1
     note(ws, r, last_col, "享受人数：各户中符合所享受标准条件的人数（户主和家庭成员都计）；花名册只在户主一行填写类别的，"
-                          "每户计 1 人。", widths)
+                          "每户计 1 人。" if households else "计发次数：每个单位、每件事计 1 次。", widths)
     if b.villages and len(b.villages) <= CHART_MAX_VILLAGES and len(towns) == 1:
         n = len(b.villages)
         chart = wb.add_chart({"type": "bar"})
-        chart.add_series({"name": "合计", "categories": ["分村汇总", first, c0, first + n - 1, c0],
-                          "values": ["分村汇总", first, last_col, first + n - 1, last_col], "gap": 60})
-        _place_chart(ws, chart, r + 2, "各村(社区)经费", n, widths, legend=False)
+        chart.add_series({"name": "合计", "categories": [sheet, first, c0, first + n - 1, c0],
+                          "values": [sheet, first, last_col, first + n - 1, last_col], "gap": 60})
+        _place_chart(ws, chart, r + 2, f"各{group}经费", n, widths, legend=False)
     elif b.villages:
         why = f"分属 {len(towns)} 个乡镇" if len(towns) > 1 else f"较多（{len(b.villages)} 个）"
-        note(ws, r + 2, last_col, f"村(社区){why}，未绘制分村图表。", widths)
+        note(ws, r + 2, last_col, f"{group}{why}，未绘制分{'村' if households else group}图表。", widths)
 
 
 def _funds_sheet(wb: Any, f: dict[str, Any], b: BudgetFigures, title: str, table: Any, text_row: Any) -> None:
