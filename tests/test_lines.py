@@ -217,7 +217,7 @@ def test_a_list_that_is_not_of_the_campaigns_kind_is_refused(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("change,words", [
     ({"campaign": {"recipients": "unit"}, "standards": [{"when": {"age": {"gte": 80}}}]}, "没有 age"),
-    ({"campaign": {"recipients": "unit"}, "standards": [{"per": "person"}]}, "per: person"),
+    ({"campaign": {"recipients": "unit"}, "standards": [{"per": "person"}]}, "计发方式只能是“按户”"),
     ({"limits": [{"event": "住院", "per_year": 1}]}, "limits"),
     ({"campaign": {"recipients": "person"}, "quotas": {"slots": {"教务处": 3}}}, "quotas"),
 ])

@@ -437,8 +437,8 @@ class Rules(Strict):
         for s in self.standards:
             for piece in s.pieces:
                 if piece.per != "household" or piece.goods_once:
-                    raise ValueError(f"标准“{s.name}”：慰问{what}的名单{per_line}，标准按行计发，"
-                                     "不能写 per: person / member 或 goods_once")
+                    raise ValueError(f"标准“{s.name}”：慰问{what}的名单{per_line}，每行按一份计发："
+                                     "计发方式只能是“按户”（per: household），不能按人、按户人口或“物资只发一次”")
                 if piece.tiers is not None:
                     raise ValueError(f"标准“{s.name}”：慰问{what}的名单不能按 {piece.tiers.by} 分档")
             conditions = [s.when, *(p.when for p in s.parts or () if p.when is not None)]
