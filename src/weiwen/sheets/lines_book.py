@@ -128,7 +128,10 @@ def _goods_total(part: pd.DataFrame, goods: list[tuple[str, str]]) -> str:
 def _event_book(book: rx.FastExcel, d: Decision, title: str) -> None:
     fmt = Formats()
     used: set[str] = set()
-    table = d.table.sort_values(["village", "file", "sheet", "row"], kind="stable")
+    # By department in the roster's order (as the clerk listed them), then by roster row.
+    first = {v: k for k, v in reversed(list(enumerate(d.table["village"])))}
+    table = d.table.assign(_dept=d.table["village"].map(first)).sort_values(
+        ["_dept", "file", "sheet", "row"], kind="stable").drop(columns="_dept")
     goods = d.goods
     events = (d.events.set_index("household").loc[table["household"].to_numpy()] if d.events is not None
               else None)
