@@ -16,7 +16,7 @@ from weiwen.dedupe import Group, find_duplicates, ledger_groups
 from weiwen.roster.intake import Intake, load_rosters, no_cyclic_gc
 from weiwen.roster.lines import load_lines
 from weiwen.model.recipients import RecipientKind
-from weiwen.rules.schema import Condition, Rules
+from weiwen.rules.schema import Rules
 from weiwen.sheets.annotated import write_reports
 from weiwen.sheets.budget_book import read_summary, write_budget
 from weiwen.sheets.decision_book import second_process, write_outputs
@@ -72,18 +72,9 @@ def plan_categories(rules: Rules) -> list[str]:
     """The categories a plan names (declared, or in a standard's condition), in order: an event
     roster's 事由 are these."""
     names = list(rules.categories)
-
-    def walk(c: Condition | None) -> None:
-        if c is None:
-            return
-        names.extend(c.category or [])
-        for child in [*(c.all or []), *(c.any or []), *([c.not_] if c.not_ else [])]:
-            walk(child)
-
     for s in rules.standards:
-        walk(s.when)
-        for p in s.parts or []:
-            walk(p.when)
+        for when in (s.when, *(p.when for p in s.parts or () if p.when is not None)):
+            names.extend(name for leaf in when.leaves() for name in leaf.category or ())
     return list(dict.fromkeys(names))
 
 

@@ -120,15 +120,19 @@ class Condition(Strict):
             raise ValueError("lt、lte、gt、gte、equals、in 只能与 column 一起使用")
         return self
 
-    def leaf_kinds(self) -> set[str]:
-        """The kinds of the leaves of this condition (category, age …), through all / any / not."""
+    def leaves(self) -> list[Condition]:
+        """The leaf conditions (category, age, column …) of this one, through all / any / not, in order."""
         kind = self.kind()
         if kind in ("all", "any"):
-            return {k for c in (self.all or self.any or ()) for k in c.leaf_kinds()}
+            return [leaf for c in (self.all if kind == "all" else self.any) or () for leaf in c.leaves()]
         if kind == "not":
             assert self.not_ is not None
-            return self.not_.leaf_kinds()
-        return {kind}
+            return self.not_.leaves()
+        return [self]
+
+    def leaf_kinds(self) -> set[str]:
+        """The kinds of the leaves of this condition (category, age …)."""
+        return {leaf.kind() for leaf in self.leaves()}
 
     def kind(self) -> str:
         for k in (*LEAF_KEYS, "all", "any"):

@@ -417,19 +417,9 @@ def _plan_columns(rules: Rules | None) -> list[str]:
     if rules is None:
         return []
     out = list(rules.exclusions.column)
-
-    def walk(c: Condition | None) -> None:
-        if c is None:
-            return
-        if c.column is not None:
-            out.append(c.column)
-        for child in [*(c.all or []), *(c.any or []), *([c.not_] if c.not_ else [])]:
-            walk(child)
-
     for s in rules.standards:
-        walk(s.when)
-        for p in s.parts or []:
-            walk(p.when)
+        for when in (s.when, *(p.when for p in s.parts or () if p.when is not None)):
+            out.extend(leaf.column for leaf in when.leaves() if leaf.column is not None)
     return out
 
 
