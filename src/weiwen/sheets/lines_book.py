@@ -148,8 +148,8 @@ def _event_book(book: rx.FastExcel, d: Decision, title: str) -> None:
              "慰问物资": _goods_total(table, goods), "合计（元）": _money(table["total_fen"].sum()), "领取人签字": "",
              "备注": ""}
     heads = list(total)
-    widths = [4.0, 8.0, 7.0, 6.0, 19.0, 9.0, 10.5, 10.0, 10.5, 11.0, 10.5, 9.0, 16.0]  # landscape A4 at about 100%
-    notes = [max(display_lines(str(r["备注"]), 16), display_lines(str(r["慰问标准"]), 10),
+    widths = [4.0, 8.0, 7.0, 6.0, 19.0, 9.0, 10.5, 10.0, 10.5, 11.0, 10.5, 11.0, 14.5]  # landscape A4 at about 100%
+    notes = [max(display_lines(str(r["备注"]), 14), display_lines(str(r["慰问标准"]), 10),
                  display_lines(str(r["慰问事由"]), 9), display_lines(str(r["慰问物资"]), 11),
                  display_lines(str(r["部门"]), 8)) for r in [*rows, total]]
     heights = heights_of(np.array(notes, dtype=np.int64), 2, least=28)
